@@ -1,0 +1,67 @@
+//! The `a2a` command line: `serve` runs the server; the other subcommands are an A2A
+//! client for trying any server from a terminal.
+
+pub mod client;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, Overrides};
+use crate::startup::Application;
+
+#[derive(Debug, Parser)]
+#[command(name = "a2a", version, about = "A2A protocol server and client")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the A2A server.
+    Serve(ServeArgs),
+    #[command(flatten)]
+    Client(client::ClientCommand),
+}
+
+/// Flags override `A2A_*` variables, which override the config file.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML config file.
+    #[arg(long, env = "A2A_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8000; env A2A_LISTEN].
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Built-in agent: echo or conformance [default: echo; env A2A_AGENT].
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Task store URL [default: memory:; env A2A_DATABASE_URL].
+    #[arg(long)]
+    pub store: Option<String>,
+    /// Base URL advertised in the agent card [env A2A_PUBLIC_URL].
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Streaming on or off [default: true; env A2A_STREAMING].
+    #[arg(long)]
+    pub streaming: Option<bool>,
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let overrides = Overrides {
+        listen: args.listen,
+        agent: args.agent,
+        store: args.store,
+        public_url: args.public_url,
+        streaming: args.streaming,
+    };
+    let config = Config::load(args.config, overrides)?;
+    let app = Application::build(config.clone()).await?;
+    tracing::info!(addr = %app.addr(), agent = %config.agent, store = %crate::config::redact(&config.store), "server started");
+    // Tests and scripts read the bound port from this line.
+    println!("listening on http://{}", app.addr());
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,1 @@
+//! A2A client (placeholder until the client lands).

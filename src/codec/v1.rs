@@ -1,0 +1,296 @@
+//! A2A 1.0.1 (ProtoJSON): the internal model already has this shape, so this codec is the
+//! request/response envelopes around it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::protocol::card::AgentCard;
+use crate::protocol::request::{self, ListTasksQuery, SendRequest, TaskPage};
+use crate::protocol::{
+    A2aError, Message, Metadata, SendResult, StreamItem, Task, TaskArtifactUpdateEvent, TaskEvent,
+    TaskState, TaskStatusUpdateEvent,
+};
+
+/// `SendMessage` / `SendStreamingMessage` params.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendMessageRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    pub message: Message,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<SendMessageConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendMessageConfiguration {
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        alias = "accepted_output_modes"
+    )]
+    pub accepted_output_modes: Vec<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "history_length"
+    )]
+    pub history_length: Option<i64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "return_immediately"
+    )]
+    pub return_immediately: Option<bool>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "task_push_notification_config"
+    )]
+    pub task_push_notification_config: Option<Value>,
+}
+
+impl SendMessageRequest {
+    pub fn into_request(self) -> Result<SendRequest, A2aError> {
+        let cfg = self.configuration.unwrap_or_default();
+        Ok(SendRequest {
+            message: self.message,
+            blocking: !cfg.return_immediately.unwrap_or(false),
+            history_length: request::history_length(cfg.history_length)?,
+            accepted_output_modes: cfg.accepted_output_modes,
+            metadata: self.metadata,
+            client_task_id: None,
+        })
+    }
+}
+
+/// `GetTask` params.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetTaskRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    pub id: String,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "history_length"
+    )]
+    pub history_length: Option<i64>,
+}
+
+/// `CancelTask` / `SubscribeToTask` params.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskIdRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+}
+
+/// `ListTasks` params.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListTasksRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "context_id")]
+    pub context_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "page_size")]
+    pub page_size: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "page_token")]
+    pub page_token: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "history_length"
+    )]
+    pub history_length: Option<i64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "status_timestamp_after"
+    )]
+    pub status_timestamp_after: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "include_artifacts"
+    )]
+    pub include_artifacts: Option<bool>,
+}
+
+impl ListTasksRequest {
+    pub fn into_query(self) -> Result<ListTasksQuery, A2aError> {
+        let page_size = match self.page_size {
+            None | Some(0) => request::DEFAULT_PAGE_SIZE,
+            Some(n) if (1..=request::MAX_PAGE_SIZE as i64).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(A2aError::InvalidParams(format!(
+                    "pageSize must be between 1 and {} (got {n})",
+                    request::MAX_PAGE_SIZE
+                )));
+            }
+        };
+        let state = match self.status.as_deref() {
+            None | Some("") | Some("TASK_STATE_UNSPECIFIED") => None,
+            Some(s) => Some(TaskState::parse(s).ok_or_else(|| {
+                A2aError::InvalidParams(format!("status `{s}` is not a valid TaskState"))
+            })?),
+        };
+        let status_timestamp_after = match self.status_timestamp_after.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .map_err(|e| {
+                        A2aError::InvalidParams(format!(
+                            "statusTimestampAfter `{s}` is not an RFC 3339 timestamp: {e}"
+                        ))
+                    })?
+                    .with_timezone(&chrono::Utc),
+            ),
+        };
+        Ok(ListTasksQuery {
+            context_id: self.context_id.filter(|c| !c.is_empty()),
+            state,
+            page_size,
+            page_token: self.page_token.filter(|t| !t.is_empty()),
+            history_length: request::history_length(self.history_length)?,
+            status_timestamp_after,
+            include_artifacts: self.include_artifacts.unwrap_or(false),
+        })
+    }
+}
+
+/// `ListTasks` result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListTasksResponse {
+    pub tasks: Vec<Task>,
+    pub next_page_token: String,
+    pub page_size: usize,
+    pub total_size: usize,
+}
+
+impl ListTasksResponse {
+    pub fn new(page: TaskPage, page_size: usize) -> Self {
+        Self {
+            tasks: page.tasks,
+            next_page_token: page.next_page_token,
+            page_size,
+            total_size: page.total_size,
+        }
+    }
+}
+
+/// `SendMessage` result and each SSE item: exactly one member is set.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamResponse {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<Task>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Message>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "status_update"
+    )]
+    pub status_update: Option<TaskStatusUpdateEvent>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "artifact_update"
+    )]
+    pub artifact_update: Option<TaskArtifactUpdateEvent>,
+}
+
+/// Borrowing twin of [`StreamResponse`] so the hot path serializes without cloning.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+enum StreamResponseRef<'a> {
+    Task(&'a Task),
+    Message(&'a Message),
+    StatusUpdate(&'a TaskStatusUpdateEvent),
+    ArtifactUpdate(&'a TaskArtifactUpdateEvent),
+}
+
+/// Encodes a send result as `{"task":…}` or `{"message":…}`.
+pub fn send_result(result: &SendResult) -> Box<serde_json::value::RawValue> {
+    super::encode(&match result {
+        SendResult::Task(t) => StreamResponseRef::Task(t),
+        SendResult::Message(m) => StreamResponseRef::Message(m),
+    })
+}
+
+/// Encodes one stream item; `None` for events that are not streamed.
+pub fn stream_item(item: &StreamItem) -> Option<Box<serde_json::value::RawValue>> {
+    let r = match item {
+        StreamItem::Message(m) => StreamResponseRef::Message(m),
+        StreamItem::Event(e) => match &e.event {
+            TaskEvent::Task(t) => StreamResponseRef::Task(t),
+            TaskEvent::StatusUpdate(s) => StreamResponseRef::StatusUpdate(s),
+            TaskEvent::ArtifactUpdate(a) => StreamResponseRef::ArtifactUpdate(a),
+            TaskEvent::UserMessage(_) => return None,
+        },
+    };
+    Some(super::encode(&r))
+}
+
+impl StreamResponse {
+    /// Decodes a received item back into the model (client side).
+    pub fn into_item(self) -> Result<StreamItem, A2aError> {
+        let event = match (
+            self.task,
+            self.message,
+            self.status_update,
+            self.artifact_update,
+        ) {
+            (Some(t), None, None, None) => TaskEvent::Task(t),
+            (None, Some(m), None, None) => return Ok(StreamItem::Message(m)),
+            (None, None, Some(s), None) => TaskEvent::StatusUpdate(s),
+            (None, None, None, Some(a)) => TaskEvent::ArtifactUpdate(a),
+            _ => {
+                return Err(A2aError::InvalidAgentResponse(
+                    "a StreamResponse must have exactly one of task, message, statusUpdate, \
+                     artifactUpdate"
+                        .into(),
+                ));
+            }
+        };
+        Ok(StreamItem::Event(crate::protocol::SequencedEvent {
+            seq: 0,
+            event,
+        }))
+    }
+}
+
+/// Renders the card served at `/.well-known/agent-card.json`: the 1.0 fields and, side by
+/// side, the 0.3 fields, so clients of both versions read the same document.
+pub fn agent_card(card: &AgentCard) -> Value {
+    let mut v = super::v03::agent_card(card);
+    let obj = v.as_object_mut().expect("card is an object");
+    obj.insert(
+        "supportedInterfaces".into(),
+        serde_json::json!([
+            {"url": card.url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"},
+            {"url": card.url, "protocolBinding": "JSONRPC", "protocolVersion": "0.3"},
+        ]),
+    );
+    obj.insert(
+        "capabilities".into(),
+        serde_json::json!({
+            "streaming": card.capabilities.streaming,
+            "pushNotifications": card.capabilities.push_notifications,
+            "extendedAgentCard": card.capabilities.extended_agent_card,
+        }),
+    );
+    v
+}

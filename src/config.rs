@@ -1,0 +1,256 @@
+//! Configuration: defaults, then an optional TOML file, then `A2A_*` environment
+//! variables, then command-line flags (each overriding the one before).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::card::{AgentCapabilities, AgentCard, AgentProvider, AgentSkill};
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Built-in agent to run: `echo` or `conformance`.
+    pub agent: String,
+    /// Task store URL: `memory:` (durable backends arrive with the storage work).
+    pub store: String,
+    /// The base URL clients reach this server at, as advertised in the card;
+    /// defaults to `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Declare and serve the streaming methods.
+    pub streaming: bool,
+    /// Largest request body accepted (HTTP 413 beyond).
+    pub max_body_bytes: usize,
+    /// Requests handled at once; more get HTTP 503.
+    pub max_concurrent_requests: usize,
+    /// Seconds a canceled agent may run on before it is aborted.
+    pub cancel_grace_secs: u64,
+    pub card: CardConfig,
+}
+
+/// The agent card fields an operator sets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardConfig {
+    pub name: String,
+    pub description: String,
+    pub version: String,
+    pub provider_organization: Option<String>,
+    pub provider_url: Option<String>,
+    pub documentation_url: Option<String>,
+    pub icon_url: Option<String>,
+    pub input_modes: Vec<String>,
+    pub output_modes: Vec<String>,
+    /// Skills; when empty, the built-in agent's own skill is advertised.
+    pub skills: Vec<AgentSkill>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            agent: "echo".into(),
+            store: "memory:".into(),
+            public_url: None,
+            streaming: true,
+            max_body_bytes: 1024 * 1024,
+            max_concurrent_requests: 4096,
+            cancel_grace_secs: 5,
+            card: CardConfig {
+                name: "a2a-server".into(),
+                description: "An A2A agent served by a2a-server".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                provider_organization: None,
+                provider_url: None,
+                documentation_url: None,
+                icon_url: None,
+                input_modes: vec!["text/plain".into(), "application/json".into()],
+                output_modes: vec!["text/plain".into(), "application/json".into()],
+                skills: Vec::new(),
+            },
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the layer below in charge.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streaming: Option<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Layers defaults, the TOML file (if any), `A2A_*` variables and the overrides.
+    /// `A2A_DATABASE_URL` sets `store`; nested keys use `__` (`A2A_CARD__NAME`).
+    pub fn load(file: Option<PathBuf>, overrides: Overrides) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        let env = Env::prefixed("A2A_")
+            .ignore(&["config"])
+            .map(|k| match k.as_str() {
+                "database_url" => "store".into(),
+                _ => k.as_str().replace("__", ".").into(),
+            });
+        let config: Config = fig
+            .merge(env)
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|e| ConfigError(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if crate::agents::builtin(&self.agent).is_none() {
+            return Err(ConfigError(format!(
+                "unknown agent `{}`; built-in agents: {}",
+                self.agent,
+                crate::agents::BUILTIN_AGENTS.join(", ")
+            )));
+        }
+        if self.store != "memory:" && self.store != "memory" {
+            return Err(ConfigError(format!(
+                "unsupported store `{}`: this build supports `memory:`",
+                redact(&self.store)
+            )));
+        }
+        if self.max_body_bytes < 1024 || self.max_concurrent_requests == 0 {
+            return Err(ConfigError(
+                "max_body_bytes must be >= 1024 and max_concurrent_requests > 0".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The card as served, for a server reachable at `base_url`.
+    pub fn agent_card(&self, base_url: &str) -> AgentCard {
+        let c = &self.card;
+        let skills = if c.skills.is_empty() {
+            default_skills(&self.agent)
+        } else {
+            c.skills.clone()
+        };
+        AgentCard {
+            name: c.name.clone(),
+            description: c.description.clone(),
+            version: c.version.clone(),
+            url: format!("{}/", base_url.trim_end_matches('/')),
+            provider: match (&c.provider_organization, &c.provider_url) {
+                (Some(o), Some(u)) => Some(AgentProvider {
+                    organization: o.clone(),
+                    url: u.clone(),
+                }),
+                _ => None,
+            },
+            documentation_url: c.documentation_url.clone(),
+            icon_url: c.icon_url.clone(),
+            capabilities: AgentCapabilities {
+                streaming: self.streaming,
+                push_notifications: false,
+                extended_agent_card: false,
+            },
+            default_input_modes: c.input_modes.clone(),
+            default_output_modes: c.output_modes.clone(),
+            skills,
+        }
+    }
+}
+
+fn default_skills(agent: &str) -> Vec<AgentSkill> {
+    let (id, name, description) = match agent {
+        "conformance" => (
+            "conformance",
+            "Conformance behaviours",
+            "Drives tasks through the states A2A conformance kits check, chosen by messageId prefix",
+        ),
+        _ => ("echo", "Echo", "Replies with the text it was sent"),
+    };
+    vec![AgentSkill {
+        id: id.into(),
+        name: name.into(),
+        description: description.into(),
+        tags: vec![id.into()],
+        examples: vec!["hello".into()],
+        input_modes: Vec::new(),
+        output_modes: Vec::new(),
+    }]
+}
+
+/// A URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_hides_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("memory:"), "memory:");
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("a2a.toml", "agent = \"conformance\"\nlisten = \"127.0.0.1:9000\"\n[card]\nname = \"From file\"\n")?;
+            jail.set_env("A2A_LISTEN", "127.0.0.1:9001");
+            jail.set_env("A2A_CARD__NAME", "From env");
+            let c = Config::load(Some("a2a.toml".into()), Overrides::default()).unwrap();
+            assert_eq!(c.agent, "conformance");
+            assert_eq!(c.listen.port(), 9001);
+            assert_eq!(c.card.name, "From env");
+            let o = Overrides {
+                listen: Some("127.0.0.1:9002".parse().unwrap()),
+                ..Default::default()
+            };
+            let c = Config::load(Some("a2a.toml".into()), o).unwrap();
+            assert_eq!(c.listen.port(), 9002);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_agent_is_rejected() {
+        let o = Overrides {
+            agent: Some("nope".into()),
+            ..Default::default()
+        };
+        let e = Config::load(None, o).unwrap_err();
+        assert!(e.to_string().contains("unknown agent `nope`"), "{e}");
+    }
+}

@@ -1,0 +1,134 @@
+//! Parsing the JSON-RPC 2.0 envelope, with the codes the spec assigns to each failure.
+
+use jsonrpsee::types::Id;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::protocol::A2aError;
+
+/// A request whose envelope is valid; `params` is left raw for the method's codec.
+#[derive(Debug)]
+pub struct Request<'a> {
+    pub id: Id<'a>,
+    pub method: &'a str,
+    pub params: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Raw<'a> {
+    #[serde(borrow)]
+    jsonrpc: Option<&'a RawValue>,
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    method: Option<&'a RawValue>,
+    #[serde(borrow)]
+    params: Option<&'a RawValue>,
+}
+
+/// A failed parse: the error and the request id, when it could be read.
+#[derive(Debug)]
+pub struct Rejected<'a> {
+    pub id: Id<'a>,
+    pub error: A2aError,
+}
+
+fn reject<'a>(id: Id<'a>, msg: impl Into<String>) -> Rejected<'a> {
+    Rejected {
+        id,
+        error: A2aError::InvalidRequest(msg.into()),
+    }
+}
+
+/// Parses a request body: invalid JSON is -32700, anything else malformed is -32600.
+pub fn parse(body: &[u8]) -> Result<Request<'_>, Rejected<'_>> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    let raw: Raw<'_> = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) => {
+            let err = if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+                if first == Some(&b'[') {
+                    A2aError::InvalidRequest("batch requests are not supported by A2A".into())
+                } else {
+                    A2aError::InvalidRequest("the body must be a JSON-RPC request object".into())
+                }
+            } else {
+                A2aError::Parse(e.to_string())
+            };
+            return Err(Rejected {
+                id: Id::Null,
+                error: err,
+            });
+        }
+    };
+    let id = match raw.id.map(|r| serde_json::from_str::<Id<'_>>(r.get())) {
+        Some(Ok(id @ (Id::Number(_) | Id::Str(_)))) => id,
+        Some(Ok(Id::Null)) | None => {
+            return Err(reject(
+                Id::Null,
+                "`id` is required (A2A uses no notifications)",
+            ));
+        }
+        Some(Err(_)) => {
+            return Err(reject(
+                Id::Null,
+                "`id` must be a string or a non-negative integer",
+            ));
+        }
+    };
+    if raw.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
+        return Err(reject(id, "`jsonrpc` must be \"2.0\""));
+    }
+    let method = match raw.method.map(|m| serde_json::from_str::<&str>(m.get())) {
+        Some(Ok(m)) => m,
+        Some(Err(_)) => return Err(reject(id, "`method` must be a string without escapes")),
+        None => return Err(reject(id, "`method` is required")),
+    };
+    let params = match raw.params {
+        Some(p) if p.get() == "null" => None,
+        Some(p) if !p.get().starts_with('{') => {
+            return Err(reject(id, "`params` must be an object"));
+        }
+        p => p,
+    };
+    Ok(Request { id, method, params })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_json_is_parse_error_with_null_id() {
+        let e = parse(b"{not json").unwrap_err();
+        assert_eq!(e.error.code(), -32700);
+        assert_eq!(e.id, Id::Null);
+    }
+
+    #[test]
+    fn batches_are_invalid_requests() {
+        assert_eq!(parse(b"[{}]").unwrap_err().error.code(), -32600);
+    }
+
+    #[test]
+    fn wrong_jsonrpc_version_keeps_the_id() {
+        let e = parse(br#"{"jsonrpc":"1.0","id":"a","method":"x"}"#).unwrap_err();
+        assert_eq!(e.error.code(), -32600);
+        assert_eq!(e.id, Id::Str("a".into()));
+    }
+
+    #[test]
+    fn array_params_are_invalid() {
+        let e = parse(br#"{"jsonrpc":"2.0","id":1,"method":"x","params":[1]}"#).unwrap_err();
+        assert_eq!(e.error.code(), -32600);
+    }
+
+    #[test]
+    fn valid_request_parses() {
+        let r =
+            parse(br#"{"jsonrpc":"2.0","id":7,"method":"GetTask","params":{"id":"t"}}"#).unwrap();
+        assert_eq!(r.id, Id::Number(7));
+        assert_eq!(r.method, "GetTask");
+        assert_eq!(r.params.unwrap().get(), r#"{"id":"t"}"#);
+    }
+}

@@ -1,0 +1,242 @@
+//! One handler per method: decode the params with the version's codec, call the service,
+//! encode the result. Streaming handlers hand their stream to the HTTP layer.
+
+use futures::StreamExt;
+use serde_json::value::RawValue;
+
+use super::{Call, Ctx, SseItem};
+use crate::codec::{self, decode, encode, v01, v1, v03};
+use crate::protocol::{A2aError, SendResult, StreamItem, Task, TaskState, TaskStatus, Version};
+use crate::service::EventStream;
+
+type Reply = Result<Box<RawValue>, A2aError>;
+
+fn null() -> Box<RawValue> {
+    RawValue::from_string("null".into()).expect("valid JSON")
+}
+
+fn require_streaming(ctx: &Ctx) -> Result<(), A2aError> {
+    if ctx.card.capabilities.streaming {
+        Ok(())
+    } else {
+        Err(A2aError::UnsupportedOperation(
+            "streaming is not supported by this agent (capabilities.streaming is false)".into(),
+        ))
+    }
+}
+
+// ---- 1.0 ----
+
+pub async fn send_message(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    let req = decode::<v1::SendMessageRequest>(params)?.into_request()?;
+    let result = ctx.service.send(&call.scope, Version::V1, req).await?;
+    Ok(v1::send_result(&result))
+}
+
+pub async fn send_streaming_message(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_streaming(ctx)?;
+    let req = decode::<v1::SendMessageRequest>(params)?.into_request()?;
+    let stream = ctx
+        .service
+        .send_stream(&call.scope, Version::V1, req)
+        .await?;
+    call.stream.set(encode_v1(stream));
+    Ok(null())
+}
+
+pub async fn get_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    let req = decode::<v1::GetTaskRequest>(params)?;
+    let history = crate::protocol::request::history_length(req.history_length)?;
+    Ok(encode(
+        &ctx.service.get(&call.scope, &req.id, history).await?,
+    ))
+}
+
+pub async fn list_tasks(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    let query = decode::<v1::ListTasksRequest>(params)?.into_query()?;
+    let page = ctx.service.list(&call.scope, &query).await?;
+    Ok(encode(&v1::ListTasksResponse::new(page, query.page_size)))
+}
+
+pub async fn cancel_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    let req = decode::<v1::TaskIdRequest>(params)?;
+    Ok(encode(&ctx.service.cancel(&call.scope, &req.id).await?))
+}
+
+pub async fn subscribe_to_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_streaming(ctx)?;
+    let req = decode::<v1::TaskIdRequest>(params)?;
+    let stream = ctx
+        .service
+        .subscribe(&call.scope, &req.id, call.last_event_id)
+        .await?;
+    call.stream.set(encode_v1(stream));
+    Ok(null())
+}
+
+pub async fn extended_card(ctx: &Ctx, _call: &Call, _params: Option<&str>) -> Reply {
+    if ctx.card.capabilities.extended_agent_card {
+        Err(A2aError::ExtendedAgentCardNotConfigured)
+    } else {
+        Err(A2aError::UnsupportedOperation(
+            "this agent has no extended agent card (capabilities.extendedAgentCard is false)"
+                .into(),
+        ))
+    }
+}
+
+pub async fn authenticated_extended_card(_: &Ctx, _: &Call, _: Option<&str>) -> Reply {
+    Err(A2aError::ExtendedAgentCardNotConfigured)
+}
+
+pub async fn push_not_supported(_: &Ctx, _: &Call, _: Option<&str>) -> Reply {
+    Err(A2aError::PushNotificationNotSupported)
+}
+
+fn encode_v1(stream: EventStream) -> super::SseStream {
+    Box::pin(stream.filter_map(|item| async move {
+        match item {
+            Ok(item) => {
+                let seq = seq_of(&item);
+                v1::stream_item(&item).map(|r| SseItem {
+                    id: seq,
+                    result: Ok(r),
+                })
+            }
+            Err(e) => Some(SseItem {
+                id: None,
+                result: Err(e),
+            }),
+        }
+    }))
+}
+
+fn seq_of(item: &StreamItem) -> Option<u64> {
+    match item {
+        StreamItem::Event(e) => Some(e.seq),
+        StreamItem::Message(_) => None,
+    }
+}
+
+// ---- 0.3 ----
+
+pub async fn message_send(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    let req = decode::<v03::MessageSendParams>(params)?.into_request()?;
+    let result = ctx.service.send(&call.scope, Version::V03, req).await?;
+    Ok(encode(&v03::send_result(&result)))
+}
+
+pub async fn message_stream(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_streaming(ctx)?;
+    let req = decode::<v03::MessageSendParams>(params)?.into_request()?;
+    let stream = ctx
+        .service
+        .send_stream(&call.scope, Version::V03, req)
+        .await?;
+    call.stream.set(encode_v03(stream, true));
+    Ok(null())
+}
+
+fn encode_v03(stream: EventStream, interrupted_is_final: bool) -> super::SseStream {
+    Box::pin(stream.filter_map(move |item| async move {
+        match item {
+            Ok(item) => v03::stream_item(&item, interrupted_is_final).map(|r| SseItem {
+                id: seq_of(&item),
+                result: Ok(encode(&r)),
+            }),
+            Err(e) => Some(SseItem {
+                id: None,
+                result: Err(e),
+            }),
+        }
+    }))
+}
+
+// ---- 0.3 and 0.1 share these names; a task answers in the shape of its origin ----
+
+pub async fn tasks_get(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    let req = decode::<v03::TaskQueryParams>(params)?;
+    let history = crate::protocol::request::history_length(req.history_length)?;
+    let record = ctx.service.record(&call.scope, &req.id).await?;
+    let mut task = record.task;
+    task.truncate_history(history);
+    Ok(encode_task_legacy(&task, record.origin))
+}
+
+pub async fn tasks_cancel(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    let req = decode::<v03::TaskIdParams>(params)?;
+    let origin = ctx.service.record(&call.scope, &req.id).await?.origin;
+    let task = ctx.service.cancel(&call.scope, &req.id).await?;
+    Ok(encode_task_legacy(&task, origin))
+}
+
+pub async fn tasks_resubscribe(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_streaming(ctx)?;
+    let req = decode::<v03::TaskIdParams>(params)?;
+    let origin = ctx.service.record(&call.scope, &req.id).await?.origin;
+    let stream = ctx
+        .service
+        .subscribe(&call.scope, &req.id, call.last_event_id)
+        .await?;
+    call.stream.set(match origin {
+        Version::V01 => encode_v01(stream),
+        _ => encode_v03(stream, false),
+    });
+    Ok(null())
+}
+
+fn encode_task_legacy(task: &Task, origin: Version) -> Box<RawValue> {
+    match origin {
+        Version::V01 => encode(&v01::task(task)),
+        _ => encode(&v03::task(task)),
+    }
+}
+
+// ---- 0.1 ----
+
+pub async fn tasks_send(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    let req = decode::<v01::TaskSendParams>(params)?.into_request()?;
+    let id = req.client_task_id.clone().unwrap_or_default();
+    let context = req.message.context_id.clone();
+    let task = match ctx.service.send(&call.scope, Version::V01, req).await? {
+        SendResult::Task(t) => t,
+        // 0.1 has no bare message results: present the reply as a completed task.
+        SendResult::Message(m) => Task {
+            id,
+            context_id: context.or_else(|| m.context_id.clone()).unwrap_or_default(),
+            status: TaskStatus::new(TaskState::Completed, Some(m)),
+            artifacts: Vec::new(),
+            history: Vec::new(),
+            metadata: None,
+        },
+    };
+    Ok(encode(&v01::task(&task)))
+}
+
+pub async fn tasks_send_subscribe(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_streaming(ctx)?;
+    let req = decode::<v01::TaskSendParams>(params)?.into_request()?;
+    let stream = ctx
+        .service
+        .send_stream(&call.scope, Version::V01, req)
+        .await?;
+    call.stream.set(encode_v01(stream));
+    Ok(null())
+}
+
+fn encode_v01(stream: EventStream) -> super::SseStream {
+    let mut artifact_ids = Vec::new();
+    Box::pin(stream.filter_map(move |item| {
+        let out = match item {
+            Ok(item) => v01::stream_item(&item, &mut artifact_ids).map(|r| SseItem {
+                id: seq_of(&item),
+                result: Ok(codec::encode(&r)),
+            }),
+            Err(e) => Some(SseItem {
+                id: None,
+                result: Err(e),
+            }),
+        };
+        std::future::ready(out)
+    }))
+}

@@ -1,0 +1,22 @@
+//! An Agent2Agent (A2A) protocol server and client.
+//!
+//! - [`protocol`]: the internal model, task states, errors; no I/O.
+//! - [`codec`]: one wire codec per A2A version (1.0, 0.3, 0.1).
+//! - [`store`]: the `TaskStore` seam and its backends.
+//! - [`events`]: the event bus that carries committed events to subscribers.
+//! - [`service`]: the task service: sends, cancels, streams, the agent runs.
+//! - [`agents`]: the `AgentExecutor` seam and the built-in agents.
+
+pub mod agents;
+pub mod cli;
+pub mod client;
+pub mod codec;
+pub mod config;
+pub mod events;
+pub mod jsonrpc;
+pub mod protocol;
+pub mod service;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod transport;

@@ -1,0 +1,18 @@
+use std::process::ExitCode;
+
+use a2a_server::cli::{self, Cli, Command};
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    a2a_server::telemetry::init();
+    let result = match cli.command {
+        Command::Serve(args) => cli::serve(args).await,
+        Command::Client(cmd) => cli::client::run(cmd).await,
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::FAILURE
+    })
+}

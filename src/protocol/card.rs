@@ -1,0 +1,56 @@
+//! The agent card as the server knows it. The codecs render it per wire version; the
+//! `[card]` section of the configuration deserializes straight into it.
+
+use serde::{Deserialize, Serialize};
+
+/// Who runs the agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentProvider {
+    pub organization: String,
+    pub url: String,
+}
+
+/// One thing the agent can do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentSkill {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_modes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output_modes: Vec<String>,
+}
+
+/// Optional features; only what this server really does is declared true.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentCapabilities {
+    pub streaming: bool,
+    pub push_notifications: bool,
+    pub extended_agent_card: bool,
+}
+
+/// Everything needed to render the card in every version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentCard {
+    pub name: String,
+    pub description: String,
+    /// The agent's own version.
+    pub version: String,
+    /// The JSON-RPC endpoint clients post to.
+    pub url: String,
+    pub provider: Option<AgentProvider>,
+    pub documentation_url: Option<String>,
+    pub icon_url: Option<String>,
+    pub capabilities: AgentCapabilities,
+    pub default_input_modes: Vec<String>,
+    pub default_output_modes: Vec<String>,
+    pub skills: Vec<AgentSkill>,
+}

@@ -1,0 +1,81 @@
+//! The A2A error enum: every failure a client can see, independent of wire version.
+//! `jsonrpc::error` is the one place that turns it into a JSON-RPC error object.
+
+use thiserror::Error;
+
+/// An error a client sees. The message names the problem; codes are assigned in
+/// [`A2aError::code`].
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum A2aError {
+    #[error("invalid JSON: {0}")]
+    Parse(String),
+    #[error("invalid JSON-RPC request: {0}")]
+    InvalidRequest(String),
+    #[error("method not found: {0}")]
+    MethodNotFound(String),
+    #[error("invalid params: {0}")]
+    InvalidParams(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("task not found: {0}")]
+    TaskNotFound(String),
+    #[error("task cannot be canceled: {0}")]
+    TaskNotCancelable(String),
+    #[error("push notifications are not supported by this agent")]
+    PushNotificationNotSupported,
+    #[error("unsupported operation: {0}")]
+    UnsupportedOperation(String),
+    #[error("content type not supported: {0}")]
+    ContentTypeNotSupported(String),
+    #[error("invalid agent response: {0}")]
+    InvalidAgentResponse(String),
+    #[error("the extended agent card is not configured")]
+    ExtendedAgentCardNotConfigured,
+    #[error("extension support required: {0}")]
+    ExtensionSupportRequired(String),
+    #[error("protocol version not supported: {0}")]
+    VersionNotSupported(String),
+}
+
+impl A2aError {
+    /// The JSON-RPC error code (the same in every A2A version that defines it).
+    pub fn code(&self) -> i32 {
+        match self {
+            A2aError::Parse(_) => -32700,
+            A2aError::InvalidRequest(_) => -32600,
+            A2aError::MethodNotFound(_) => -32601,
+            A2aError::InvalidParams(_) => -32602,
+            A2aError::Internal(_) => -32603,
+            A2aError::TaskNotFound(_) => -32001,
+            A2aError::TaskNotCancelable(_) => -32002,
+            A2aError::PushNotificationNotSupported => -32003,
+            A2aError::UnsupportedOperation(_) => -32004,
+            A2aError::ContentTypeNotSupported(_) => -32005,
+            A2aError::InvalidAgentResponse(_) => -32006,
+            A2aError::ExtendedAgentCardNotConfigured => -32007,
+            A2aError::ExtensionSupportRequired(_) => -32008,
+            A2aError::VersionNotSupported(_) => -32009,
+        }
+    }
+
+    /// The 1.0 `google.rpc.ErrorInfo` reason for A2A-specific errors.
+    pub fn reason(&self) -> Option<&'static str> {
+        Some(match self {
+            A2aError::TaskNotFound(_) => "TASK_NOT_FOUND",
+            A2aError::TaskNotCancelable(_) => "TASK_NOT_CANCELABLE",
+            A2aError::PushNotificationNotSupported => "PUSH_NOTIFICATION_NOT_SUPPORTED",
+            A2aError::UnsupportedOperation(_) => "UNSUPPORTED_OPERATION",
+            A2aError::ContentTypeNotSupported(_) => "CONTENT_TYPE_NOT_SUPPORTED",
+            A2aError::InvalidAgentResponse(_) => "INVALID_AGENT_RESPONSE",
+            A2aError::ExtendedAgentCardNotConfigured => "EXTENDED_AGENT_CARD_NOT_CONFIGURED",
+            A2aError::ExtensionSupportRequired(_) => "EXTENSION_SUPPORT_REQUIRED",
+            A2aError::VersionNotSupported(_) => "VERSION_NOT_SUPPORTED",
+            _ => return None,
+        })
+    }
+
+    /// Shorthand for a params error from a serde message.
+    pub fn params(msg: impl std::fmt::Display) -> Self {
+        A2aError::InvalidParams(msg.to_string())
+    }
+}

@@ -1,0 +1,15 @@
+//! A2A protocol types with no I/O: the internal model, task states, errors and the
+//! agent card, shared by the server, the stores, the codecs and the client.
+
+pub mod card;
+pub mod error;
+pub mod model;
+mod part;
+pub mod request;
+pub mod state;
+mod version;
+
+pub use error::A2aError;
+pub use model::*;
+pub use state::TaskState;
+pub use version::Version;

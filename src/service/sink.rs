@@ -1,0 +1,182 @@
+//! The event sink an agent writes to. Each emit checks the transition against the state
+//! table, commits the event (creating the task on its first event), then publishes it.
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
+
+use super::Inner;
+use crate::protocol::{
+    A2aError, Artifact, Message, Part, Role, Task, TaskArtifactUpdateEvent, TaskEvent, TaskState,
+    TaskStatus, TaskStatusUpdateEvent, Version,
+};
+use crate::store::Scope;
+
+/// Why an emit was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// The task is terminal (for example canceled): the agent should stop.
+    #[error("task {0} is closed: {1}")]
+    Closed(String, String),
+    /// A bare message reply after task events, or a second reply.
+    #[error("invalid agent response: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] A2aError),
+}
+
+/// Where an agent sends its status updates, artifacts and replies. Cheap to clone.
+#[derive(Clone)]
+pub struct EventSink {
+    pub(super) inner: Arc<SinkInner>,
+}
+
+pub(super) struct SinkInner {
+    pub service: Arc<Inner>,
+    pub scope: Scope,
+    pub origin: Version,
+    pub task_id: String,
+    pub context_id: String,
+    /// The snapshot to create on the first task event; `None` once the task exists.
+    pub pending: Mutex<Option<Task>>,
+    /// Where a bare message reply goes; taken by the first reply or task event.
+    pub reply: Mutex<Option<oneshot::Sender<Message>>>,
+}
+
+impl EventSink {
+    pub fn task_id(&self) -> &str {
+        &self.inner.task_id
+    }
+
+    pub fn context_id(&self) -> &str {
+        &self.inner.context_id
+    }
+
+    /// An agent message addressed to this task and context.
+    pub fn agent_message(&self, parts: Vec<Part>) -> Message {
+        let mut m = Message::agent(parts);
+        m.role = Role::Agent;
+        m.context_id = Some(self.inner.context_id.clone());
+        m.task_id = Some(self.inner.task_id.clone());
+        m
+    }
+
+    /// Moves the task to `state`, with an optional agent message.
+    pub async fn status(
+        &self,
+        state: TaskState,
+        message: Option<Message>,
+    ) -> Result<(), SinkError> {
+        self.emit(TaskEvent::StatusUpdate(TaskStatusUpdateEvent {
+            task_id: self.inner.task_id.clone(),
+            context_id: self.inner.context_id.clone(),
+            status: TaskStatus::new(state, message),
+            metadata: None,
+        }))
+        .await
+    }
+
+    /// Adds an artifact, or a chunk of one (`append`), `last_chunk` marking its end.
+    pub async fn artifact(
+        &self,
+        artifact: Artifact,
+        append: bool,
+        last_chunk: bool,
+    ) -> Result<(), SinkError> {
+        self.emit(TaskEvent::ArtifactUpdate(TaskArtifactUpdateEvent {
+            task_id: self.inner.task_id.clone(),
+            context_id: self.inner.context_id.clone(),
+            artifact,
+            append,
+            last_chunk,
+            metadata: None,
+        }))
+        .await
+    }
+
+    /// Answers with a bare message and no task. Only valid as the first and only output
+    /// of a run that did not continue an existing task.
+    pub async fn reply(&self, mut message: Message) -> Result<(), SinkError> {
+        if self.inner.pending.lock().is_none() {
+            return Err(SinkError::Invalid(
+                "a bare message reply cannot follow task events".into(),
+            ));
+        }
+        let tx = self.inner.reply.lock().take();
+        let tx = tx.ok_or_else(|| SinkError::Invalid("only one reply is allowed".into()))?;
+        message.task_id = None;
+        message.context_id = Some(self.inner.context_id.clone());
+        let _ = tx.send(message);
+        Ok(())
+    }
+
+    /// Commits one event: creates the task on the first one, else appends with the
+    /// transition checked under optimistic concurrency.
+    pub(super) async fn emit(&self, event: TaskEvent) -> Result<(), SinkError> {
+        let inner = &self.inner;
+        // A run that already replied with a bare message has no task to add events to.
+        if inner.reply.lock().is_none() && inner.pending.lock().is_some() {
+            return Err(SinkError::Invalid(
+                "task events cannot follow a bare message reply".into(),
+            ));
+        }
+        let pending = inner.pending.lock().take();
+        if let Some(mut task) = pending {
+            inner.reply.lock().take();
+            if let Some(to) = event.state() {
+                if !task.status.state.can_transition_to(to) {
+                    return Err(SinkError::Invalid(format!(
+                        "no transition from {:?} to {to:?}",
+                        task.status.state
+                    )));
+                }
+            }
+            let created = TaskEvent::Task(task.clone());
+            task.apply(&event);
+            let events = inner
+                .service
+                .store
+                .create(&inner.scope, inner.origin, &task, &[created, event])
+                .await
+                .map_err(super::store_error)?;
+            inner.service.bus.publish(&inner.task_id, &events);
+            return Ok(());
+        }
+        let result = inner
+            .service
+            .update(&inner.scope, &inner.task_id, |task| {
+                if let Some(to) = event.state() {
+                    if !task.status.state.can_transition_to(to) {
+                        return Err(A2aError::UnsupportedOperation(format!(
+                            "task is {}",
+                            task.status.state.kebab_name()
+                        )));
+                    }
+                } else if task.status.state.is_terminal() {
+                    return Err(A2aError::UnsupportedOperation(format!(
+                        "task is {}",
+                        task.status.state.kebab_name()
+                    )));
+                }
+                Ok(vec![event.clone()])
+            })
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(A2aError::UnsupportedOperation(why)) => {
+                Err(SinkError::Closed(inner.task_id.clone(), why))
+            }
+            Err(e) => Err(SinkError::Store(e)),
+        }
+    }
+
+    /// Whether the run produced a task (or is still free to reply with a message).
+    pub(super) fn task_created(&self) -> bool {
+        self.inner.pending.lock().is_none()
+    }
+
+    pub(super) fn replied(&self) -> bool {
+        self.inner.reply.lock().is_none() && self.inner.pending.lock().is_some()
+    }
+}

@@ -1,0 +1,7 @@
+//! HTTP: the axum router, the JSON-RPC endpoint with its limits, SSE, the agent card.
+
+mod card;
+mod http;
+mod sse;
+
+pub use http::{AppState, Limits, router};

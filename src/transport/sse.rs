@@ -1,0 +1,41 @@
+//! Writes a method's result stream as Server-Sent Events: each `data:` line a complete
+//! JSON-RPC response carrying the request id, `id:` the task event sequence, keep-alive
+//! comments while the task is quiet.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use jsonrpsee::types::Id;
+
+use crate::jsonrpc::{self, SseItem, SseStream};
+use crate::protocol::Version;
+
+/// Keep-alive interval: well under the idle timeouts of common proxies.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+pub fn respond(id: Id<'static>, version: Version, stream: SseStream) -> Response {
+    let id_json = serde_json::to_string(&id).expect("ids serialize");
+    let events = stream.map(move |SseItem { id: seq, result }| {
+        let data = match result {
+            Ok(r) => format!(r#"{{"jsonrpc":"2.0","id":{id_json},"result":{}}}"#, r.get()),
+            Err(e) => {
+                let err = jsonrpc::error_object(&e, version);
+                format!(
+                    r#"{{"jsonrpc":"2.0","id":{id_json},"error":{}}}"#,
+                    serde_json::to_string(&err).expect("errors serialize")
+                )
+            }
+        };
+        let mut event = Event::default().data(data);
+        if let Some(seq) = seq {
+            event = event.id(seq.to_string());
+        }
+        Ok::<_, Infallible>(event)
+    });
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .into_response()
+}
