@@ -1,0 +1,144 @@
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+async fn get_card(
+    app: &crate::helpers::TestApp,
+    path: &str,
+) -> (reqwest::header::HeaderMap, Value) {
+    let resp = app
+        .http
+        .get(format!("{}{path}", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let headers = resp.headers().clone();
+    (headers, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn agent_card_serves_v1_and_v03_fields_side_by_side() {
+    let app = spawn_app().await;
+    let (headers, card) = get_card(&app, "/.well-known/agent-card.json").await;
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    for field in [
+        "name",
+        "description",
+        "version",
+        "capabilities",
+        "defaultInputModes",
+        "defaultOutputModes",
+        "skills",
+    ] {
+        assert!(card.get(field).is_some(), "missing {field}");
+    }
+    let ifaces = card["supportedInterfaces"].as_array().unwrap();
+    let versions: Vec<&str> = ifaces
+        .iter()
+        .map(|i| i["protocolVersion"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["1.0", "0.3"]);
+    assert!(
+        ifaces
+            .iter()
+            .all(|i| i["protocolBinding"] == "JSONRPC" && i["url"] == format!("{}/", app.url))
+    );
+    // 0.3 fields for 0.3 clients reading the same path.
+    assert_eq!(card["protocolVersion"], "0.3.0");
+    assert_eq!(card["url"], format!("{}/", app.url));
+    assert_eq!(card["preferredTransport"], "JSONRPC");
+    // 1.0 forbids these.
+    for banned in ["kind", "supportsAuthenticatedExtendedCard"] {
+        assert!(card.get(banned).is_none(), "{banned} present");
+    }
+    assert!(card["capabilities"].get("stateTransitionHistory").is_none());
+    assert_eq!(card["capabilities"]["streaming"], true);
+    assert_eq!(card["capabilities"]["pushNotifications"], false);
+    assert!(!card["skills"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn legacy_agent_json_has_the_fields_0x_clients_require() {
+    let app = spawn_app().await;
+    let (_, card) = get_card(&app, "/.well-known/agent.json").await;
+    for field in [
+        "name",
+        "url",
+        "version",
+        "capabilities",
+        "skills",
+        "protocolVersion",
+    ] {
+        assert!(card.get(field).is_some(), "missing {field}");
+    }
+    assert!(card.get("supportedInterfaces").is_none());
+}
+
+#[tokio::test]
+async fn agent_card_is_cacheable_and_revalidates_with_304() {
+    let app = spawn_app().await;
+    let (headers, _) = get_card(&app, "/.well-known/agent-card.json").await;
+    let cc = headers["cache-control"].to_str().unwrap();
+    assert!(cc.contains("max-age="), "{cc}");
+    assert!(headers.contains_key("last-modified"));
+    let etag = headers["etag"].to_str().unwrap().to_string();
+    let resp = app
+        .http
+        .get(format!("{}/.well-known/agent-card.json", app.url))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 304);
+    assert_eq!(resp.headers()["etag"].to_str().unwrap(), etag);
+    let resp = app
+        .http
+        .get(format!("{}/.well-known/agent-card.json", app.url))
+        .header("if-none-match", "\"something-else\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn card_fields_come_from_configuration() {
+    let app = crate::helpers::spawn_with(|c| {
+        c.card.name = "Configured".into();
+        c.card.provider_organization = Some("Acme".into());
+        c.card.provider_url = Some("https://acme.example".into());
+        c.public_url = Some("https://agents.acme.example".into());
+    })
+    .await;
+    let (_, card) = get_card(&app, "/.well-known/agent-card.json").await;
+    assert_eq!(card["name"], "Configured");
+    assert_eq!(card["provider"]["organization"], "Acme");
+    assert_eq!(
+        card["supportedInterfaces"][0]["url"],
+        "https://agents.acme.example/"
+    );
+}
+
+#[tokio::test]
+async fn unknown_paths_get_a_json_404() {
+    let app = spawn_app().await;
+    let resp = app
+        .http
+        .get(format!("{}/nope", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+}
