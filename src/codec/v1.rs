@@ -140,7 +140,8 @@ impl ListTasksRequest {
             }
         };
         let state = match self.status.as_deref() {
-            None | Some("") | Some("TASK_STATE_UNSPECIFIED") => None,
+            // protobuf-ts clients (the JS SDK) send `UNRECOGNIZED` for an unset enum.
+            None | Some("") | Some("TASK_STATE_UNSPECIFIED") | Some("UNRECOGNIZED") => None,
             Some(s) => Some(TaskState::parse(s).ok_or_else(|| {
                 A2aError::InvalidParams(format!("status `{s}` is not a valid TaskState"))
             })?),

@@ -43,23 +43,24 @@ fn reject<'a>(id: Id<'a>, msg: impl Into<String>) -> Rejected<'a> {
 /// Parses a request body: invalid JSON is -32700, anything else malformed is -32600.
 pub fn parse(body: &[u8]) -> Result<Request<'_>, Rejected<'_>> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    let raw: Raw<'_> = match serde_json::from_slice(body) {
-        Ok(r) => r,
-        Err(e) => {
-            let err = if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
-                if first == Some(&b'[') {
-                    A2aError::InvalidRequest("batch requests are not supported by A2A".into())
-                } else {
-                    A2aError::InvalidRequest("the body must be a JSON-RPC request object".into())
-                }
-            } else {
-                A2aError::Parse(e.to_string())
-            };
-            return Err(Rejected {
-                id: Id::Null,
-                error: err,
-            });
-        }
+    // Only an object is a request: serde would also fill `Raw` from a JSON array, by
+    // position, and take `["2.0", 1, "tasks/get", {..}]` for one.
+    let raw = match first {
+        Some(b'{') => serde_json::from_slice::<Raw<'_>>(body).ok(),
+        _ => None,
+    };
+    let Some(raw) = raw else {
+        let error = match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Err(e) => A2aError::Parse(e.to_string()),
+            Ok(_) if first == Some(&b'[') => {
+                A2aError::InvalidRequest("batch requests are not supported by A2A".into())
+            }
+            Ok(_) => A2aError::InvalidRequest("the body must be a JSON-RPC request object".into()),
+        };
+        return Err(Rejected {
+            id: Id::Null,
+            error,
+        });
     };
     let id = match raw.id.map(|r| serde_json::from_str::<Id<'_>>(r.get())) {
         Some(Ok(id @ (Id::Number(_) | Id::Str(_)))) => id,
@@ -108,6 +109,13 @@ mod tests {
     #[test]
     fn batches_are_invalid_requests() {
         assert_eq!(parse(b"[{}]").unwrap_err().error.code(), -32600);
+    }
+
+    #[test]
+    fn positional_arrays_are_not_requests() {
+        let e = parse(br#"["2.0", 1, "tasks/get", {"id": "x"}]"#).unwrap_err();
+        assert_eq!(e.error.code(), -32600);
+        assert_eq!(e.id, Id::Null);
     }
 
     #[test]

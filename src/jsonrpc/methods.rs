@@ -79,9 +79,10 @@ pub fn resolve(
         (Some(Version::V1), _) => Err(A2aError::MethodNotFound(format!(
             "`{method}` is not an A2A 1.0 method (the request says A2A-Version: 1.0)"
         ))),
-        (_, Some(s)) if s.family == Family::V1 => Err(A2aError::MethodNotFound(format!(
-            "`{method}` is an A2A 1.0 method: send the header `A2A-Version: 1.0` \
-             (without it the request is A2A 0.3)"
+        // Without the header the request is 0.3 (as the official SDK server also rules).
+        (_, Some(s)) if s.family == Family::V1 => Err(A2aError::VersionNotSupported(format!(
+            "`{method}` is an A2A 1.0 method, but a request without an A2A-Version header \
+             is A2A 0.3: send the header `A2A-Version: 1.0`"
         ))),
         (_, Some(s)) if s.family == Family::V01 => Ok((Version::V01, s)),
         (_, Some(s)) => Ok((Version::V03, s)),
@@ -125,5 +126,6 @@ mod tests {
         assert_eq!(resolve(None, "tasks/send").unwrap().0, Version::V01);
         assert_eq!(resolve(None, "tasks/get").unwrap().0, Version::V03);
         assert_eq!(resolve(None, "nope").unwrap_err().code(), -32601);
+        assert_eq!(resolve(None, "SendMessage").unwrap_err().code(), -32009);
     }
 }

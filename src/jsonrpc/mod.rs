@@ -72,6 +72,9 @@ pub enum Outcome {
         version: Version,
         stream: SseStream,
     },
+    /// An error response to a 0.x streaming call, which 0.x clients expect as one SSE
+    /// event (the 0.3 Python SDK refuses a JSON body there).
+    StreamError(Box<RawValue>),
 }
 
 macro_rules! register {
@@ -168,6 +171,9 @@ pub async fn dispatch(
             version,
             stream,
         },
+        _ if spec.streaming && version != Version::V1 => {
+            Outcome::StreamError(response.into_json())
+        }
         _ => Outcome::Response(response.into_json()),
     }
 }

@@ -13,8 +13,9 @@ use jsonrpsee::types::Id;
 use crate::jsonrpc::{self, SseItem, SseStream};
 use crate::protocol::Version;
 
-/// Keep-alive interval: well under the idle timeouts of common proxies.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// Keep-alive interval: under the 5 s read timeout of the official Python SDK clients'
+/// default HTTP client, and far under the idle timeouts of common proxies.
+const KEEP_ALIVE: Duration = Duration::from_secs(2);
 
 pub fn respond(id: Id<'static>, version: Version, stream: SseStream) -> Response {
     let id_json = serde_json::to_string(&id).expect("ids serialize");
@@ -38,4 +39,10 @@ pub fn respond(id: Id<'static>, version: Version, stream: SseStream) -> Response
     Sse::new(events)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response()
+}
+
+/// A stream of one already serialized JSON-RPC response, then the end.
+pub fn single(response: Box<serde_json::value::RawValue>) -> Response {
+    let event = Event::default().data(response.get());
+    Sse::new(futures::stream::once(async move { Ok::<_, Infallible>(event) })).into_response()
 }
