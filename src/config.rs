@@ -225,6 +225,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
     fn flags_beat_env_beat_file() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("a2a.toml", "agent = \"conformance\"\nlisten = \"127.0.0.1:9000\"\n[card]\nname = \"From file\"\n")?;

@@ -44,7 +44,7 @@ pub trait AgentExecutor: Send + Sync + 'static {
 pub fn builtin(name: &str) -> Option<std::sync::Arc<dyn AgentExecutor>> {
     match name {
         "echo" => Some(std::sync::Arc::new(EchoAgent)),
-        "conformance" => Some(std::sync::Arc::new(ConformanceAgent::default())),
+        "conformance" => Some(std::sync::Arc::new(ConformanceAgent)),
         _ => None,
     }
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ClientError, ListOptions, SendOptions};
-use crate::codec::{v01, v03, v1};
+use crate::codec::{v01, v1, v03};
 use crate::protocol::{
     Artifact, Message, Part, Role, SendResult, SequencedEvent, StreamItem, Task,
     TaskArtifactUpdateEvent, TaskEvent, TaskStatus, TaskStatusUpdateEvent, Version,
@@ -62,7 +62,11 @@ pub fn send_call(version: Version, opts: &SendOptions, streaming: bool) -> RpcCa
                 metadata: opts.metadata.clone(),
             };
             RpcCall {
-                method: if streaming { "SendStreamingMessage" } else { "SendMessage" },
+                method: if streaming {
+                    "SendStreamingMessage"
+                } else {
+                    "SendMessage"
+                },
                 params: to_value(&params),
             }
         }
@@ -83,7 +87,11 @@ pub fn send_call(version: Version, opts: &SendOptions, streaming: bool) -> RpcCa
                 metadata: opts.metadata.clone(),
             };
             RpcCall {
-                method: if streaming { "message/stream" } else { "message/send" },
+                method: if streaming {
+                    "message/stream"
+                } else {
+                    "message/send"
+                },
                 params: to_value(&params),
             }
         }
@@ -98,7 +106,11 @@ pub fn send_call(version: Version, opts: &SendOptions, streaming: bool) -> RpcCa
                 metadata: opts.metadata.clone(),
             };
             RpcCall {
-                method: if streaming { "tasks/sendSubscribe" } else { "tasks/send" },
+                method: if streaming {
+                    "tasks/sendSubscribe"
+                } else {
+                    "tasks/send"
+                },
                 params: to_value(&params),
             }
         }
@@ -128,7 +140,12 @@ pub fn get_call(version: Version, task_id: &str, history_length: Option<u32>) ->
     }
 }
 
-fn task_id_call(version: Version, task_id: &str, v1_method: &'static str, legacy: &'static str) -> RpcCall {
+fn task_id_call(
+    version: Version,
+    task_id: &str,
+    v1_method: &'static str,
+    legacy: &'static str,
+) -> RpcCall {
     match version {
         Version::V1 => RpcCall {
             method: v1_method,
@@ -140,7 +157,10 @@ fn task_id_call(version: Version, task_id: &str, v1_method: &'static str, legacy
         },
         Version::V03 | Version::V01 => RpcCall {
             method: legacy,
-            params: to_value(&v03::TaskIdParams { id: task_id.to_string(), metadata: None }),
+            params: to_value(&v03::TaskIdParams {
+                id: task_id.to_string(),
+                metadata: None,
+            }),
         },
     }
 }
@@ -173,13 +193,19 @@ pub fn list_call(version: Version, opts: &ListOptions) -> Result<RpcCall, Client
         status_timestamp_after: opts.status_timestamp_after.clone(),
         include_artifacts: opts.include_artifacts.then_some(true),
     };
-    Ok(RpcCall { method: "ListTasks", params: to_value(&params) })
+    Ok(RpcCall {
+        method: "ListTasks",
+        params: to_value(&params),
+    })
 }
 
 // ---- decoding ----
 
 fn decode_err(what: &str, e: impl std::fmt::Display) -> ClientError {
-    ClientError::Decode { what: what.to_string(), detail: e.to_string() }
+    ClientError::Decode {
+        what: what.to_string(),
+        detail: e.to_string(),
+    }
 }
 
 fn parse<T: serde::de::DeserializeOwned>(what: &str, raw: &str) -> Result<T, ClientError> {
@@ -200,12 +226,14 @@ pub fn decode_send(version: Version, raw: &str) -> Result<SendResult, ClientErro
     };
     match item {
         StreamItem::Message(m) => Ok(SendResult::Message(m)),
-        StreamItem::Event(SequencedEvent { event: TaskEvent::Task(t), .. }) => {
-            Ok(SendResult::Task(t))
-        }
-        StreamItem::Event(_) => {
-            Err(decode_err("send result", "expected a task or a message, got a task event"))
-        }
+        StreamItem::Event(SequencedEvent {
+            event: TaskEvent::Task(t),
+            ..
+        }) => Ok(SendResult::Task(t)),
+        StreamItem::Event(_) => Err(decode_err(
+            "send result",
+            "expected a task or a message, got a task event",
+        )),
     }
 }
 
@@ -217,10 +245,12 @@ pub fn decode_task(version: Version, raw: &str) -> Result<Task, ClientError> {
         Version::V03 | Version::V01 => {
             let v: Value = parse("task", raw)?;
             if v.get("kind").is_some() {
-                let t: v03::Task03 = serde_json::from_value(v).map_err(|e| decode_err("task", e))?;
+                let t: v03::Task03 =
+                    serde_json::from_value(v).map_err(|e| decode_err("task", e))?;
                 Task::try_from(t).map_err(|e| decode_err("task", e))
             } else {
-                let t: v01::Task01 = serde_json::from_value(v).map_err(|e| decode_err("task", e))?;
+                let t: v01::Task01 =
+                    serde_json::from_value(v).map_err(|e| decode_err("task", e))?;
                 t.into_task().map_err(|e| decode_err("task", e))
             }
         }
@@ -266,17 +296,26 @@ pub fn decode_stream_item(version: Version, raw: &str) -> Result<DecodedItem, Cl
         }
     };
     let final_flag = version != Version::V1
-        && serde_json::from_str::<FinalPeek>(raw).ok().and_then(|p| p.is_final) == Some(true);
+        && serde_json::from_str::<FinalPeek>(raw)
+            .ok()
+            .and_then(|p| p.is_final)
+            == Some(true);
     Ok(DecodedItem { item, final_flag })
 }
 
 fn status01(s: v01::Status01) -> Result<TaskStatus, ClientError> {
-    let mut status: TaskStatus =
-        v03::Status03 { state: s.state, message: None, timestamp: s.timestamp }
-            .try_into()
-            .map_err(|e| decode_err("0.1 status", e))?;
-    status.message =
-        s.message.map(Message::try_from).transpose().map_err(|e| decode_err("0.1 status", e))?;
+    let mut status: TaskStatus = v03::Status03 {
+        state: s.state,
+        message: None,
+        timestamp: s.timestamp,
+    }
+    .try_into()
+    .map_err(|e| decode_err("0.1 status", e))?;
+    status.message = s
+        .message
+        .map(Message::try_from)
+        .transpose()
+        .map_err(|e| decode_err("0.1 status", e))?;
     Ok(status)
 }
 
@@ -325,12 +364,22 @@ mod tests {
     use crate::protocol::TaskState;
 
     fn opts() -> SendOptions {
-        SendOptions { message_id: Some("m1".into()), ..SendOptions::text("hi") }
+        SendOptions {
+            message_id: Some("m1".into()),
+            ..SendOptions::text("hi")
+        }
     }
 
     #[test]
     fn v1_send_uses_pascal_case_and_proto_json() {
-        let c = send_call(Version::V1, &SendOptions { no_wait: true, ..opts() }, false);
+        let c = send_call(
+            Version::V1,
+            &SendOptions {
+                no_wait: true,
+                ..opts()
+            },
+            false,
+        );
         assert_eq!(c.method, "SendMessage");
         assert_eq!(
             c.params,
@@ -339,15 +388,27 @@ mod tests {
                 "configuration": {"returnImmediately": true},
             })
         );
-        assert_eq!(send_call(Version::V1, &opts(), true).method, "SendStreamingMessage");
-        assert!(send_call(Version::V1, &opts(), false).params.get("configuration").is_none());
+        assert_eq!(
+            send_call(Version::V1, &opts(), true).method,
+            "SendStreamingMessage"
+        );
+        assert!(
+            send_call(Version::V1, &opts(), false)
+                .params
+                .get("configuration")
+                .is_none()
+        );
     }
 
     #[test]
     fn v03_send_has_kinds_and_blocking_false() {
         let c = send_call(
             Version::V03,
-            &SendOptions { no_wait: true, history_length: Some(2), ..opts() },
+            &SendOptions {
+                no_wait: true,
+                history_length: Some(2),
+                ..opts()
+            },
             false,
         );
         assert_eq!(c.method, "message/send");
@@ -359,7 +420,10 @@ mod tests {
                 "configuration": {"historyLength": 2, "blocking": false},
             })
         );
-        assert_eq!(send_call(Version::V03, &opts(), true).method, "message/stream");
+        assert_eq!(
+            send_call(Version::V03, &opts(), true).method,
+            "message/stream"
+        );
     }
 
     #[test]
@@ -368,32 +432,51 @@ mod tests {
         assert_eq!(c.method, "tasks/send");
         assert!(!c.params["id"].as_str().unwrap().is_empty());
         assert!(!c.params["sessionId"].as_str().unwrap().is_empty());
-        assert_eq!(c.params["message"], json!({"role": "user", "parts": [{"type": "text", "text": "hi"}]}));
+        assert_eq!(
+            c.params["message"],
+            json!({"role": "user", "parts": [{"type": "text", "text": "hi"}]})
+        );
         let c = send_call(
             Version::V01,
-            &SendOptions { task_id: Some("t".into()), context_id: Some("s".into()), ..opts() },
+            &SendOptions {
+                task_id: Some("t".into()),
+                context_id: Some("s".into()),
+                ..opts()
+            },
             true,
         );
         assert_eq!(c.method, "tasks/sendSubscribe");
-        assert_eq!((c.params["id"].as_str(), c.params["sessionId"].as_str()), (Some("t"), Some("s")));
+        assert_eq!(
+            (c.params["id"].as_str(), c.params["sessionId"].as_str()),
+            (Some("t"), Some("s"))
+        );
     }
 
     #[test]
     fn fresh_message_ids() {
         let a = send_call(Version::V1, &SendOptions::text("x"), false);
         let b = send_call(Version::V1, &SendOptions::text("x"), false);
-        assert_ne!(a.params["message"]["messageId"], b.params["message"]["messageId"]);
+        assert_ne!(
+            a.params["message"]["messageId"],
+            b.params["message"]["messageId"]
+        );
     }
 
     #[test]
     fn task_calls_per_version() {
         assert_eq!(get_call(Version::V1, "t", Some(3)).method, "GetTask");
-        assert_eq!(get_call(Version::V1, "t", Some(3)).params, json!({"id": "t", "historyLength": 3}));
+        assert_eq!(
+            get_call(Version::V1, "t", Some(3)).params,
+            json!({"id": "t", "historyLength": 3})
+        );
         assert_eq!(get_call(Version::V03, "t", None).method, "tasks/get");
         assert_eq!(cancel_call(Version::V1, "t").method, "CancelTask");
         assert_eq!(cancel_call(Version::V01, "t").params, json!({"id": "t"}));
         assert_eq!(subscribe_call(Version::V1, "t").method, "SubscribeToTask");
-        assert_eq!(subscribe_call(Version::V03, "t").method, "tasks/resubscribe");
+        assert_eq!(
+            subscribe_call(Version::V03, "t").method,
+            "tasks/resubscribe"
+        );
     }
 
     #[test]
@@ -409,7 +492,10 @@ mod tests {
             c.params,
             json!({"status": "TASK_STATE_INPUT_REQUIRED", "pageSize": 5, "includeArtifacts": true})
         );
-        assert!(matches!(list_call(Version::V03, &o), Err(ClientError::Unsupported(_))));
+        assert!(matches!(
+            list_call(Version::V03, &o),
+            Err(ClientError::Unsupported(_))
+        ));
     }
 
     const TS: &str = "2025-01-01T00:00:00.000Z";
@@ -419,17 +505,24 @@ mod tests {
         let raw = json!({"task": {"id": "t", "contextId": "c",
             "status": {"state": "TASK_STATE_COMPLETED", "timestamp": TS}}})
         .to_string();
-        let SendResult::Task(t) = decode_send(Version::V1, &raw).unwrap() else { panic!() };
+        let SendResult::Task(t) = decode_send(Version::V1, &raw).unwrap() else {
+            panic!()
+        };
         assert_eq!(t.status.state, TaskState::Completed);
 
         let raw = json!({"kind": "message", "messageId": "m", "role": "agent",
             "parts": [{"kind": "text", "text": "yo"}]})
         .to_string();
-        let SendResult::Message(m) = decode_send(Version::V03, &raw).unwrap() else { panic!() };
+        let SendResult::Message(m) = decode_send(Version::V03, &raw).unwrap() else {
+            panic!()
+        };
         assert_eq!(m.text(), "yo");
 
-        let raw = json!({"id": "t", "sessionId": "s", "status": {"state": "input-required"}}).to_string();
-        let SendResult::Task(t) = decode_send(Version::V01, &raw).unwrap() else { panic!() };
+        let raw =
+            json!({"id": "t", "sessionId": "s", "status": {"state": "input-required"}}).to_string();
+        let SendResult::Task(t) = decode_send(Version::V01, &raw).unwrap() else {
+            panic!()
+        };
         assert_eq!((t.id.as_str(), t.context_id.as_str()), ("t", "s"));
         assert_eq!(t.status.state, TaskState::InputRequired);
     }
@@ -441,8 +534,14 @@ mod tests {
         let t03 = json!({"kind": "task", "id": "t", "contextId": "c",
             "status": {"state": "canceled"}})
         .to_string();
-        assert_eq!(decode_task(Version::V01, &t03).unwrap().status.state, TaskState::Canceled);
-        assert!(matches!(decode_task(Version::V1, "{}"), Err(ClientError::Decode { .. })));
+        assert_eq!(
+            decode_task(Version::V01, &t03).unwrap().status.state,
+            TaskState::Canceled
+        );
+        assert!(matches!(
+            decode_task(Version::V1, "{}"),
+            Err(ClientError::Decode { .. })
+        ));
     }
 
     #[test]
@@ -452,7 +551,9 @@ mod tests {
         .to_string();
         let d = decode_stream_item(Version::V1, &raw).unwrap();
         assert!(!d.final_flag);
-        let StreamItem::Event(e) = d.item else { panic!() };
+        let StreamItem::Event(e) = d.item else {
+            panic!()
+        };
         assert_eq!(e.event.state(), Some(TaskState::Working));
 
         let raw = json!({"kind": "status-update", "taskId": "t", "contextId": "c",
@@ -466,10 +567,16 @@ mod tests {
         let StreamItem::Event(e) = decode_stream_item(Version::V01, &raw).unwrap().item else {
             panic!()
         };
-        let TaskEvent::ArtifactUpdate(a) = e.event else { panic!() };
-        assert_eq!((a.artifact.artifact_id.as_str(), a.append), ("artifact-1", true));
+        let TaskEvent::ArtifactUpdate(a) = e.event else {
+            panic!()
+        };
+        assert_eq!(
+            (a.artifact.artifact_id.as_str(), a.append),
+            ("artifact-1", true)
+        );
 
-        let raw = json!({"id": "t", "status": {"state": "input-required"}, "final": true}).to_string();
+        let raw =
+            json!({"id": "t", "status": {"state": "input-required"}, "final": true}).to_string();
         let d = decode_stream_item(Version::V01, &raw).unwrap();
         assert!(d.final_flag);
     }

@@ -171,9 +171,7 @@ pub async fn dispatch(
             version,
             stream,
         },
-        _ if spec.streaming && version != Version::V1 => {
-            Outcome::StreamError(response.into_json())
-        }
+        _ if spec.streaming && version != Version::V1 => Outcome::StreamError(response.into_json()),
         _ => Outcome::Response(response.into_json()),
     }
 }

@@ -127,7 +127,8 @@ pub struct TaskStatus {
     pub state: TaskState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<Message>,
-    #[serde(with = "timestamp")]
+    /// Optional on input (peers may omit it); always written.
+    #[serde(with = "timestamp", default = "now")]
     pub timestamp: DateTime<Utc>,
 }
 

@@ -194,12 +194,12 @@ impl TaskService {
 
     /// `ListTasks`.
     pub async fn list(&self, scope: &Scope, query: &ListTasksQuery) -> Result<TaskPage, A2aError> {
-        if let Some(t) = &query.page_token {
-            if page_cursor::decode(t).is_none() {
-                return Err(A2aError::InvalidParams(format!(
-                    "pageToken `{t}` is not valid"
-                )));
-            }
+        if let Some(t) = &query.page_token
+            && page_cursor::decode(t).is_none()
+        {
+            return Err(A2aError::InvalidParams(format!(
+                "pageToken `{t}` is not valid"
+            )));
         }
         let mut page = self
             .inner
@@ -371,13 +371,13 @@ impl TaskService {
         req: SendRequest,
     ) -> Result<Started, A2aError> {
         let task_id = record.task.id.clone();
-        if let Some(c) = &req.message.context_id {
-            if c != &record.task.context_id {
-                return Err(A2aError::InvalidParams(format!(
-                    "message.contextId `{c}` does not match the context `{}` of task `{task_id}`",
-                    record.task.context_id
-                )));
-            }
+        if let Some(c) = &req.message.context_id
+            && c != &record.task.context_id
+        {
+            return Err(A2aError::InvalidParams(format!(
+                "message.contextId `{c}` does not match the context `{}` of task `{task_id}`",
+                record.task.context_id
+            )));
         }
         let mut message = req.message.clone();
         message.task_id = Some(task_id.clone());

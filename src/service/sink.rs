@@ -124,13 +124,13 @@ impl EventSink {
         let pending = inner.pending.lock().take();
         if let Some(mut task) = pending {
             inner.reply.lock().take();
-            if let Some(to) = event.state() {
-                if !task.status.state.can_transition_to(to) {
-                    return Err(SinkError::Invalid(format!(
-                        "no transition from {:?} to {to:?}",
-                        task.status.state
-                    )));
-                }
+            if let Some(to) = event.state()
+                && !task.status.state.can_transition_to(to)
+            {
+                return Err(SinkError::Invalid(format!(
+                    "no transition from {:?} to {to:?}",
+                    task.status.state
+                )));
             }
             let created = TaskEvent::Task(task.clone());
             task.apply(&event);

@@ -80,13 +80,14 @@ async fn rpc(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if let Some(ct) = headers.get(header::CONTENT_TYPE)
-        && !is_json(ct) {
-            let e = A2aError::ContentTypeNotSupported(format!(
-                "requests must be `application/json`, not `{}`",
-                ct.to_str().unwrap_or("?")
-            ));
-            return json_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, Id::Null, &e);
-        }
+        && !is_json(ct)
+    {
+        let e = A2aError::ContentTypeNotSupported(format!(
+            "requests must be `application/json`, not `{}`",
+            ct.to_str().unwrap_or("?")
+        ));
+        return json_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, Id::Null, &e);
+    }
     let body = match body {
         Ok(b) => b,
         Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -127,7 +128,7 @@ async fn rpc(
             version,
             stream,
         } => sse::respond(id, version, stream),
-        Outcome::StreamError(r) => sse::single(r),
+        Outcome::StreamError(r) => sse::single(&r),
     }
 }
 

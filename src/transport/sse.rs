@@ -1,5 +1,5 @@
 //! Writes a method's result stream as Server-Sent Events: each `data:` line a complete
-//! JSON-RPC response carrying the request id, `id:` the task event sequence, keep-alive
+//! JSON-RPC response carrying the request id, `id:` the task event sequence (1.0), keep-alive
 //! comments while the task is quiet.
 
 use std::convert::Infallible;
@@ -31,7 +31,9 @@ pub fn respond(id: Id<'static>, version: Version, stream: SseStream) -> Response
             }
         };
         let mut event = Event::default().data(data);
-        if let Some(seq) = seq {
+        // 0.x streams carry no `id:`: those specs define none, and the official 0.3 Python
+        // SDK's resubscribe reads every keep-alive after an `id:` as an empty event.
+        if let (Some(seq), Version::V1) = (seq, version) {
             event = event.id(seq.to_string());
         }
         Ok::<_, Infallible>(event)
@@ -42,7 +44,10 @@ pub fn respond(id: Id<'static>, version: Version, stream: SseStream) -> Response
 }
 
 /// A stream of one already serialized JSON-RPC response, then the end.
-pub fn single(response: Box<serde_json::value::RawValue>) -> Response {
+pub fn single(response: &serde_json::value::RawValue) -> Response {
     let event = Event::default().data(response.get());
-    Sse::new(futures::stream::once(async move { Ok::<_, Infallible>(event) })).into_response()
+    Sse::new(futures::stream::once(
+        async move { Ok::<_, Infallible>(event) },
+    ))
+    .into_response()
 }

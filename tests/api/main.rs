@@ -3,5 +3,9 @@
 mod helpers;
 
 mod card;
+mod cross_version;
+mod errors;
 mod streaming;
+mod v01;
+mod v03;
 mod v1;
