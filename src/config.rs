@@ -18,8 +18,20 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Built-in agent to run: `echo` or `conformance`.
     pub agent: String,
-    /// Task store URL: `memory:` (durable backends arrive with the storage work).
+    /// Task store URL: `sqlite://PATH` (created on first start), `postgres://...`, or
+    /// `memory:` (nothing survives a restart).
     pub store: String,
+    /// Database connection pool size.
+    pub db_max_connections: u32,
+    /// Seconds to wait for a database connection before failing a request.
+    pub db_acquire_timeout_secs: u64,
+    /// Longest a single database statement may run, in seconds.
+    pub db_statement_timeout_secs: u64,
+    /// Seconds a run's lease lasts without renewal; runs of a process that stopped
+    /// renewing (it crashed) are recovered after this long.
+    pub run_lease_secs: u64,
+    /// Purge terminal tasks whose status is older than this many seconds (0: never).
+    pub retention_secs: u64,
     /// The base URL clients reach this server at, as advertised in the card;
     /// defaults to `http://<listen>`.
     pub public_url: Option<String>,
@@ -51,12 +63,35 @@ pub struct CardConfig {
     pub skills: Vec<AgentSkill>,
 }
 
+/// The top-level keys of [`Config`], for filtering environment variables.
+const FIELDS: &[&str] = &[
+    "listen",
+    "agent",
+    "store",
+    "db_max_connections",
+    "db_acquire_timeout_secs",
+    "db_statement_timeout_secs",
+    "run_lease_secs",
+    "retention_secs",
+    "public_url",
+    "streaming",
+    "max_body_bytes",
+    "max_concurrent_requests",
+    "cancel_grace_secs",
+    "card",
+];
+
 impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             agent: "echo".into(),
-            store: "memory:".into(),
+            store: "sqlite://./data/a2a.db".into(),
+            db_max_connections: 16,
+            db_acquire_timeout_secs: 5,
+            db_statement_timeout_secs: 30,
+            run_lease_secs: 15,
+            retention_secs: 0,
             public_url: None,
             streaming: true,
             max_body_bytes: 1024 * 1024,
@@ -111,11 +146,20 @@ impl Config {
             }
             fig = fig.merge(Toml::file(path));
         }
+        // Only variables naming a setting count: `A2A_*` is shared with other tools (the
+        // test suite's `A2A_TEST_POSTGRES_URL`, say), while the file is strict about typos.
         let env = Env::prefixed("A2A_")
-            .ignore(&["config"])
             .map(|k| match k.as_str() {
                 "database_url" => "store".into(),
                 _ => k.as_str().replace("__", ".").into(),
+            })
+            .filter(|k| {
+                let top = k.as_str().split(['.', '_']).next().unwrap_or_default();
+                let key = k.as_str();
+                FIELDS
+                    .iter()
+                    .any(|f| f.eq_ignore_ascii_case(key) || f.eq_ignore_ascii_case(top))
+                    || key.eq_ignore_ascii_case("database_url")
             });
         let config: Config = fig
             .merge(env)
@@ -134,11 +178,17 @@ impl Config {
                 crate::agents::BUILTIN_AGENTS.join(", ")
             )));
         }
-        if self.store != "memory:" && self.store != "memory" {
+        const SCHEMES: [&str; 4] = ["memory:", "sqlite:", "postgres://", "postgresql://"];
+        if !SCHEMES.iter().any(|s| self.store.starts_with(s)) {
             return Err(ConfigError(format!(
-                "unsupported store `{}`: this build supports `memory:`",
+                "unsupported store `{}`: use sqlite://PATH, postgres://USER@HOST/DB or memory:",
                 redact(&self.store)
             )));
+        }
+        if self.run_lease_secs == 0 || self.db_max_connections == 0 {
+            return Err(ConfigError(
+                "run_lease_secs and db_max_connections must be > 0".into(),
+            ));
         }
         if self.max_body_bytes < 1024 || self.max_concurrent_requests == 0 {
             return Err(ConfigError(
@@ -146,6 +196,15 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// Pool and timeout settings of the task store.
+    pub fn db_options(&self) -> crate::store::DbOptions {
+        crate::store::DbOptions {
+            max_connections: self.db_max_connections,
+            acquire_timeout: std::time::Duration::from_secs(self.db_acquire_timeout_secs),
+            statement_timeout: std::time::Duration::from_secs(self.db_statement_timeout_secs),
+        }
     }
 
     /// The card as served, for a server reachable at `base_url`.
@@ -241,6 +300,19 @@ mod tests {
             };
             let c = Config::load(Some("a2a.toml".into()), o).unwrap();
             assert_eq!(c.listen.port(), 9002);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
+    fn unrelated_a2a_variables_are_ignored_but_file_typos_are_not() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("A2A_TEST_SOMETHING_ELSE", "x");
+            assert!(Config::load(None, Overrides::default()).is_ok());
+            jail.create_file("typo.toml", "agnet = \"echo\"\n")?;
+            let e = Config::load(Some("typo.toml".into()), Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("agnet"), "{e}");
             Ok(())
         });
     }

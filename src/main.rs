@@ -9,6 +9,7 @@ async fn main() -> ExitCode {
     a2a_server::telemetry::init();
     let result = match cli.command {
         Command::Serve(args) => cli::serve(args).await,
+        Command::Migrate(args) => cli::migrate(args).await,
         Command::Client(cmd) => cli::client::run(cmd).await,
     };
     result.unwrap_or_else(|e| {

@@ -6,12 +6,15 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::agents::AgentExecutor;
 use crate::config::Config;
 use crate::events::LocalBus;
 use crate::jsonrpc::{self, Ctx};
 use crate::service::{ServiceConfig, TaskService};
-use crate::store::MemoryStore;
 use crate::transport::{AppState, Limits, router};
+
+/// How long in-flight requests and open streams may take to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// A server bound to its port, ready to run.
 pub struct Application {
@@ -22,8 +25,21 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds the listener and builds the service. Port 0 picks a free port.
+    /// Binds the listener and builds the service with the configured built-in agent.
+    /// Port 0 picks a free port.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let agent = crate::agents::builtin(&config.agent)
+            .ok_or_else(|| anyhow::anyhow!("unknown agent `{}`", config.agent))?;
+        Self::build_with_agent(config, agent).await
+    }
+
+    /// Like [`Application::build`], with an agent of your own.
+    pub async fn build_with_agent(
+        config: Config,
+        agent: Arc<dyn AgentExecutor>,
+    ) -> anyhow::Result<Application> {
+        // Connect first: a server never listens without its store.
+        let store = crate::store::connect(&config.store, &config.db_options()).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -33,14 +49,15 @@ impl Application {
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
         let card = config.agent_card(&base_url);
-        let agent = crate::agents::builtin(&config.agent)
-            .ok_or_else(|| anyhow::anyhow!("unknown agent `{}`", config.agent))?;
         let service = TaskService::new(
-            Arc::new(MemoryStore::new()),
+            store,
             Arc::new(LocalBus::new()),
             agent,
             ServiceConfig {
                 cancel_grace: Duration::from_secs(config.cancel_grace_secs),
+                run_lease: Duration::from_secs(config.run_lease_secs),
+                retention: (config.retention_secs > 0)
+                    .then(|| Duration::from_secs(config.retention_secs)),
             },
         );
         let module = jsonrpc::module(Ctx {
@@ -72,14 +89,33 @@ impl Application {
         &self.service
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    /// Serves (and runs the background jobs) until `shutdown` resolves, then drains
+    /// in-flight requests.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let stop = tokio_util::sync::CancellationToken::new();
+        let jobs = tokio::spawn(self.service.clone().run_background(stop.clone()));
+        let signalled = stop.clone();
+        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown.await;
+            signalled.cancel();
+        });
+        // Open SSE streams would hold a graceful shutdown forever: give them a grace period.
+        let result = tokio::select! {
+            r = serve => r,
+            _ = async {
+                stop.cancelled().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => {
+                tracing::info!("shutdown grace period over; closing open streams");
+                Ok(())
+            }
+        };
+        stop.cancel();
+        let _ = jobs.await;
+        result
     }
 
     /// Serves until Ctrl-C or SIGTERM.

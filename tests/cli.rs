@@ -1,71 +1,20 @@
 //! End to end: the real `a2a serve` (conformance agent, memory store) driven by the real
 //! `a2a` client subcommands, in every protocol version.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::io::Read;
+use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_a2a");
+mod support;
 
-/// A running server, killed on drop.
-struct Server {
-    child: Child,
-    url: String,
-}
+use support::{BIN, ServerProcess};
 
-impl Server {
-    fn start() -> Server {
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--agent",
-                "conformance",
-                "--store",
-                "memory:",
-            ])
-            .env_remove("A2A_CONFIG")
-            .env_remove("A2A_PUBLIC_URL")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn a2a serve");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            for line in lines.by_ref() {
-                let Ok(line) = line else { return };
-                if let Some(url) = line.trim().strip_prefix("listening on ") {
-                    let _ = tx.send(url.trim_end_matches('/').to_string());
-                    break;
-                }
-            }
-            // Keep draining so the server never blocks on a full pipe.
-            for _ in lines {}
-        });
-        let mut server = Server {
-            child,
-            url: String::new(),
-        };
-        server.url = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server prints `listening on http://…` within 30 s");
-        server
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The real server (conformance agent, memory store).
+fn start_server() -> ServerProcess {
+    ServerProcess::start(&["--store", "memory:"], &[])
 }
 
 struct Out {
@@ -150,7 +99,7 @@ fn task_id(v: &Value, protocol: &str) -> String {
         .to_string()
 }
 
-fn send_json(s: &Server, protocol: &str, prefix: &str, extra: &[&str]) -> String {
+fn send_json(s: &ServerProcess, protocol: &str, prefix: &str, extra: &[&str]) -> String {
     let m = mid(prefix);
     let mut args = vec![
         "send",
@@ -167,7 +116,7 @@ fn send_json(s: &Server, protocol: &str, prefix: &str, extra: &[&str]) -> String
 }
 
 fn send_then_get(protocol: &str) {
-    let s = Server::start();
+    let s = start_server();
     let id = send_json(&s, protocol, "tck-complete-task", &[]);
     let out = a2a(&["get", &s.url, &id, "-p", protocol]).ok();
     let lines = out.lines();
@@ -201,7 +150,7 @@ fn send_then_get_v03() {
 
 #[test]
 fn send_then_get_v01() {
-    let s = Server::start();
+    let s = start_server();
     // 0.1 messages carry no id, so the agent echoes the text and waits for input.
     let raw = a2a(&["send", &s.url, "hello legacy", "-p", "0.1", "--json"])
         .ok()
@@ -218,7 +167,7 @@ fn send_then_get_v01() {
 }
 
 fn stream(protocol: &str) {
-    let s = Server::start();
+    let s = start_server();
     let m = mid("tck-stream-001");
     let out = a2a(&["stream", &s.url, "hi", "-p", protocol, "--message-id", &m]).ok();
     let events: Vec<String> = out
@@ -295,7 +244,7 @@ fn stream_v03() {
 
 #[test]
 fn list_v1() {
-    let s = Server::start();
+    let s = start_server();
     let waiting = send_json(&s, "1.0", "tck-input-required", &[]);
     let done = send_json(&s, "1.0", "tck-complete-task", &[]);
     let raw = a2a(&["list", &s.url, "--status", "input-required", "--json"])
@@ -327,7 +276,7 @@ fn list_v1() {
 }
 
 fn cancel(protocol: &str) {
-    let s = Server::start();
+    let s = start_server();
     let id = send_json(&s, protocol, "tck-input-required", &[]);
     let out = a2a(&["cancel", &s.url, &id, "-p", protocol]).ok();
     assert_eq!(out.lines()[0], format!("task {id} canceled"));
@@ -351,7 +300,7 @@ fn cancel_v03() {
 }
 
 fn subscribe(protocol: &str, command: &str) {
-    let s = Server::start();
+    let s = start_server();
     let id = send_json(&s, protocol, "test-resubscribe-message-id", &["--no-wait"]);
     let out = a2a(&[command, &s.url, &id, "-p", protocol]).ok();
     let lines = out.lines();
@@ -387,7 +336,7 @@ fn subscribe_v03() {
 
 #[test]
 fn subscribe_resumes_after_last_event_id() {
-    let s = Server::start();
+    let s = start_server();
     let id = send_json(&s, "1.0", "test-resubscribe-message-id", &["--no-wait"]);
     let first = a2a(&["get", &s.url, &id, "--json"]).ok().json();
     assert_eq!(first["status"]["state"], "TASK_STATE_WORKING");
@@ -410,7 +359,7 @@ fn subscribe_resumes_after_last_event_id() {
 
 #[test]
 fn errors_exit_non_zero() {
-    let s = Server::start();
+    let s = start_server();
     for protocol in ["1.0", "0.3", "0.1"] {
         let out = a2a(&["get", &s.url, "no-such-task", "-p", protocol]);
         assert_eq!(out.status.code(), Some(1), "{protocol}");
@@ -424,7 +373,7 @@ fn errors_exit_non_zero() {
 
 #[test]
 fn card_and_endpoint_override() {
-    let s = Server::start();
+    let s = start_server();
     let card = a2a(&["card", &s.url, "--json"]).ok().json();
     assert!(card["supportedInterfaces"].is_array(), "{card}");
     let out = a2a(&["card", &s.url]).ok();
@@ -452,7 +401,7 @@ fn card_and_endpoint_override() {
 
 #[test]
 fn stream_v01_with_client_task_id() {
-    let s = Server::start();
+    let s = start_server();
     let out = a2a(&[
         "stream",
         &s.url,

@@ -4,50 +4,12 @@
 //! The SDKs are installed by `bash .ci/setup-interop.sh`. Without them these tests skip
 //! with a message, except under `CI=true`, where a missing SDK fails the run.
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-/// The server as a child process, killed on drop.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server() -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_a2a"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--agent",
-            "conformance",
-            "--store",
-            "memory:",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the a2a binary starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("server prints its address");
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_string();
-    Server { child, url }
-}
+use support::ServerProcess;
 
 fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
@@ -62,7 +24,7 @@ fn runtime(path: PathBuf, what: &str) -> Option<PathBuf> {
         "{what} is not installed at {}; run `bash .ci/setup-interop.sh`",
         path.display()
     );
-    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+    if support::in_ci() {
         panic!("{msg} (CI=true: interop tests must run)");
     }
     eprintln!("skipping: {msg}");
@@ -70,7 +32,7 @@ fn runtime(path: PathBuf, what: &str) -> Option<PathBuf> {
 }
 
 fn run_script(program: &Path, script: &str) {
-    let server = start_server();
+    let server = ServerProcess::start(&["--store", "memory:"], &[]);
     let out = Command::new(program)
         .arg(interop_dir().join(script))
         .arg(&server.url)

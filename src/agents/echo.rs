@@ -14,4 +14,9 @@ impl AgentExecutor for EchoAgent {
         sink.status(TaskState::Completed, Some(reply)).await?;
         Ok(())
     }
+
+    /// Echoing again has no side effects.
+    fn resumable(&self) -> bool {
+        true
+    }
 }

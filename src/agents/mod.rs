@@ -38,6 +38,12 @@ pub trait AgentExecutor: Send + Sync + 'static {
     /// Runs the agent for one message. Returning leaves the task where the agent put it;
     /// an error fails the task.
     async fn execute(&self, ctx: RequestContext, sink: EventSink) -> Result<(), AgentError>;
+
+    /// Whether a run interrupted by a server crash may simply run again (the agent is
+    /// idempotent). When false, such a task is failed with a "server restarted" message.
+    fn resumable(&self) -> bool {
+        false
+    }
 }
 
 /// Built-in agents, by the name `--agent` takes.

@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the A2A server.
     Serve(ServeArgs),
+    /// Apply the task store's schema migrations and exit.
+    Migrate(MigrateArgs),
     #[command(flatten)]
     Client(client::ClientCommand),
 }
@@ -47,6 +49,28 @@ pub struct ServeArgs {
     /// Streaming on or off [default: true; env A2A_STREAMING].
     #[arg(long)]
     pub streaming: Option<bool>,
+}
+
+/// `a2a migrate`: the store URL comes from the same layers as for `serve`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// TOML config file.
+    #[arg(long, env = "A2A_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Task store URL [env A2A_DATABASE_URL].
+    #[arg(long)]
+    pub store: Option<String>,
+}
+
+pub async fn migrate(args: MigrateArgs) -> anyhow::Result<ExitCode> {
+    let overrides = Overrides {
+        store: args.store,
+        ..Default::default()
+    };
+    let config = Config::load(args.config, overrides)?;
+    crate::store::migrate(&config.store, &config.db_options()).await?;
+    println!("migrated {}", crate::config::redact(&config.store));
+    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {

@@ -2,6 +2,8 @@
 //! sends, cancels, lists and follows tasks. It knows nothing of HTTP or wire versions.
 
 pub(crate) mod cursor;
+mod jobs;
+mod run;
 pub mod sink;
 
 use std::collections::HashMap;
@@ -14,16 +16,16 @@ use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use crate::agents::{AgentExecutor, RequestContext};
+use crate::agents::AgentExecutor;
 use crate::events::EventBus;
 use crate::protocol::request::{ListTasksQuery, SendRequest, TaskPage};
 use crate::protocol::{
-    A2aError, Message, Role, SendResult, SequencedEvent, StreamItem, Task, TaskEvent, TaskState,
+    A2aError, Message, SendResult, SequencedEvent, StreamItem, Task, TaskEvent, TaskState,
     TaskStatus, TaskStatusUpdateEvent, Version,
 };
 use crate::store::{Scope, StoreError, TaskRecord, TaskStore, cursor as page_cursor};
 use cursor::EventCursor;
-use sink::{EventSink, SinkInner};
+use run::{First, first_outcome};
 
 /// A stream of task events (or one bare message) for an SSE response.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamItem, A2aError>> + Send>>;
@@ -36,12 +38,19 @@ const MAX_COMMIT_ATTEMPTS: usize = 64;
 pub struct ServiceConfig {
     /// How long a canceled agent may run on before it is aborted.
     pub cancel_grace: Duration,
+    /// A run's lease: a process that stops renewing it for this long is presumed dead and
+    /// its runs are recovered by whichever process notices first.
+    pub run_lease: Duration,
+    /// Terminal tasks older than this are purged; `None` keeps them forever.
+    pub retention: Option<Duration>,
 }
 
 impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
             cancel_grace: Duration::from_secs(5),
+            run_lease: Duration::from_secs(15),
+            retention: None,
         }
     }
 }
@@ -57,6 +66,8 @@ pub(crate) struct Inner {
     pub bus: Arc<dyn EventBus>,
     agent: Arc<dyn AgentExecutor>,
     config: ServiceConfig,
+    /// This process's identity as a runner of agents (the owner of run leases).
+    runner_id: String,
     /// Agents running in this process, by task id.
     running: Mutex<HashMap<String, RunningAgent>>,
 }
@@ -73,6 +84,11 @@ struct Started {
     cursor: EventCursor,
     /// A bare message reply, for runs that create no task.
     reply: Option<oneshot::Receiver<Message>>,
+}
+
+/// Unix time in milliseconds (lease and retention arithmetic).
+fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 pub(crate) fn store_error(e: StoreError) -> A2aError {
@@ -94,6 +110,7 @@ impl TaskService {
             bus,
             agent,
             config,
+            runner_id: uuid::Uuid::new_v4().to_string(),
             running: Mutex::new(HashMap::new()),
         };
         Self {
@@ -293,247 +310,6 @@ impl TaskService {
             }
         }))
     }
-
-    /// Validates the message, resolves or prepares the task, and starts the agent.
-    async fn start(
-        &self,
-        scope: &Scope,
-        origin: Version,
-        req: SendRequest,
-    ) -> Result<Started, A2aError> {
-        validate_user_message(&req.message)?;
-        let existing_id = req
-            .client_task_id
-            .clone()
-            .or_else(|| req.message.task_id.clone());
-        let existing = match &existing_id {
-            Some(id) => match self.inner.store.get(scope, id).await.map_err(store_error)? {
-                Some(r) => Some(r),
-                // 0.1 clients name new tasks themselves.
-                None if req.client_task_id.is_some() => None,
-                None => return Err(A2aError::TaskNotFound(format!("no task with id `{id}`"))),
-            },
-            None => None,
-        };
-        match existing {
-            Some(record) => self.continue_task(scope, origin, record, req).await,
-            None => self.new_task(scope, origin, existing_id, req).await,
-        }
-    }
-
-    async fn new_task(
-        &self,
-        scope: &Scope,
-        origin: Version,
-        id: Option<String>,
-        req: SendRequest,
-    ) -> Result<Started, A2aError> {
-        let task_id = id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let context_id = req
-            .message
-            .context_id
-            .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let mut message = req.message.clone();
-        message.task_id = Some(task_id.clone());
-        message.context_id = Some(context_id.clone());
-        let task = Task {
-            id: task_id.clone(),
-            context_id: context_id.clone(),
-            status: TaskStatus::new(TaskState::Submitted, None),
-            artifacts: Vec::new(),
-            history: vec![message.clone()],
-            metadata: req.metadata.clone(),
-        };
-        let sub = self.inner.bus.subscribe(&task_id);
-        let cursor = EventCursor::new(
-            sub,
-            self.inner.store.clone(),
-            scope.clone(),
-            task_id.clone(),
-            0,
-        );
-        let (tx, rx) = oneshot::channel();
-        let ctx = self.context(task_id.clone(), context_id.clone(), message, None, &req);
-        self.spawn(scope, origin, ctx, Some(task), Some(tx));
-        Ok(Started {
-            task_id,
-            cursor,
-            reply: Some(rx),
-        })
-    }
-
-    async fn continue_task(
-        &self,
-        scope: &Scope,
-        origin: Version,
-        record: TaskRecord,
-        req: SendRequest,
-    ) -> Result<Started, A2aError> {
-        let task_id = record.task.id.clone();
-        if let Some(c) = &req.message.context_id
-            && c != &record.task.context_id
-        {
-            return Err(A2aError::InvalidParams(format!(
-                "message.contextId `{c}` does not match the context `{}` of task `{task_id}`",
-                record.task.context_id
-            )));
-        }
-        let mut message = req.message.clone();
-        message.task_id = Some(task_id.clone());
-        message.context_id = Some(record.task.context_id.clone());
-        let sub = self.inner.bus.subscribe(&task_id);
-        let user = TaskEvent::UserMessage(message.clone());
-        let (task, events) = self
-            .inner
-            .update_with_events(scope, &task_id, |task| {
-                let state = task.status.state;
-                if !state.is_interrupted() {
-                    return Err(A2aError::UnsupportedOperation(format!(
-                        "task `{}` is {} and does not accept messages{}",
-                        task.id,
-                        state.kebab_name(),
-                        if state.is_terminal() {
-                            "; start a new task in the same context"
-                        } else {
-                            " until it asks for input"
-                        }
-                    )));
-                }
-                Ok(vec![
-                    user.clone(),
-                    status_event(task, TaskState::Working, None),
-                ])
-            })
-            .await?;
-        // The caller sees the task as of this commit first, then what follows.
-        let last = events.last().map_or(0, |e| e.seq);
-        let cursor = EventCursor::new(
-            sub,
-            self.inner.store.clone(),
-            scope.clone(),
-            task_id.clone(),
-            last,
-        );
-        let ctx = self.context(
-            task_id.clone(),
-            task.context_id.clone(),
-            message,
-            Some(task.clone()),
-            &req,
-        );
-        self.spawn(scope, origin, ctx, None, None);
-        let snapshot = SequencedEvent {
-            seq: last,
-            event: TaskEvent::Task(task),
-        };
-        Ok(Started {
-            task_id,
-            cursor: cursor.with_first(snapshot),
-            reply: None,
-        })
-    }
-
-    fn context(
-        &self,
-        task_id: String,
-        context_id: String,
-        message: Message,
-        task: Option<Task>,
-        req: &SendRequest,
-    ) -> RequestContext {
-        RequestContext {
-            task_id,
-            context_id,
-            message,
-            task,
-            accepted_output_modes: req.accepted_output_modes.clone(),
-            metadata: req.metadata.clone(),
-            cancel: CancellationToken::new(),
-        }
-    }
-
-    /// Runs the agent on its own tokio task and makes sure the run ends in a defined state.
-    fn spawn(
-        &self,
-        scope: &Scope,
-        origin: Version,
-        ctx: RequestContext,
-        pending: Option<Task>,
-        reply: Option<oneshot::Sender<Message>>,
-    ) {
-        let sink = EventSink {
-            inner: Arc::new(SinkInner {
-                service: self.inner.clone(),
-                scope: scope.clone(),
-                origin,
-                task_id: ctx.task_id.clone(),
-                context_id: ctx.context_id.clone(),
-                pending: Mutex::new(pending),
-                reply: Mutex::new(reply),
-            }),
-        };
-        let inner = self.inner.clone();
-        let task_id = ctx.task_id.clone();
-        let cancel = ctx.cancel.clone();
-        let agent = inner.agent.clone();
-        let run = tokio::spawn(agent_run(agent, ctx, sink.clone()));
-        inner.running.lock().insert(
-            task_id.clone(),
-            RunningAgent {
-                cancel,
-                abort: run.abort_handle(),
-            },
-        );
-        tokio::spawn(async move {
-            let outcome = run.await;
-            inner.running.lock().remove(&task_id);
-            let failure = match outcome {
-                Ok(Ok(())) if sink.replied() => return,
-                Ok(Ok(())) => {
-                    "the agent returned without reaching a final or interrupted state".to_string()
-                }
-                Ok(Err(e)) => e.to_string(),
-                Err(e) if e.is_cancelled() => "the agent was stopped".to_string(),
-                Err(_) => "the agent panicked".to_string(),
-            };
-            let _ = sink.finish(failure).await;
-        });
-    }
-
-    /// Number of agents running in this process.
-    pub fn running_agents(&self) -> usize {
-        self.inner.running.lock().len()
-    }
-}
-
-async fn agent_run(
-    agent: Arc<dyn AgentExecutor>,
-    ctx: RequestContext,
-    sink: EventSink,
-) -> Result<(), crate::agents::AgentError> {
-    agent.execute(ctx, sink).await
-}
-
-impl EventSink {
-    /// After the agent stopped: a task left active is failed with `why`; a run that
-    /// produced nothing at all creates its task as failed.
-    async fn finish(&self, why: String) -> Result<(), sink::SinkError> {
-        if self.task_created() {
-            let record = self
-                .inner
-                .service
-                .store
-                .get(&self.inner.scope, &self.inner.task_id)
-                .await;
-            let state = record.ok().flatten().map(|r| r.task.status.state);
-            if state.is_none_or(|s| s.is_terminal() || s.is_interrupted()) {
-                return Ok(());
-            }
-        }
-        let msg = self.agent_message(vec![crate::protocol::Part::text(why)]);
-        self.status(TaskState::Failed, Some(msg)).await
-    }
 }
 
 impl Inner {
@@ -609,45 +385,9 @@ fn status_event(task: &Task, state: TaskState, message: Option<Message>) -> Task
     })
 }
 
-enum First {
-    Reply(Message),
-    Event(Option<SequencedEvent>),
-}
-
-/// Waits for a new run's first output: a bare message reply or its first task event.
-async fn first_outcome(
-    mut rx: oneshot::Receiver<Message>,
-    cursor: &mut EventCursor,
-) -> Result<First, A2aError> {
-    tokio::select! {
-        biased;
-        m = &mut rx => match m {
-            Ok(m) => Ok(First::Reply(m)),
-            // The run made a task instead (the sender was dropped).
-            Err(_) => Ok(First::Event(cursor.next().await?)),
-        },
-        e = cursor.next() => Ok(First::Event(e?)),
-    }
-}
-
 /// A send stream ends with the interaction cycle: terminal or interrupted.
 fn ends_send_stream(e: &SequencedEvent) -> bool {
     e.event
         .state()
         .is_some_and(|s| s.is_terminal() || s.is_interrupted())
-}
-
-fn validate_user_message(m: &Message) -> Result<(), A2aError> {
-    if m.message_id.trim().is_empty() {
-        return Err(A2aError::params("message.messageId must not be empty"));
-    }
-    if m.parts.is_empty() {
-        return Err(A2aError::params(
-            "message.parts must contain at least one part",
-        ));
-    }
-    if m.role != Role::User {
-        return Err(A2aError::params("message.role must be the user role"));
-    }
-    Ok(())
 }

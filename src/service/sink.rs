@@ -42,6 +42,8 @@ pub(super) struct SinkInner {
     pub pending: Mutex<Option<Task>>,
     /// Where a bare message reply goes; taken by the first reply or task event.
     pub reply: Mutex<Option<oneshot::Sender<Message>>>,
+    /// The last state this sink committed, so the end of a run rarely needs a read.
+    pub last_state: Mutex<Option<TaskState>>,
 }
 
 impl EventSink {
@@ -141,6 +143,7 @@ impl EventSink {
                 .await
                 .map_err(super::store_error)?;
             inner.service.bus.publish(&inner.task_id, &events);
+            *inner.last_state.lock() = Some(task.status.state);
             return Ok(());
         }
         let result = inner
@@ -163,7 +166,10 @@ impl EventSink {
             })
             .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(task) => {
+                *inner.last_state.lock() = Some(task.status.state);
+                Ok(())
+            }
             Err(A2aError::UnsupportedOperation(why)) => {
                 Err(SinkError::Closed(inner.task_id.clone(), why))
             }
@@ -174,6 +180,14 @@ impl EventSink {
     /// Whether the run produced a task (or is still free to reply with a message).
     pub(super) fn task_created(&self) -> bool {
         self.inner.pending.lock().is_none()
+    }
+
+    /// Whether this sink's last commit left the task terminal or interrupted.
+    pub(super) fn settled(&self) -> bool {
+        self.inner
+            .last_state
+            .lock()
+            .is_some_and(|s| s.is_terminal() || s.is_interrupted())
     }
 
     pub(super) fn replied(&self) -> bool {

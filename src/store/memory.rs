@@ -5,9 +5,18 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use parking_lot::RwLock;
 
-use super::{Scope, StoreError, TaskRecord, TaskStore, cursor};
+use super::{ExpiredRun, Scope, StoreError, TaskRecord, TaskStore, cursor, sequence};
 use crate::protocol::request::{ListTasksQuery, TaskPage};
 use crate::protocol::{SequencedEvent, Task, TaskEvent, Version};
+
+#[derive(Default)]
+struct State {
+    tasks: HashMap<String, Entry>,
+    /// (scope, messageId) -> task id.
+    messages: HashMap<(Scope, String), String>,
+    /// task id -> (scope, runner, lease until).
+    runs: HashMap<String, (Scope, String, i64)>,
+}
 
 struct Entry {
     scope: Scope,
@@ -18,7 +27,7 @@ struct Entry {
 /// Tasks and event logs in a map behind one lock; critical sections never await.
 #[derive(Default)]
 pub struct MemoryStore {
-    tasks: RwLock<HashMap<String, Entry>>,
+    state: RwLock<State>,
 }
 
 impl MemoryStore {
@@ -27,15 +36,17 @@ impl MemoryStore {
     }
 }
 
-fn sequence(events: &[TaskEvent], after: u64) -> Vec<SequencedEvent> {
-    events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| SequencedEvent {
-            seq: after + 1 + i as u64,
-            event: e.clone(),
-        })
-        .collect()
+fn record_messages(
+    messages: &mut HashMap<(Scope, String), String>,
+    scope: &Scope,
+    task_id: &str,
+    events: &[TaskEvent],
+) {
+    for id in events.iter().flat_map(super::user_message_ids) {
+        messages
+            .entry((scope.clone(), id.to_string()))
+            .or_insert_with(|| task_id.to_string());
+    }
 }
 
 #[async_trait]
@@ -47,11 +58,14 @@ impl TaskStore for MemoryStore {
         task: &Task,
         events: &[TaskEvent],
     ) -> Result<Vec<SequencedEvent>, StoreError> {
-        let mut tasks = self.tasks.write();
+        let mut state = self.state.write();
+        let state = &mut *state;
+        let tasks = &mut state.tasks;
         if tasks.contains_key(&task.id) {
             return Err(StoreError::Conflict);
         }
         let seqd = sequence(events, 0);
+        record_messages(&mut state.messages, scope, &task.id, events);
         let record = TaskRecord {
             task: task.clone(),
             version: 1,
@@ -70,7 +84,8 @@ impl TaskStore for MemoryStore {
     }
 
     async fn get(&self, scope: &Scope, id: &str) -> Result<Option<TaskRecord>, StoreError> {
-        let tasks = self.tasks.read();
+        let state = self.state.read();
+        let tasks = &state.tasks;
         Ok(tasks
             .get(id)
             .filter(|e| &e.scope == scope)
@@ -85,7 +100,9 @@ impl TaskStore for MemoryStore {
         task: &Task,
         events: &[TaskEvent],
     ) -> Result<Vec<SequencedEvent>, StoreError> {
-        let mut tasks = self.tasks.write();
+        let mut state = self.state.write();
+        let state = &mut *state;
+        let tasks = &mut state.tasks;
         let entry = tasks
             .get_mut(id)
             .filter(|e| &e.scope == scope)
@@ -94,6 +111,7 @@ impl TaskStore for MemoryStore {
             return Err(StoreError::Conflict);
         }
         let seqd = sequence(events, entry.record.last_seq);
+        record_messages(&mut state.messages, scope, id, events);
         entry.record.task = task.clone();
         entry.record.version += 1;
         entry.record.last_seq += seqd.len() as u64;
@@ -107,7 +125,8 @@ impl TaskStore for MemoryStore {
         id: &str,
         after: u64,
     ) -> Result<Vec<SequencedEvent>, StoreError> {
-        let tasks = self.tasks.read();
+        let state = self.state.read();
+        let tasks = &state.tasks;
         let entry = tasks
             .get(id)
             .filter(|e| &e.scope == scope)
@@ -118,7 +137,8 @@ impl TaskStore for MemoryStore {
     }
 
     async fn list(&self, scope: &Scope, q: &ListTasksQuery) -> Result<TaskPage, StoreError> {
-        let tasks = self.tasks.read();
+        let state = self.state.read();
+        let tasks = &state.tasks;
         let mut matches: Vec<&Task> = tasks
             .values()
             .filter(|e| &e.scope == scope)
@@ -154,5 +174,92 @@ impl TaskStore for MemoryStore {
             next_page_token,
             total_size,
         })
+    }
+
+    async fn task_for_message(
+        &self,
+        scope: &Scope,
+        message_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let state = self.state.read();
+        Ok(state
+            .messages
+            .get(&(scope.clone(), message_id.to_string()))
+            .cloned())
+    }
+
+    async fn claim_run(
+        &self,
+        scope: &Scope,
+        task_id: &str,
+        runner: &str,
+        lease_until: i64,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.write();
+        state.runs.insert(
+            task_id.to_string(),
+            (scope.clone(), runner.to_string(), lease_until),
+        );
+        Ok(())
+    }
+
+    async fn release_run(&self, task_id: &str, runner: &str) -> Result<(), StoreError> {
+        let mut state = self.state.write();
+        if state.runs.get(task_id).is_some_and(|(_, r, _)| r == runner) {
+            state.runs.remove(task_id);
+        }
+        Ok(())
+    }
+
+    async fn heartbeat(&self, runner: &str, lease_until: i64) -> Result<(), StoreError> {
+        let mut state = self.state.write();
+        for (_, r, until) in state.runs.values_mut() {
+            if r == runner {
+                *until = lease_until;
+            }
+        }
+        Ok(())
+    }
+
+    async fn take_expired_runs(
+        &self,
+        now: i64,
+        limit: usize,
+    ) -> Result<Vec<ExpiredRun>, StoreError> {
+        let mut state = self.state.write();
+        let expired: Vec<String> = state
+            .runs
+            .iter()
+            .filter(|(_, (_, _, until))| *until < now)
+            .map(|(id, _)| id.clone())
+            .take(limit)
+            .collect();
+        Ok(expired
+            .into_iter()
+            .filter_map(|id| {
+                let (scope, runner, _) = state.runs.remove(&id)?;
+                Some(ExpiredRun {
+                    scope,
+                    task_id: id,
+                    runner,
+                })
+            })
+            .collect())
+    }
+
+    async fn purge_terminal(&self, before: i64) -> Result<u64, StoreError> {
+        let mut state = self.state.write();
+        let doomed: std::collections::HashSet<String> = state
+            .tasks
+            .iter()
+            .filter(|(_, e)| {
+                let s = &e.record.task.status;
+                s.state.is_terminal() && s.timestamp.timestamp_millis() < before
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        state.tasks.retain(|id, _| !doomed.contains(id));
+        state.messages.retain(|_, task| !doomed.contains(task));
+        Ok(doomed.len() as u64)
     }
 }

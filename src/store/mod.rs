@@ -2,11 +2,18 @@
 //! the task row carries the latest snapshot and a version for optimistic concurrency.
 //! Every call is scoped by owner and tenant, so a caller never sees another's tasks.
 
+mod connect;
 mod memory;
+pub mod postgres;
+mod sql;
+pub mod sqlite;
 
 use async_trait::async_trait;
 
+pub use connect::{DbOptions, connect, migrate};
 pub use memory::MemoryStore;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
 
 use crate::protocol::request::{ListTasksQuery, TaskPage};
 use crate::protocol::{SequencedEvent, Task, TaskEvent, Version};
@@ -37,6 +44,14 @@ pub enum StoreError {
     NotFound,
     #[error("storage backend failed: {0}")]
     Backend(String),
+    /// The store could not be opened: a malformed URL, an unreachable database. The
+    /// message names the URL without its password.
+    #[error("{0}")]
+    Connect(String),
+    /// The schema could not be brought up to date (or the database is newer than this
+    /// binary). The message names the URL without its password.
+    #[error("{0}")]
+    Migrate(String),
 }
 
 /// Persistence of tasks and their event logs.
@@ -75,6 +90,78 @@ pub trait TaskStore: Send + Sync + 'static {
 
     /// Tasks matching the query, newest status first, with cursor paging.
     async fn list(&self, scope: &Scope, query: &ListTasksQuery) -> Result<TaskPage, StoreError>;
+
+    /// The task a user message (by `messageId`) created or continued, so a retried
+    /// request is recognised. Message ids are recorded by `create` and `commit` from the
+    /// `Task` history and `UserMessage` events they store.
+    async fn task_for_message(
+        &self,
+        scope: &Scope,
+        message_id: &str,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// Records that `runner` (a server process) runs the agent of `task_id` until
+    /// `lease_until` (unix millis). The task need not exist yet.
+    async fn claim_run(
+        &self,
+        scope: &Scope,
+        task_id: &str,
+        runner: &str,
+        lease_until: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The run ended (the task reached its defined state).
+    async fn release_run(&self, task_id: &str, runner: &str) -> Result<(), StoreError>;
+
+    /// Extends the leases of every run of `runner`.
+    async fn heartbeat(&self, runner: &str, lease_until: i64) -> Result<(), StoreError>;
+
+    /// Removes and returns up to `limit` runs whose lease expired before `now` (their
+    /// process died). Each expired run is returned to exactly one caller.
+    async fn take_expired_runs(
+        &self,
+        now: i64,
+        limit: usize,
+    ) -> Result<Vec<ExpiredRun>, StoreError>;
+
+    /// Deletes terminal tasks (with their events) whose status is older than `before`
+    /// (unix millis); returns how many.
+    async fn purge_terminal(&self, before: i64) -> Result<u64, StoreError>;
+}
+
+/// A run whose server process stopped heartbeating.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredRun {
+    pub scope: Scope,
+    pub task_id: String,
+    pub runner: String,
+}
+
+/// Numbers `events` with the sequence numbers following `after`.
+pub(crate) fn sequence(events: &[TaskEvent], after: u64) -> Vec<SequencedEvent> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| SequencedEvent {
+            seq: after + 1 + i as u64,
+            event: e.clone(),
+        })
+        .collect()
+}
+
+/// The ids of the user messages an event stores (for duplicate detection).
+pub fn user_message_ids(event: &TaskEvent) -> Vec<&str> {
+    use crate::protocol::Role;
+    match event {
+        TaskEvent::Task(t) => t
+            .history
+            .iter()
+            .filter(|m| m.role == Role::User)
+            .map(|m| m.message_id.as_str())
+            .collect(),
+        TaskEvent::UserMessage(m) => vec![m.message_id.as_str()],
+        _ => Vec::new(),
+    }
 }
 
 /// Page tokens: the sort key of the last task on the page, opaque to clients.

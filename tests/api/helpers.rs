@@ -28,6 +28,7 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         Overrides {
             listen: Some("127.0.0.1:0".parse().unwrap()),
             agent: Some("conformance".into()),
+            store: Some("memory:".into()),
             ..Default::default()
         },
     )

@@ -1,0 +1,54 @@
+-- Task store schema (PostgreSQL). Times are unix milliseconds. Task ids compare
+-- byte-wise (COLLATE "C") so list order and page tokens match every backend.
+
+CREATE TABLE a2a_tasks (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    tenant      TEXT NOT NULL,
+    owner       TEXT NOT NULL,
+    context_id  TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    status_ts   BIGINT NOT NULL,
+    origin      TEXT NOT NULL,
+    version     BIGINT NOT NULL,
+    last_seq    BIGINT NOT NULL,
+    task        JSONB NOT NULL,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+
+-- ListTasks: newest status first, then id, within a scope (optionally one context).
+CREATE INDEX a2a_tasks_list ON a2a_tasks (tenant, owner, status_ts DESC, id DESC);
+CREATE INDEX a2a_tasks_context ON a2a_tasks (tenant, owner, context_id, status_ts DESC, id DESC);
+-- Retention: terminal tasks older than a cut-off.
+CREATE INDEX a2a_tasks_purge ON a2a_tasks (state, status_ts);
+
+CREATE TABLE a2a_task_events (
+    task_id     TEXT COLLATE "C" NOT NULL REFERENCES a2a_tasks (id) ON DELETE CASCADE,
+    seq         BIGINT NOT NULL,
+    event       JSONB NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (task_id, seq)
+);
+
+CREATE TABLE a2a_message_ids (
+    tenant      TEXT NOT NULL,
+    owner       TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    task_id     TEXT COLLATE "C" NOT NULL REFERENCES a2a_tasks (id) ON DELETE CASCADE,
+    PRIMARY KEY (tenant, owner, message_id)
+);
+
+-- The cascade from a2a_tasks looks message ids up by task.
+CREATE INDEX a2a_message_ids_task ON a2a_message_ids (task_id);
+
+-- No foreign key: a run is claimed before its task is stored.
+CREATE TABLE a2a_runs (
+    task_id     TEXT COLLATE "C" PRIMARY KEY,
+    tenant      TEXT NOT NULL,
+    owner       TEXT NOT NULL,
+    runner      TEXT NOT NULL,
+    lease_until BIGINT NOT NULL
+);
+
+CREATE INDEX a2a_runs_lease ON a2a_runs (lease_until);
+CREATE INDEX a2a_runs_runner ON a2a_runs (runner);

@@ -1,0 +1,159 @@
+//! Background jobs: renewing this process's run leases, recovering runs whose process
+//! died (their lease expired), and purging old terminal tasks.
+
+use std::time::Duration;
+
+use tokio::time::{MissedTickBehavior, interval};
+use tokio_util::sync::CancellationToken;
+
+use super::{TaskService, now_millis, status_event};
+use crate::agents::RequestContext;
+use crate::protocol::{A2aError, Message, Part, Role, TaskState};
+use crate::store::ExpiredRun;
+
+/// Expired runs taken per store round trip.
+const RECOVERY_BATCH: usize = 100;
+
+/// The status message of a task whose run was lost.
+pub const RESTARTED: &str = "the server restarted while this task was running; it did not finish";
+
+impl TaskService {
+    /// Runs the background jobs until `shutdown` fires. Recovery runs once at once, so
+    /// runs lost in a crash are found at start-up (as soon as their lease has expired).
+    pub async fn run_background(self, shutdown: CancellationToken) {
+        let lease = self.inner.config.run_lease;
+        let mut renew = interval((lease / 3).max(Duration::from_millis(100)));
+        let mut recover = interval((lease / 2).max(Duration::from_millis(100)));
+        let retention = self.inner.config.retention;
+        let purge_every = retention
+            .map(|r| (r / 4).clamp(Duration::from_secs(1), Duration::from_secs(60)))
+            .unwrap_or(Duration::from_secs(3600));
+        let mut purge = interval(purge_every);
+        for t in [&mut renew, &mut recover, &mut purge] {
+            t.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        }
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = renew.tick() => self.renew_leases().await,
+                _ = recover.tick() => { self.recover_expired_runs().await; }
+                _ = purge.tick(), if retention.is_some() => {
+                    self.purge(retention.unwrap_or_default()).await;
+                }
+            }
+        }
+    }
+
+    async fn renew_leases(&self) {
+        let until = now_millis() + self.inner.config.run_lease.as_millis() as i64;
+        if let Err(e) = self
+            .inner
+            .store
+            .heartbeat(&self.inner.runner_id, until)
+            .await
+        {
+            tracing::warn!(error = %e, "cannot renew run leases");
+        }
+    }
+
+    /// Recovers every run whose lease expired; returns how many were recovered.
+    pub async fn recover_expired_runs(&self) -> usize {
+        let mut recovered = 0;
+        loop {
+            let runs = match self
+                .inner
+                .store
+                .take_expired_runs(now_millis(), RECOVERY_BATCH)
+                .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read expired runs");
+                    return recovered;
+                }
+            };
+            if runs.is_empty() {
+                return recovered;
+            }
+            for run in runs {
+                if self.recover(run).await {
+                    recovered += 1;
+                }
+            }
+        }
+    }
+
+    /// Moves a lost run's task to a defined state: runs it again if the agent is
+    /// resumable, else fails it with [`RESTARTED`].
+    async fn recover(&self, run: ExpiredRun) -> bool {
+        // A lease of our own that lapsed (the store was unreachable) while the agent
+        // still runs here is not lost.
+        if run.runner == self.inner.runner_id
+            && self.inner.running.lock().contains_key(&run.task_id)
+        {
+            return false;
+        }
+        let record = match self.inner.store.get(&run.scope, &run.task_id).await {
+            Ok(Some(r)) => r,
+            // The run died before its task was created: nothing to recover.
+            Ok(None) => return false,
+            Err(e) => {
+                tracing::warn!(task_id = run.task_id, error = %e, "cannot read a lost run's task");
+                return false;
+            }
+        };
+        let task = record.task;
+        let state = task.status.state;
+        if state.is_terminal() || state.is_interrupted() {
+            return false;
+        }
+        let last_user = task
+            .history
+            .iter()
+            .rev()
+            .find(|m| m.role == Role::User)
+            .cloned();
+        if let (true, Some(message)) = (self.inner.agent.resumable(), last_user) {
+            tracing::info!(task_id = task.id, "re-running a task lost in a restart");
+            let ctx = RequestContext {
+                task_id: task.id.clone(),
+                context_id: task.context_id.clone(),
+                message,
+                task: Some(task.clone()),
+                accepted_output_modes: Vec::new(),
+                metadata: task.metadata.clone(),
+                cancel: CancellationToken::new(),
+            };
+            self.spawn(&run.scope, record.origin, ctx, None, None);
+            return true;
+        }
+        tracing::info!(task_id = task.id, "failing a task lost in a restart");
+        let mut message = Message::agent(vec![Part::text(RESTARTED)]);
+        message.task_id = Some(task.id.clone());
+        message.context_id = Some(task.context_id.clone());
+        let result = self
+            .inner
+            .update(&run.scope, &task.id, |t| {
+                let s = t.status.state;
+                if s.is_terminal() || s.is_interrupted() {
+                    return Err(A2aError::UnsupportedOperation("already settled".into()));
+                }
+                Ok(vec![status_event(
+                    t,
+                    TaskState::Failed,
+                    Some(message.clone()),
+                )])
+            })
+            .await;
+        result.is_ok()
+    }
+
+    async fn purge(&self, retention: Duration) {
+        let before = now_millis() - retention.as_millis() as i64;
+        match self.inner.store.purge_terminal(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "purged terminal tasks past retention"),
+            Err(e) => tracing::warn!(error = %e, "cannot purge old tasks"),
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! Starting runs: resolving the task a message belongs to, and running the agent on its
+//! own tokio task under a lease, so a crashed process's runs can be found and recovered.
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use super::cursor::EventCursor;
+use super::sink::{self, EventSink, SinkInner};
+use super::{RunningAgent, Started, TaskService, now_millis, status_event, store_error};
+use crate::agents::{AgentExecutor, RequestContext};
+use crate::protocol::request::SendRequest;
+use crate::protocol::{
+    A2aError, Message, Role, SequencedEvent, Task, TaskEvent, TaskState, TaskStatus, Version,
+};
+use crate::store::{Scope, TaskRecord};
+
+impl TaskService {
+    /// Validates the message, resolves or prepares the task, and starts the agent.
+    pub(super) async fn start(
+        &self,
+        scope: &Scope,
+        origin: Version,
+        req: SendRequest,
+    ) -> Result<Started, A2aError> {
+        validate_user_message(&req.message)?;
+        let retried = self
+            .inner
+            .store
+            .task_for_message(scope, &req.message.message_id)
+            .await
+            .map_err(store_error)?;
+        if let Some(task_id) = retried {
+            return self.retried(scope, task_id, &req).await;
+        }
+        let existing_id = req
+            .client_task_id
+            .clone()
+            .or_else(|| req.message.task_id.clone());
+        let existing = match &existing_id {
+            Some(id) => match self.inner.store.get(scope, id).await.map_err(store_error)? {
+                Some(r) => Some(r),
+                // 0.1 clients name new tasks themselves.
+                None if req.client_task_id.is_some() => None,
+                None => return Err(A2aError::TaskNotFound(format!("no task with id `{id}`"))),
+            },
+            None => None,
+        };
+        match existing {
+            Some(record) => self.continue_task(scope, origin, record, req).await,
+            None => self.new_task(scope, origin, existing_id, req).await,
+        }
+    }
+
+    /// A message this server has seen before (a client retry): the agent does not run
+    /// again; the caller follows the task the first request created or continued.
+    async fn retried(
+        &self,
+        scope: &Scope,
+        task_id: String,
+        req: &SendRequest,
+    ) -> Result<Started, A2aError> {
+        let named = req.client_task_id.as_ref().or(req.message.task_id.as_ref());
+        if named.is_some_and(|t| t != &task_id) {
+            return Err(A2aError::InvalidParams(format!(
+                "messageId `{}` was already used for task `{task_id}`; use a new messageId",
+                req.message.message_id
+            )));
+        }
+        let sub = self.inner.bus.subscribe(&task_id);
+        let record = self.record(scope, &task_id).await?;
+        let cursor = EventCursor::new(
+            sub,
+            self.inner.store.clone(),
+            scope.clone(),
+            task_id.clone(),
+            record.last_seq,
+        );
+        let snapshot = SequencedEvent {
+            seq: record.last_seq,
+            event: TaskEvent::Task(record.task),
+        };
+        Ok(Started {
+            task_id,
+            cursor: cursor.with_first(snapshot),
+            reply: None,
+        })
+    }
+
+    async fn new_task(
+        &self,
+        scope: &Scope,
+        origin: Version,
+        id: Option<String>,
+        req: SendRequest,
+    ) -> Result<Started, A2aError> {
+        let task_id = id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let context_id = req
+            .message
+            .context_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let mut message = req.message.clone();
+        message.task_id = Some(task_id.clone());
+        message.context_id = Some(context_id.clone());
+        let task = Task {
+            id: task_id.clone(),
+            context_id: context_id.clone(),
+            status: TaskStatus::new(TaskState::Submitted, None),
+            artifacts: Vec::new(),
+            history: vec![message.clone()],
+            metadata: req.metadata.clone(),
+        };
+        let sub = self.inner.bus.subscribe(&task_id);
+        let cursor = EventCursor::new(
+            sub,
+            self.inner.store.clone(),
+            scope.clone(),
+            task_id.clone(),
+            0,
+        );
+        let (tx, rx) = oneshot::channel();
+        let ctx = self.context(task_id.clone(), context_id.clone(), message, None, &req);
+        self.spawn(scope, origin, ctx, Some(task), Some(tx));
+        Ok(Started {
+            task_id,
+            cursor,
+            reply: Some(rx),
+        })
+    }
+
+    async fn continue_task(
+        &self,
+        scope: &Scope,
+        origin: Version,
+        record: TaskRecord,
+        req: SendRequest,
+    ) -> Result<Started, A2aError> {
+        let task_id = record.task.id.clone();
+        if let Some(c) = &req.message.context_id
+            && c != &record.task.context_id
+        {
+            return Err(A2aError::InvalidParams(format!(
+                "message.contextId `{c}` does not match the context `{}` of task `{task_id}`",
+                record.task.context_id
+            )));
+        }
+        let mut message = req.message.clone();
+        message.task_id = Some(task_id.clone());
+        message.context_id = Some(record.task.context_id.clone());
+        let sub = self.inner.bus.subscribe(&task_id);
+        let user = TaskEvent::UserMessage(message.clone());
+        let (task, events) = self
+            .inner
+            .update_with_events(scope, &task_id, |task| {
+                let state = task.status.state;
+                if !state.is_interrupted() {
+                    return Err(A2aError::UnsupportedOperation(format!(
+                        "task `{}` is {} and does not accept messages{}",
+                        task.id,
+                        state.kebab_name(),
+                        if state.is_terminal() {
+                            "; start a new task in the same context"
+                        } else {
+                            " until it asks for input"
+                        }
+                    )));
+                }
+                Ok(vec![
+                    user.clone(),
+                    status_event(task, TaskState::Working, None),
+                ])
+            })
+            .await?;
+        // The caller sees the task as of this commit first, then what follows.
+        let last = events.last().map_or(0, |e| e.seq);
+        let cursor = EventCursor::new(
+            sub,
+            self.inner.store.clone(),
+            scope.clone(),
+            task_id.clone(),
+            last,
+        );
+        let ctx = self.context(
+            task_id.clone(),
+            task.context_id.clone(),
+            message,
+            Some(task.clone()),
+            &req,
+        );
+        self.spawn(scope, origin, ctx, None, None);
+        let snapshot = SequencedEvent {
+            seq: last,
+            event: TaskEvent::Task(task),
+        };
+        Ok(Started {
+            task_id,
+            cursor: cursor.with_first(snapshot),
+            reply: None,
+        })
+    }
+
+    fn context(
+        &self,
+        task_id: String,
+        context_id: String,
+        message: Message,
+        task: Option<Task>,
+        req: &SendRequest,
+    ) -> RequestContext {
+        RequestContext {
+            task_id,
+            context_id,
+            message,
+            task,
+            accepted_output_modes: req.accepted_output_modes.clone(),
+            metadata: req.metadata.clone(),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    /// Runs the agent on its own tokio task and makes sure the run ends in a defined state.
+    pub(super) fn spawn(
+        &self,
+        scope: &Scope,
+        origin: Version,
+        ctx: RequestContext,
+        pending: Option<Task>,
+        reply: Option<oneshot::Sender<Message>>,
+    ) {
+        let sink = EventSink {
+            inner: Arc::new(SinkInner {
+                service: self.inner.clone(),
+                scope: scope.clone(),
+                origin,
+                task_id: ctx.task_id.clone(),
+                context_id: ctx.context_id.clone(),
+                pending: Mutex::new(pending),
+                reply: Mutex::new(reply),
+                last_state: Mutex::new(None),
+            }),
+        };
+        let inner = self.inner.clone();
+        let scope = scope.clone();
+        tokio::spawn(async move {
+            let task_id = ctx.task_id.clone();
+            let runner = inner.runner_id.clone();
+            let lease_until = now_millis() + inner.config.run_lease.as_millis() as i64;
+            // The lease is on record before the agent can touch the task, so a crash at
+            // any later point leaves a run for recovery to find.
+            if let Err(e) = inner
+                .store
+                .claim_run(&scope, &task_id, &runner, lease_until)
+                .await
+            {
+                tracing::error!(task_id, error = %e, "cannot record the run");
+                let _ = sink
+                    .finish(format!("the server could not record the run: {e}"))
+                    .await;
+                return;
+            }
+            let cancel = ctx.cancel.clone();
+            let run = tokio::spawn(agent_run(inner.agent.clone(), ctx, sink.clone()));
+            let abort = run.abort_handle();
+            inner
+                .running
+                .lock()
+                .insert(task_id.clone(), RunningAgent { cancel, abort });
+            let outcome = run.await;
+            inner.running.lock().remove(&task_id);
+            let failure = match outcome {
+                Ok(Ok(())) if sink.replied() => None,
+                Ok(Ok(())) => {
+                    Some("the agent returned without reaching a final or interrupted state".into())
+                }
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(e) if e.is_cancelled() => Some("the agent was stopped".into()),
+                Err(_) => Some("the agent panicked".into()),
+            };
+            if let Some(why) = failure
+                && let Err(e) = sink.finish(why).await
+            {
+                tracing::warn!(task_id, error = %e, "cannot record the end of the run");
+            }
+            if let Err(e) = inner.store.release_run(&task_id, &runner).await {
+                tracing::warn!(task_id, error = %e, "cannot release the run; recovery will");
+            }
+        });
+    }
+
+    /// Number of agents running in this process.
+    pub fn running_agents(&self) -> usize {
+        self.inner.running.lock().len()
+    }
+}
+
+async fn agent_run(
+    agent: Arc<dyn AgentExecutor>,
+    ctx: RequestContext,
+    sink: EventSink,
+) -> Result<(), crate::agents::AgentError> {
+    agent.execute(ctx, sink).await
+}
+
+impl EventSink {
+    /// After the agent stopped: a task left active is failed with `why`; a run that
+    /// produced nothing at all creates its task as failed.
+    async fn finish(&self, why: String) -> Result<(), sink::SinkError> {
+        if self.settled() {
+            return Ok(());
+        }
+        if self.task_created() {
+            let record = self
+                .inner
+                .service
+                .store
+                .get(&self.inner.scope, &self.inner.task_id)
+                .await;
+            let state = record.ok().flatten().map(|r| r.task.status.state);
+            if state.is_none_or(|s| s.is_terminal() || s.is_interrupted()) {
+                return Ok(());
+            }
+        }
+        let msg = self.agent_message(vec![crate::protocol::Part::text(why)]);
+        self.status(TaskState::Failed, Some(msg)).await
+    }
+}
+
+pub(super) enum First {
+    Reply(Message),
+    Event(Option<SequencedEvent>),
+}
+
+/// Waits for a new run's first output: a bare message reply or its first task event.
+pub(super) async fn first_outcome(
+    mut rx: oneshot::Receiver<Message>,
+    cursor: &mut EventCursor,
+) -> Result<First, A2aError> {
+    tokio::select! {
+        biased;
+        m = &mut rx => match m {
+            Ok(m) => Ok(First::Reply(m)),
+            // The run made a task instead (the sender was dropped).
+            Err(_) => Ok(First::Event(cursor.next().await?)),
+        },
+        e = cursor.next() => Ok(First::Event(e?)),
+    }
+}
+
+fn validate_user_message(m: &Message) -> Result<(), A2aError> {
+    if m.message_id.trim().is_empty() {
+        return Err(A2aError::params("message.messageId must not be empty"));
+    }
+    if m.parts.is_empty() {
+        return Err(A2aError::params(
+            "message.parts must contain at least one part",
+        ));
+    }
+    if m.role != Role::User {
+        return Err(A2aError::params("message.role must be the user role"));
+    }
+    Ok(())
+}

@@ -1,0 +1,533 @@
+//! What the SQL backends (PostgreSQL, SQLite) share: the statements, the value
+//! conversions, and the one `TaskStore` implementation, which [`sql_task_store!`] expands
+//! for each backend's pool type.
+//!
+//! The statements are the same text for both dialects (`$n` placeholders work on SQLite
+//! too); the dialect-specific ones (how a writing transaction begins, how expired runs
+//! are taken) are passed to the macro. A macro rather than an impl generic over
+//! `sqlx::Database`: sqlx's higher-ranked executor bounds do not survive `async_trait`'s
+//! boxing in generic code.
+
+use chrono::{DateTime, Utc};
+
+use super::StoreError;
+use crate::protocol::{TaskState, Version};
+
+/// PostgreSQL: row locks and the compare-and-swap `UPDATE` order concurrent writers.
+pub(super) const BEGIN_POSTGRES: &str = "BEGIN";
+
+/// SQLite: take the write lock up front (waiting out the busy timeout) rather than
+/// upgrading a read transaction, which fails at once when another writer got there first.
+pub(super) const BEGIN_SQLITE: &str = "BEGIN IMMEDIATE";
+
+pub(super) const INSERT_TASK: &str = "\
+    INSERT INTO a2a_tasks (id, tenant, owner, context_id, state, status_ts, origin, \
+                           version, last_seq, task, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $10) \
+    ON CONFLICT (id) DO NOTHING";
+
+/// Compare-and-swap on `version`: no row comes back when another writer won.
+pub(super) const UPDATE_TASK: &str = "\
+    UPDATE a2a_tasks \
+    SET context_id = $1, state = $2, status_ts = $3, task = $4, updated_at = $5, \
+        version = version + 1, last_seq = last_seq + $6 \
+    WHERE id = $7 AND tenant = $8 AND owner = $9 AND version = $10 \
+    RETURNING last_seq";
+
+pub(super) const TASK_EXISTS: &str =
+    "SELECT 1 FROM a2a_tasks WHERE id = $1 AND tenant = $2 AND owner = $3";
+
+pub(super) const INSERT_EVENT: &str =
+    "INSERT INTO a2a_task_events (task_id, seq, event, created_at) VALUES ($1, $2, $3, $4)";
+
+/// The first message wins: a retried message keeps pointing at its first task.
+pub(super) const INSERT_MESSAGE_ID: &str = "\
+    INSERT INTO a2a_message_ids (tenant, owner, message_id, task_id) VALUES ($1, $2, $3, $4) \
+    ON CONFLICT (tenant, owner, message_id) DO NOTHING";
+
+pub(super) const GET_TASK: &str = "\
+    SELECT task, version, last_seq, origin FROM a2a_tasks \
+    WHERE id = $1 AND tenant = $2 AND owner = $3";
+
+/// One row with NULLs when the task exists without later events, none when it does not
+/// exist (in this scope): existence and events in one statement.
+pub(super) const EVENTS_AFTER: &str = "\
+    SELECT e.seq, e.event FROM a2a_tasks t \
+    LEFT JOIN a2a_task_events e ON e.task_id = t.id AND e.seq > $4 \
+    WHERE t.id = $1 AND t.tenant = $2 AND t.owner = $3 \
+    ORDER BY e.seq";
+
+pub(super) const TASK_FOR_MESSAGE: &str = "\
+    SELECT task_id FROM a2a_message_ids WHERE tenant = $1 AND owner = $2 AND message_id = $3";
+
+pub(super) const CLAIM_RUN: &str = "\
+    INSERT INTO a2a_runs (task_id, tenant, owner, runner, lease_until) \
+    VALUES ($1, $2, $3, $4, $5) \
+    ON CONFLICT (task_id) DO UPDATE SET tenant = excluded.tenant, owner = excluded.owner, \
+        runner = excluded.runner, lease_until = excluded.lease_until";
+
+pub(super) const RELEASE_RUN: &str = "DELETE FROM a2a_runs WHERE task_id = $1 AND runner = $2";
+
+pub(super) const HEARTBEAT: &str = "UPDATE a2a_runs SET lease_until = $1 WHERE runner = $2";
+
+/// Expired runs (`$1` now, `$2` limit) as (tenant, owner, task_id, runner). PostgreSQL
+/// skips rows another process is taking, so several servers share the work.
+pub(super) const TAKE_EXPIRED_RUNS_POSTGRES: &str = "\
+    WITH doomed AS ( \
+        SELECT task_id FROM a2a_runs WHERE lease_until < $1 \
+        ORDER BY lease_until LIMIT $2 FOR UPDATE SKIP LOCKED) \
+    DELETE FROM a2a_runs r USING doomed d WHERE r.task_id = d.task_id \
+    RETURNING r.tenant, r.owner, r.task_id, r.runner";
+
+/// SQLite has one writer at a time, so the delete is atomic as it stands.
+pub(super) const TAKE_EXPIRED_RUNS_SQLITE: &str = "\
+    DELETE FROM a2a_runs WHERE task_id IN ( \
+        SELECT task_id FROM a2a_runs WHERE lease_until < $1 ORDER BY lease_until LIMIT $2) \
+    RETURNING tenant, owner, task_id, runner";
+
+/// The states `purge_terminal` deletes, as stored in `a2a_tasks.state`.
+pub(super) fn terminal_states() -> impl Iterator<Item = &'static str> {
+    TaskState::ALL
+        .into_iter()
+        .filter(|s| s.is_terminal())
+        .map(TaskState::v1_name)
+}
+
+pub(super) fn parse_origin(s: &str) -> Result<Version, StoreError> {
+    [Version::V1, Version::V03, Version::V01]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+        .ok_or_else(|| StoreError::Backend(format!("unknown task origin `{s}` in the store")))
+}
+
+pub(super) fn backend(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Counts and sequence numbers are `u64` in the API, `BIGINT` in the database.
+pub(super) fn to_i64(n: impl TryInto<i64>) -> i64 {
+    n.try_into().unwrap_or(i64::MAX)
+}
+
+pub(super) fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+pub(super) fn now_millis() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// The smallest stored `status_ts` (whole milliseconds) at or after `after`: the filter
+/// `status_ts >= min_status_ts(after)` keeps exactly the tasks whose (millisecond)
+/// timestamp is `>= after`, as the memory store compares them.
+pub(super) fn min_status_ts(after: DateTime<Utc>) -> i64 {
+    let ms = after.timestamp_millis();
+    if after.timestamp_subsec_nanos().is_multiple_of(1_000_000) {
+        ms
+    } else {
+        ms.saturating_add(1)
+    }
+}
+
+/// The `TaskStore` implementation of a SQL backend: `$store` is a struct with a
+/// `pool: sqlx::Pool<$db>` field; `begin` starts a writing transaction, `migrator` is the
+/// backend's schema, `take_expired` the statement of `take_expired_runs`.
+macro_rules! sql_task_store {
+    (
+        $store:ty,
+        $db:ty,
+        begin = $begin:expr,
+        migrator = $migrator:expr,
+        take_expired = $take_expired:expr
+    ) => {
+        impl $store {
+            /// A store on a pool whose database already has the schema (run
+            /// [`Self::migrator`] first) and, on SQLite, enforces foreign keys.
+            pub fn from_pool(pool: sqlx::Pool<$db>) -> Self {
+                Self { pool }
+            }
+
+            /// The schema migrations of this backend.
+            pub fn migrator() -> &'static sqlx::migrate::Migrator {
+                &$migrator
+            }
+
+            pub fn pool(&self) -> &sqlx::Pool<$db> {
+                &self.pool
+            }
+
+            /// Appends `events` after sequence number `after` and records their user
+            /// message ids, inside the caller's transaction.
+            async fn append(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                scope: &$crate::store::Scope,
+                task_id: &str,
+                after: u64,
+                events: &[$crate::protocol::TaskEvent],
+                now: i64,
+            ) -> Result<Vec<$crate::protocol::SequencedEvent>, $crate::store::StoreError> {
+                use $crate::store::sql::{INSERT_EVENT, INSERT_MESSAGE_ID, backend, to_i64};
+                let seqd = $crate::store::sequence(events, after);
+                for e in &seqd {
+                    sqlx::query(INSERT_EVENT)
+                        .bind(task_id)
+                        .bind(to_i64(e.seq))
+                        .bind(sqlx::types::Json(&e.event))
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(backend)?;
+                }
+                for message_id in events.iter().flat_map($crate::store::user_message_ids) {
+                    sqlx::query(INSERT_MESSAGE_ID)
+                        .bind(&scope.tenant)
+                        .bind(&scope.owner)
+                        .bind(message_id)
+                        .bind(task_id)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(backend)?;
+                }
+                Ok(seqd)
+            }
+
+            /// ` WHERE ...` of `list`: the scope and the query's filters, not the page.
+            fn push_list_filters(
+                qb: &mut sqlx::QueryBuilder<$db>,
+                scope: &$crate::store::Scope,
+                q: &$crate::protocol::request::ListTasksQuery,
+            ) {
+                qb.push(" WHERE tenant = ").push_bind(scope.tenant.clone());
+                qb.push(" AND owner = ").push_bind(scope.owner.clone());
+                if let Some(context_id) = &q.context_id {
+                    qb.push(" AND context_id = ").push_bind(context_id.clone());
+                }
+                if let Some(state) = q.state {
+                    qb.push(" AND state = ").push_bind(state.v1_name());
+                }
+                if let Some(after) = q.status_timestamp_after {
+                    qb.push(" AND status_ts >= ")
+                        .push_bind($crate::store::sql::min_status_ts(after));
+                }
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::TaskStore for $store {
+            async fn create(
+                &self,
+                scope: &$crate::store::Scope,
+                origin: $crate::protocol::Version,
+                task: &$crate::protocol::Task,
+                events: &[$crate::protocol::TaskEvent],
+            ) -> Result<Vec<$crate::protocol::SequencedEvent>, $crate::store::StoreError> {
+                use $crate::store::sql::{INSERT_TASK, backend, now_millis, to_i64};
+                let now = now_millis();
+                let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                let inserted = sqlx::query(INSERT_TASK)
+                    .bind(&task.id)
+                    .bind(&scope.tenant)
+                    .bind(&scope.owner)
+                    .bind(&task.context_id)
+                    .bind(task.status.state.v1_name())
+                    .bind(task.status.timestamp.timestamp_millis())
+                    .bind(origin.as_str())
+                    .bind(to_i64(events.len()))
+                    .bind(sqlx::types::Json(task))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                if inserted.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::Conflict);
+                }
+                let seqd = Self::append(&mut tx, scope, &task.id, 0, events, now).await?;
+                tx.commit().await.map_err(backend)?;
+                Ok(seqd)
+            }
+
+            async fn get(
+                &self,
+                scope: &$crate::store::Scope,
+                id: &str,
+            ) -> Result<Option<$crate::store::TaskRecord>, $crate::store::StoreError> {
+                use $crate::store::sql::{GET_TASK, backend, parse_origin, to_u64};
+                type Row = (sqlx::types::Json<$crate::protocol::Task>, i64, i64, String);
+                let row: Option<Row> = sqlx::query_as(GET_TASK)
+                    .bind(id)
+                    .bind(&scope.tenant)
+                    .bind(&scope.owner)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                row.map(|(task, version, last_seq, origin)| {
+                    Ok($crate::store::TaskRecord {
+                        task: task.0,
+                        version: to_u64(version),
+                        last_seq: to_u64(last_seq),
+                        origin: parse_origin(&origin)?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn commit(
+                &self,
+                scope: &$crate::store::Scope,
+                id: &str,
+                expected_version: u64,
+                task: &$crate::protocol::Task,
+                events: &[$crate::protocol::TaskEvent],
+            ) -> Result<Vec<$crate::protocol::SequencedEvent>, $crate::store::StoreError> {
+                use $crate::store::StoreError;
+                use $crate::store::sql::{
+                    TASK_EXISTS, UPDATE_TASK, backend, now_millis, to_i64, to_u64,
+                };
+                let now = now_millis();
+                let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                let last_seq: Option<i64> = sqlx::query_scalar(UPDATE_TASK)
+                    .bind(&task.context_id)
+                    .bind(task.status.state.v1_name())
+                    .bind(task.status.timestamp.timestamp_millis())
+                    .bind(sqlx::types::Json(task))
+                    .bind(now)
+                    .bind(to_i64(events.len()))
+                    .bind(id)
+                    .bind(&scope.tenant)
+                    .bind(&scope.owner)
+                    .bind(to_i64(expected_version))
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                let Some(last_seq) = last_seq else {
+                    // Dropping `tx` rolls back (nothing was written).
+                    let exists = sqlx::query(TASK_EXISTS)
+                        .bind(id)
+                        .bind(&scope.tenant)
+                        .bind(&scope.owner)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(backend)?
+                        .is_some();
+                    return Err(if exists {
+                        StoreError::Conflict
+                    } else {
+                        StoreError::NotFound
+                    });
+                };
+                let after = to_u64(last_seq) - events.len() as u64;
+                let seqd = Self::append(&mut tx, scope, id, after, events, now).await?;
+                tx.commit().await.map_err(backend)?;
+                Ok(seqd)
+            }
+
+            async fn events_after(
+                &self,
+                scope: &$crate::store::Scope,
+                id: &str,
+                after: u64,
+            ) -> Result<Vec<$crate::protocol::SequencedEvent>, $crate::store::StoreError> {
+                use $crate::store::sql::{EVENTS_AFTER, backend, to_i64, to_u64};
+                type Row = (
+                    Option<i64>,
+                    Option<sqlx::types::Json<$crate::protocol::TaskEvent>>,
+                );
+                let rows: Vec<Row> = sqlx::query_as(EVENTS_AFTER)
+                    .bind(id)
+                    .bind(&scope.tenant)
+                    .bind(&scope.owner)
+                    .bind(to_i64(after))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                if rows.is_empty() {
+                    return Err($crate::store::StoreError::NotFound);
+                }
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|(seq, event)| {
+                        Some($crate::protocol::SequencedEvent {
+                            seq: to_u64(seq?),
+                            event: event?.0,
+                        })
+                    })
+                    .collect())
+            }
+
+            async fn list(
+                &self,
+                scope: &$crate::store::Scope,
+                q: &$crate::protocol::request::ListTasksQuery,
+            ) -> Result<$crate::protocol::request::TaskPage, $crate::store::StoreError> {
+                use $crate::store::cursor;
+                use $crate::store::sql::{backend, to_i64, to_u64};
+
+                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM a2a_tasks");
+                Self::push_list_filters(&mut count, scope, q);
+                let total_size: i64 = count
+                    .build_query_scalar()
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(backend)?;
+
+                let mut page = sqlx::QueryBuilder::<$db>::new("SELECT task FROM a2a_tasks");
+                Self::push_list_filters(&mut page, scope, q);
+                if let Some((ts, id)) = q.page_token.as_deref().and_then(cursor::decode) {
+                    page.push(" AND (status_ts, id) < (")
+                        .push_bind(ts)
+                        .push(", ")
+                        .push_bind(id)
+                        .push(")");
+                }
+                // One row more than the page tells whether another page follows.
+                page.push(" ORDER BY status_ts DESC, id DESC LIMIT ")
+                    .push_bind(to_i64(q.page_size.saturating_add(1)));
+                let rows: Vec<(sqlx::types::Json<$crate::protocol::Task>,)> = page
+                    .build_query_as()
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                let more = rows.len() > q.page_size;
+                let tasks: Vec<$crate::protocol::Task> =
+                    rows.into_iter().take(q.page_size).map(|(t,)| t.0).collect();
+                let next_page_token = match tasks.last() {
+                    Some(last) if more => {
+                        cursor::encode(last.status.timestamp.timestamp_millis(), &last.id)
+                    }
+                    _ => String::new(),
+                };
+                Ok($crate::protocol::request::TaskPage {
+                    tasks,
+                    next_page_token,
+                    total_size: to_u64(total_size) as usize,
+                })
+            }
+
+            async fn task_for_message(
+                &self,
+                scope: &$crate::store::Scope,
+                message_id: &str,
+            ) -> Result<Option<String>, $crate::store::StoreError> {
+                use $crate::store::sql::{TASK_FOR_MESSAGE, backend};
+                sqlx::query_scalar(TASK_FOR_MESSAGE)
+                    .bind(&scope.tenant)
+                    .bind(&scope.owner)
+                    .bind(message_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)
+            }
+
+            async fn claim_run(
+                &self,
+                scope: &$crate::store::Scope,
+                task_id: &str,
+                runner: &str,
+                lease_until: i64,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::sql::{CLAIM_RUN, backend};
+                sqlx::query(CLAIM_RUN)
+                    .bind(task_id)
+                    .bind(&scope.tenant)
+                    .bind(&scope.owner)
+                    .bind(runner)
+                    .bind(lease_until)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+
+            async fn release_run(
+                &self,
+                task_id: &str,
+                runner: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::sql::{RELEASE_RUN, backend};
+                sqlx::query(RELEASE_RUN)
+                    .bind(task_id)
+                    .bind(runner)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+
+            async fn heartbeat(
+                &self,
+                runner: &str,
+                lease_until: i64,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::sql::{HEARTBEAT, backend};
+                sqlx::query(HEARTBEAT)
+                    .bind(lease_until)
+                    .bind(runner)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+
+            async fn take_expired_runs(
+                &self,
+                now: i64,
+                limit: usize,
+            ) -> Result<Vec<$crate::store::ExpiredRun>, $crate::store::StoreError> {
+                use $crate::store::sql::{backend, to_i64};
+                let rows: Vec<(String, String, String, String)> = sqlx::query_as($take_expired)
+                    .bind(now)
+                    .bind(to_i64(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(rows
+                    .into_iter()
+                    .map(
+                        |(tenant, owner, task_id, runner)| $crate::store::ExpiredRun {
+                            scope: $crate::store::Scope { owner, tenant },
+                            task_id,
+                            runner,
+                        },
+                    )
+                    .collect())
+            }
+
+            async fn purge_terminal(&self, before: i64) -> Result<u64, $crate::store::StoreError> {
+                use $crate::store::sql::{backend, terminal_states};
+                let mut qb =
+                    sqlx::QueryBuilder::<$db>::new("DELETE FROM a2a_tasks WHERE status_ts < ");
+                qb.push_bind(before).push(" AND state IN (");
+                let mut states = qb.separated(", ");
+                for state in terminal_states() {
+                    states.push_bind(state);
+                }
+                qb.push(")");
+                let done = qb.build().execute(&self.pool).await.map_err(backend)?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+
+pub(super) use sql_task_store;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_status_ts_rounds_up_sub_milliseconds() {
+        let t = DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
+        assert_eq!(min_status_ts(t), 1_700_000_000_123);
+        let t = t + chrono::Duration::microseconds(1);
+        assert_eq!(min_status_ts(t), 1_700_000_000_124);
+    }
+
+    #[test]
+    fn origins_round_trip() {
+        for v in [Version::V1, Version::V03, Version::V01] {
+            assert_eq!(parse_origin(v.as_str()).unwrap(), v);
+        }
+        assert!(parse_origin("9.9").is_err());
+    }
+}

@@ -1,0 +1,1101 @@
+//! One `TaskStore` suite, run unchanged against every backend: memory, SQLite (a file in
+//! a temporary directory) and PostgreSQL (a fresh database per test from
+//! `A2A_TEST_POSTGRES_URL`; skipped with a message when unset, failed under `CI=true`).
+
+mod support;
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use a2a_server::protocol::request::{ListTasksQuery, TaskPage};
+use a2a_server::protocol::{
+    Artifact, Message, Part, Role, SequencedEvent, Task, TaskArtifactUpdateEvent, TaskEvent,
+    TaskState, TaskStatus, TaskStatusUpdateEvent, Version,
+};
+use a2a_server::store::{self, DbOptions, ExpiredRun, Scope, StoreError, TaskStore};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use support::TestDatabase;
+
+// ---------------------------------------------------------------------------------------
+// Backends
+
+/// A store for one test and whatever must outlive it (the SQLite directory, the Postgres
+/// database, dropped after the store).
+struct Harness {
+    store: Arc<dyn TaskStore>,
+    _dir: Option<tempfile::TempDir>,
+    _db: Option<TestDatabase>,
+}
+
+async fn open(kind: &str) -> Option<Harness> {
+    let opts = DbOptions::default();
+    match kind {
+        "memory" => Some(Harness {
+            store: store::connect("memory:", &opts).await.unwrap(),
+            _dir: None,
+            _db: None,
+        }),
+        "sqlite" => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", dir.path().join("a2a.db").display());
+            let store = store::connect(&url, &opts).await.unwrap();
+            Some(Harness {
+                store,
+                _dir: Some(dir),
+                _db: None,
+            })
+        }
+        "postgres" => {
+            let db = TestDatabase::create().await?;
+            let store = store::connect(&db.url, &opts).await.unwrap();
+            Some(Harness {
+                store,
+                _dir: None,
+                _db: Some(db),
+            })
+        }
+        _ => unreachable!("unknown backend {kind}"),
+    }
+}
+
+/// `mod memory`, `mod sqlite` and `mod postgres`, each with one test per suite function.
+macro_rules! store_suite {
+    ($($test:ident),* $(,)?) => {
+        store_suite!(@backend memory, $($test),*);
+        store_suite!(@backend sqlite, $($test),*);
+        store_suite!(@backend postgres, $($test),*);
+    };
+    (@backend $backend:ident, $($test:ident),*) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    if let Some(h) = super::open(stringify!($backend)).await {
+                        super::$test(h.store.clone()).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+store_suite!(
+    create_get_and_commit_number_events_densely,
+    create_refuses_a_taken_id,
+    stale_commit_conflicts_and_overwrites_nothing,
+    racing_commits_have_one_winner,
+    concurrent_writers_leave_a_dense_log,
+    events_after_returns_the_tail_in_order,
+    list_filters_and_orders_newest_first,
+    list_pages_have_no_gaps_or_duplicates,
+    list_pages_survive_inserts_between_pages,
+    scopes_are_isolated,
+    task_for_message_finds_the_first_task,
+    runs_are_claimed_heartbeated_released_and_expire,
+    expired_runs_go_to_exactly_one_caller,
+    purge_terminal_deletes_old_terminal_tasks_and_their_events,
+);
+
+// ---------------------------------------------------------------------------------------
+// Fixtures
+
+fn scope(owner: &str, tenant: &str) -> Scope {
+    Scope {
+        owner: owner.into(),
+        tenant: tenant.into(),
+    }
+}
+
+fn at(millis: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(millis).unwrap()
+}
+
+fn message(id: &str, role: Role) -> Message {
+    Message {
+        message_id: id.into(),
+        context_id: None,
+        task_id: None,
+        role,
+        parts: vec![Part::text(format!("text of {id}"))],
+        metadata: None,
+        extensions: Vec::new(),
+        reference_task_ids: Vec::new(),
+    }
+}
+
+fn task(id: &str, context: &str, state: TaskState, millis: i64) -> Task {
+    Task {
+        id: id.into(),
+        context_id: context.into(),
+        status: TaskStatus {
+            state,
+            message: None,
+            timestamp: at(millis),
+        },
+        artifacts: Vec::new(),
+        history: Vec::new(),
+        metadata: None,
+    }
+}
+
+fn status_update(t: &Task, tag: serde_json::Value) -> TaskEvent {
+    TaskEvent::StatusUpdate(TaskStatusUpdateEvent {
+        task_id: t.id.clone(),
+        context_id: t.context_id.clone(),
+        status: t.status.clone(),
+        metadata: Some(serde_json::Map::from_iter([("tag".to_string(), tag)])),
+    })
+}
+
+/// Creates `t` with its snapshot as the first event.
+async fn create(store: &dyn TaskStore, s: &Scope, t: &Task) -> Vec<SequencedEvent> {
+    store
+        .create(s, Version::V1, t, &[TaskEvent::Task(t.clone())])
+        .await
+        .unwrap()
+}
+
+/// The task `message_id` is recorded for.
+async fn message_task(store: &dyn TaskStore, s: &Scope, message_id: &str) -> Option<String> {
+    store.task_for_message(s, message_id).await.unwrap()
+}
+
+fn seqs(events: &[SequencedEvent]) -> Vec<u64> {
+    events.iter().map(|e| e.seq).collect()
+}
+
+fn ids(tasks: &[Task]) -> Vec<String> {
+    tasks.iter().map(|t| t.id.clone()).collect()
+}
+
+fn query(page_size: usize) -> ListTasksQuery {
+    ListTasksQuery {
+        page_size,
+        ..Default::default()
+    }
+}
+
+/// Every page of `q`, following the page tokens.
+async fn all_pages(store: &dyn TaskStore, s: &Scope, q: &ListTasksQuery) -> Vec<TaskPage> {
+    let mut q = q.clone();
+    let mut pages = Vec::new();
+    loop {
+        let page = store.list(s, &q).await.unwrap();
+        let token = page.next_page_token.clone();
+        pages.push(page);
+        if token.is_empty() {
+            return pages;
+        }
+        assert!(pages.len() < 100, "paging does not end");
+        q.page_token = Some(token);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The suite
+
+async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) {
+    let s = scope("alice", "");
+    let mut t = task("t1", "c1", TaskState::Submitted, 1_000);
+    t.history.push(message("m1", Role::User));
+    t.metadata = Some(serde_json::Map::from_iter([(
+        "k".to_string(),
+        json!({"b": 1, "a": [1.5, "x"]}),
+    )]));
+    let first = store
+        .create(&s, Version::V03, &t, &[TaskEvent::Task(t.clone())])
+        .await
+        .unwrap();
+    assert_eq!(seqs(&first), [1]);
+
+    let rec = store.get(&s, "t1").await.unwrap().expect("stored");
+    assert_eq!(
+        (rec.version, rec.last_seq, rec.origin),
+        (1, 1, Version::V03)
+    );
+    assert_eq!(rec.task, t);
+
+    let mut t2 = t.clone();
+    t2.status = TaskStatus {
+        state: TaskState::Working,
+        message: None,
+        timestamp: at(2_000),
+    };
+    let artifact = TaskEvent::ArtifactUpdate(TaskArtifactUpdateEvent {
+        task_id: "t1".into(),
+        context_id: "c1".into(),
+        artifact: Artifact {
+            artifact_id: "a1".into(),
+            name: Some("out".into()),
+            description: None,
+            parts: vec![Part::data(json!({"n": 1}))],
+            metadata: None,
+            extensions: Vec::new(),
+        },
+        append: false,
+        last_chunk: true,
+        metadata: None,
+    });
+    t2.apply(&artifact);
+    let events = [status_update(&t2, json!(1)), artifact];
+    let second = store.commit(&s, "t1", 1, &t2, &events).await.unwrap();
+    assert_eq!(seqs(&second), [2, 3]);
+    assert_eq!(second[0].event, events[0]);
+    assert_eq!(second[1].event, events[1]);
+
+    // A commit without events bumps the version, not the sequence.
+    assert!(
+        store
+            .commit(&s, "t1", 2, &t2, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let third = store
+        .commit(&s, "t1", 3, &t2, &[status_update(&t2, json!(2))])
+        .await
+        .unwrap();
+    assert_eq!(seqs(&third), [4]);
+
+    let rec = store.get(&s, "t1").await.unwrap().unwrap();
+    assert_eq!(
+        (rec.version, rec.last_seq, rec.origin),
+        (4, 4, Version::V03)
+    );
+    assert_eq!(rec.task, t2);
+    let log = store.events_after(&s, "t1", 0).await.unwrap();
+    assert_eq!(seqs(&log), [1, 2, 3, 4]);
+    assert_eq!(log[0].event, TaskEvent::Task(t));
+
+    assert!(matches!(
+        store.commit(&s, "nope", 1, &t2, &[]).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.get(&s, "nope").await.unwrap().is_none());
+}
+
+async fn create_refuses_a_taken_id(store: Arc<dyn TaskStore>) {
+    let s = scope("alice", "");
+    let t = task("t1", "c1", TaskState::Submitted, 1_000);
+    create(&*store, &s, &t).await;
+    let mut other = task("t1", "c2", TaskState::Working, 2_000);
+    other.history.push(message("m-other", Role::User));
+    let again = store
+        .create(&s, Version::V1, &other, &[TaskEvent::Task(other.clone())])
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+    // Task ids are global: another scope cannot take it either.
+    let elsewhere = store
+        .create(&scope("bob", ""), Version::V1, &other, &[])
+        .await;
+    assert!(
+        matches!(elsewhere, Err(StoreError::Conflict)),
+        "{elsewhere:?}"
+    );
+
+    // Nothing of the refused creates was stored.
+    let rec = store.get(&s, "t1").await.unwrap().unwrap();
+    assert_eq!((rec.task, rec.version, rec.last_seq), (t, 1, 1));
+    assert_eq!(seqs(&store.events_after(&s, "t1", 0).await.unwrap()), [1]);
+    assert_eq!(message_task(&*store, &s, "m-other").await, None);
+}
+
+async fn stale_commit_conflicts_and_overwrites_nothing(store: Arc<dyn TaskStore>) {
+    let s = scope("alice", "");
+    let t = task("t1", "c1", TaskState::Submitted, 1_000);
+    create(&*store, &s, &t).await;
+
+    let winner = task("t1", "c1", TaskState::Working, 2_000);
+    store
+        .commit(
+            &s,
+            "t1",
+            1,
+            &winner,
+            &[status_update(&winner, json!("winner"))],
+        )
+        .await
+        .unwrap();
+    let mut loser = task("t1", "c1", TaskState::Failed, 3_000);
+    loser.history.push(message("m-loser", Role::User));
+    let stale = store
+        .commit(
+            &s,
+            "t1",
+            1,
+            &loser,
+            &[TaskEvent::UserMessage(message("m-loser", Role::User))],
+        )
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
+
+    let rec = store.get(&s, "t1").await.unwrap().unwrap();
+    assert_eq!(
+        (rec.task, rec.version, rec.last_seq),
+        (winner.clone(), 2, 2)
+    );
+    let log = store.events_after(&s, "t1", 0).await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[1].event, status_update(&winner, json!("winner")));
+    assert_eq!(message_task(&*store, &s, "m-loser").await, None);
+    // A version from the future conflicts too.
+    assert!(matches!(
+        store.commit(&s, "t1", 7, &loser, &[]).await,
+        Err(StoreError::Conflict)
+    ));
+}
+
+async fn racing_commits_have_one_winner(store: Arc<dyn TaskStore>) {
+    let s = scope("alice", "");
+    for round in 0..10 {
+        let id = format!("t{round}");
+        create(&*store, &s, &task(&id, "c", TaskState::Submitted, 1_000)).await;
+        let racers: Vec<_> = (0..2)
+            .map(|who| {
+                let (store, s, id) = (store.clone(), s.clone(), id.clone());
+                tokio::spawn(async move {
+                    let t = task(&id, "c", TaskState::Working, 2_000 + who);
+                    let r = store
+                        .commit(&s, &id, 1, &t, &[status_update(&t, json!(who))])
+                        .await;
+                    (t, r)
+                })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for r in racers {
+            results.push(r.await.unwrap());
+        }
+        let won: Vec<_> = results.iter().filter(|(_, r)| r.is_ok()).collect();
+        let lost: Vec<_> = results.iter().filter(|(_, r)| r.is_err()).collect();
+        assert_eq!(won.len(), 1, "round {round}: {results:?}");
+        assert!(
+            matches!(lost[0].1, Err(StoreError::Conflict)),
+            "{:?}",
+            lost[0].1
+        );
+        let rec = store.get(&s, &id).await.unwrap().unwrap();
+        assert_eq!((&rec.task, rec.version, rec.last_seq), (&won[0].0, 2, 2));
+    }
+}
+
+async fn concurrent_writers_leave_a_dense_log(store: Arc<dyn TaskStore>) {
+    const WRITERS: u64 = 8;
+    const EACH: u64 = 10;
+    let s = scope("alice", "");
+    create(&*store, &s, &task("t1", "c1", TaskState::Working, 1_000)).await;
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let (store, s) = (store.clone(), s.clone());
+            tokio::spawn(async move {
+                let mut conflicts = 0u32;
+                for n in 0..EACH {
+                    loop {
+                        let rec = store.get(&s, "t1").await.unwrap().unwrap();
+                        let mut t = rec.task.clone();
+                        let ev = status_update(&t, json!([w, n]));
+                        t.apply(&ev);
+                        match store.commit(&s, "t1", rec.version, &t, &[ev]).await {
+                            Ok(seqd) => {
+                                assert_eq!(seqs(&seqd), [rec.last_seq + 1]);
+                                break;
+                            }
+                            Err(StoreError::Conflict) => {
+                                conflicts += 1;
+                                assert!(conflicts < 10_000, "writer {w} starves");
+                                tokio::task::yield_now().await;
+                            }
+                            Err(e) => panic!("writer {w}: {e}"),
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let log = store.events_after(&s, "t1", 0).await.unwrap();
+    assert_eq!(seqs(&log), (1..=1 + WRITERS * EACH).collect::<Vec<_>>());
+    let tags: HashSet<String> = log[1..]
+        .iter()
+        .map(|e| match &e.event {
+            TaskEvent::StatusUpdate(u) => u.metadata.as_ref().unwrap()["tag"].to_string(),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        tags.len() as u64,
+        WRITERS * EACH,
+        "every write exactly once"
+    );
+    let rec = store.get(&s, "t1").await.unwrap().unwrap();
+    assert_eq!(
+        (rec.version, rec.last_seq),
+        (1 + WRITERS * EACH, 1 + WRITERS * EACH)
+    );
+}
+
+async fn events_after_returns_the_tail_in_order(store: Arc<dyn TaskStore>) {
+    let s = scope("alice", "");
+    let t = task("t1", "c1", TaskState::Working, 1_000);
+    create(&*store, &s, &t).await;
+    // Commit in chunks so the log spans several transactions.
+    for chunk in 0..4 {
+        let events: Vec<_> = (0..3)
+            .map(|i| status_update(&t, json!([chunk, i])))
+            .collect();
+        // Version 1 after the create, one more per commit.
+        store
+            .commit(&s, "t1", 1 + chunk, &t, &events)
+            .await
+            .unwrap();
+    }
+    let all = store.events_after(&s, "t1", 0).await.unwrap();
+    assert_eq!(seqs(&all), (1..=13).collect::<Vec<_>>());
+    for after in [0, 1, 5, 12, 13, 14, 1_000] {
+        let tail = store.events_after(&s, "t1", after).await.unwrap();
+        let want: Vec<_> = all.iter().filter(|e| e.seq > after).cloned().collect();
+        assert_eq!(tail, want, "after {after}");
+    }
+    assert_eq!(
+        store.events_after(&s, "t1", u64::MAX).await.unwrap(),
+        Vec::<SequencedEvent>::new()
+    );
+    assert!(matches!(
+        store.events_after(&s, "nope", 0).await,
+        Err(StoreError::NotFound)
+    ));
+    // A task created without events has an empty log, not a missing one.
+    store
+        .create(
+            &s,
+            Version::V1,
+            &task("t2", "c1", TaskState::Submitted, 1),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(store.events_after(&s, "t2", 0).await.unwrap().is_empty());
+}
+
+async fn list_filters_and_orders_newest_first(store: Arc<dyn TaskStore>) {
+    let s = scope("alice", "acme");
+    use TaskState::*;
+    let rows = [
+        ("a", "c1", Working, 5_000),
+        ("b", "c1", Completed, 5_000), // same timestamp as a and c: id decides, descending
+        ("c", "c2", Working, 5_000),
+        ("d", "c2", Failed, 1_000),
+        ("e", "c1", Working, 9_000),
+        ("B", "c1", Working, 5_000), // uppercase sorts before lowercase, byte-wise
+        ("f", "c3", InputRequired, 3_000),
+    ];
+    for (id, c, st, ms) in rows {
+        create(&*store, &s, &task(id, c, st, ms)).await;
+    }
+    // Another scope's tasks never show up.
+    create(
+        &*store,
+        &scope("bob", "acme"),
+        &task("z", "c1", Working, 99_000),
+    )
+    .await;
+
+    let page = store.list(&s, &query(50)).await.unwrap();
+    assert_eq!(ids(&page.tasks), ["e", "c", "b", "a", "B", "f", "d"]);
+    assert_eq!((page.total_size, page.next_page_token.as_str()), (7, ""));
+
+    let q = ListTasksQuery {
+        context_id: Some("c1".into()),
+        ..query(50)
+    };
+    let page = store.list(&s, &q).await.unwrap();
+    assert_eq!(
+        (ids(&page.tasks), page.total_size),
+        (
+            vec!["e", "b", "a", "B"]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            4
+        )
+    );
+
+    let q = ListTasksQuery {
+        state: Some(Working),
+        ..query(50)
+    };
+    assert_eq!(
+        ids(&store.list(&s, &q).await.unwrap().tasks),
+        ["e", "c", "a", "B"]
+    );
+
+    let q = ListTasksQuery {
+        context_id: Some("c2".into()),
+        state: Some(Failed),
+        ..query(50)
+    };
+    assert_eq!(ids(&store.list(&s, &q).await.unwrap().tasks), ["d"]);
+
+    // statusTimestampAfter is inclusive.
+    let q = ListTasksQuery {
+        status_timestamp_after: Some(at(5_000)),
+        ..query(50)
+    };
+    let page = store.list(&s, &q).await.unwrap();
+    assert_eq!((ids(&page.tasks).len(), page.total_size), (5, 5));
+    let q = ListTasksQuery {
+        status_timestamp_after: Some(at(5_000) + chrono::Duration::microseconds(1)),
+        ..query(50)
+    };
+    assert_eq!(ids(&store.list(&s, &q).await.unwrap().tasks), ["e"]);
+
+    let q = ListTasksQuery {
+        context_id: Some("none".into()),
+        ..query(50)
+    };
+    let page = store.list(&s, &q).await.unwrap();
+    assert!(page.tasks.is_empty() && page.total_size == 0 && page.next_page_token.is_empty());
+
+    // The stored snapshot comes back whole.
+    let q = ListTasksQuery {
+        context_id: Some("c3".into()),
+        ..query(50)
+    };
+    assert_eq!(
+        store.list(&s, &q).await.unwrap().tasks,
+        [task("f", "c3", InputRequired, 3_000)]
+    );
+}
+
+async fn list_pages_have_no_gaps_or_duplicates(store: Arc<dyn TaskStore>) {
+    let s = scope("alice", "");
+    // 21 tasks over 7 timestamps: ties inside and across page boundaries.
+    for i in 0..21 {
+        let state = if i % 2 == 0 {
+            TaskState::Working
+        } else {
+            TaskState::Completed
+        };
+        create(
+            &*store,
+            &s,
+            &task(&format!("t{i:02}"), "c", state, 1_000 * (i % 7)),
+        )
+        .await;
+    }
+    let everything = store.list(&s, &query(100)).await.unwrap();
+    assert_eq!(everything.tasks.len(), 21);
+
+    for size in [1, 4, 7, 20, 21, 22] {
+        let pages = all_pages(&*store, &s, &query(size)).await;
+        assert_eq!(pages.len(), 21usize.div_ceil(size), "page size {size}");
+        assert!(
+            pages
+                .iter()
+                .all(|p| p.total_size == 21 && p.tasks.len() <= size)
+        );
+        let paged: Vec<Task> = pages.into_iter().flat_map(|p| p.tasks).collect();
+        assert_eq!(ids(&paged), ids(&everything.tasks), "page size {size}");
+    }
+
+    // Filters hold on every page.
+    let q = ListTasksQuery {
+        state: Some(TaskState::Completed),
+        ..query(3)
+    };
+    let pages = all_pages(&*store, &s, &q).await;
+    assert!(pages.iter().all(|p| p.total_size == 10));
+    let paged: Vec<Task> = pages.into_iter().flat_map(|p| p.tasks).collect();
+    assert_eq!(paged.len(), 10);
+    assert!(paged.iter().all(|t| t.status.state == TaskState::Completed));
+
+    // An unreadable token starts from the beginning, as in the memory store.
+    let q = ListTasksQuery {
+        page_token: Some("!!not-a-token".into()),
+        ..query(5)
+    };
+    assert_eq!(
+        ids(&store.list(&s, &q).await.unwrap().tasks),
+        ids(&everything.tasks[..5])
+    );
+}
+
+async fn list_pages_survive_inserts_between_pages(store: Arc<dyn TaskStore>) {
+    let s = scope("alice", "");
+    for i in 0..12 {
+        create(
+            &*store,
+            &s,
+            &task(&format!("t{i:02}"), "c", TaskState::Working, 10_000 + i),
+        )
+        .await;
+    }
+    let before = ids(&store.list(&s, &query(100)).await.unwrap().tasks);
+    let mut q = query(5);
+    let mut seen = Vec::new();
+    let mut round = 0;
+    loop {
+        let page = store.list(&s, &q).await.unwrap();
+        seen.extend(ids(&page.tasks));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        // Newer tasks land before the cursor (not seen), older ones after it (seen once).
+        round += 1;
+        create(
+            &*store,
+            &s,
+            &task(&format!("new{round}"), "c", TaskState::Working, 50_000),
+        )
+        .await;
+        create(
+            &*store,
+            &s,
+            &task(&format!("old{round}"), "c", TaskState::Working, round),
+        )
+        .await;
+        q.page_token = Some(page.next_page_token);
+    }
+    let unique: BTreeSet<_> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len(), "duplicates: {seen:?}");
+    for id in &before {
+        assert!(unique.contains(id), "{id} missing from {seen:?}");
+    }
+    assert!(!unique.iter().any(|id| id.starts_with("new")), "{seen:?}");
+    assert!(unique.iter().any(|id| id.starts_with("old")), "{seen:?}");
+}
+
+async fn scopes_are_isolated(store: Arc<dyn TaskStore>) {
+    let home = scope("alice", "acme");
+    let mut t = task("t1", "c1", TaskState::Working, 1_000);
+    t.history.push(message("m1", Role::User));
+    create(&*store, &home, &t).await;
+    for other in [
+        scope("bob", "acme"),
+        scope("alice", "other"),
+        scope("", ""),
+        scope("alice", ""),
+    ] {
+        assert!(
+            store.get(&other, "t1").await.unwrap().is_none(),
+            "{other:?}"
+        );
+        assert!(matches!(
+            store.events_after(&other, "t1", 0).await,
+            Err(StoreError::NotFound)
+        ));
+        let r = store
+            .commit(&other, "t1", 1, &t, &[status_update(&t, json!(0))])
+            .await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{other:?}: {r:?}");
+        let page = store.list(&other, &query(10)).await.unwrap();
+        assert!(page.tasks.is_empty() && page.total_size == 0, "{other:?}");
+        assert_eq!(message_task(&*store, &other, "m1").await, None);
+    }
+    // The rejected commits left the task alone.
+    let rec = store.get(&home, "t1").await.unwrap().unwrap();
+    assert_eq!((rec.version, rec.last_seq), (1, 1));
+    assert_eq!(
+        message_task(&*store, &home, "m1").await.as_deref(),
+        Some("t1")
+    );
+}
+
+async fn task_for_message_finds_the_first_task(store: Arc<dyn TaskStore>) {
+    let s = scope("alice", "");
+    let mut t1 = task("t1", "c1", TaskState::Working, 1_000);
+    t1.history
+        .extend([message("m1", Role::User), message("a1", Role::Agent)]);
+    create(&*store, &s, &t1).await;
+    assert_eq!(message_task(&*store, &s, "m1").await.as_deref(), Some("t1"));
+    assert_eq!(
+        message_task(&*store, &s, "a1").await,
+        None,
+        "agent messages"
+    );
+    assert_eq!(message_task(&*store, &s, "m9").await, None);
+
+    let follow_up = message("m2", Role::User);
+    t1.history.push(follow_up.clone());
+    store
+        .commit(&s, "t1", 1, &t1, &[TaskEvent::UserMessage(follow_up)])
+        .await
+        .unwrap();
+    assert_eq!(message_task(&*store, &s, "m2").await.as_deref(), Some("t1"));
+
+    // A message id seen before keeps pointing at its first task.
+    let mut t2 = task("t2", "c2", TaskState::Working, 2_000);
+    t2.history
+        .extend([message("m1", Role::User), message("m3", Role::User)]);
+    create(&*store, &s, &t2).await;
+    assert_eq!(message_task(&*store, &s, "m1").await.as_deref(), Some("t1"));
+    assert_eq!(message_task(&*store, &s, "m3").await.as_deref(), Some("t2"));
+    // The same message id in another scope is another message.
+    let other = scope("bob", "");
+    let mut t3 = task("t3", "c3", TaskState::Working, 3_000);
+    t3.history.push(message("m1", Role::User));
+    create(&*store, &other, &t3).await;
+    assert_eq!(
+        message_task(&*store, &other, "m1").await.as_deref(),
+        Some("t3")
+    );
+    assert_eq!(message_task(&*store, &s, "m1").await.as_deref(), Some("t1"));
+}
+
+fn sorted(mut runs: Vec<ExpiredRun>) -> Vec<ExpiredRun> {
+    runs.sort_by(|a, b| a.task_id.cmp(&b.task_id));
+    runs
+}
+
+fn run(owner: &str, task_id: &str, runner: &str) -> ExpiredRun {
+    ExpiredRun {
+        scope: scope(owner, "acme"),
+        task_id: task_id.into(),
+        runner: runner.into(),
+    }
+}
+
+async fn runs_are_claimed_heartbeated_released_and_expire(store: Arc<dyn TaskStore>) {
+    let (a, b) = (scope("alice", "acme"), scope("bob", "acme"));
+    // Runs are claimed before their tasks exist.
+    store.claim_run(&a, "ta", "r1", 1_000).await.unwrap();
+    store.claim_run(&b, "tb", "r1", 1_000).await.unwrap();
+    store.claim_run(&a, "tc", "r2", 1_000).await.unwrap();
+    store.heartbeat("r1", 5_000).await.unwrap();
+    assert_eq!(
+        store.take_expired_runs(1_000, 10).await.unwrap(),
+        [],
+        "lease_until < now"
+    );
+    assert_eq!(
+        store.take_expired_runs(2_000, 10).await.unwrap(),
+        [run("alice", "tc", "r2")]
+    );
+    assert_eq!(
+        store.take_expired_runs(2_000, 10).await.unwrap(),
+        [],
+        "taken once"
+    );
+
+    store.release_run("ta", "r2").await.unwrap(); // not r2's run: no effect
+    store.release_run("ta", "r1").await.unwrap();
+    assert_eq!(
+        store.take_expired_runs(6_000, 10).await.unwrap(),
+        [run("bob", "tb", "r1")]
+    );
+
+    // A claim replaces the previous one (another runner took over).
+    store.claim_run(&a, "td", "r1", 100).await.unwrap();
+    store.claim_run(&b, "td", "r3", 200).await.unwrap();
+    store.heartbeat("r1", 10_000).await.unwrap();
+    assert_eq!(
+        store.take_expired_runs(300, 10).await.unwrap(),
+        [run("bob", "td", "r3")]
+    );
+
+    // `limit` caps each take.
+    for i in 0..5 {
+        store
+            .claim_run(&a, &format!("e{i}"), "r4", 10 + i)
+            .await
+            .unwrap();
+    }
+    let first = store.take_expired_runs(1_000, 2).await.unwrap();
+    let rest = store.take_expired_runs(1_000, 10).await.unwrap();
+    assert_eq!((first.len(), rest.len()), (2, 3));
+    let all: BTreeSet<_> = first
+        .iter()
+        .chain(&rest)
+        .map(|r| r.task_id.clone())
+        .collect();
+    assert_eq!(all.len(), 5);
+    assert_eq!(store.take_expired_runs(1_000, 0).await.unwrap(), []);
+    assert_eq!(
+        sorted(store.take_expired_runs(i64::MAX, 10).await.unwrap()),
+        []
+    );
+}
+
+async fn expired_runs_go_to_exactly_one_caller(store: Arc<dyn TaskStore>) {
+    let s = scope("alice", "acme");
+    for i in 0..60 {
+        store
+            .claim_run(&s, &format!("t{i:02}"), &format!("dead{}", i % 3), 1_000)
+            .await
+            .unwrap();
+    }
+    let takers: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let got = store.take_expired_runs(2_000, 5).await.unwrap();
+                    if got.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(got);
+                }
+            })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for t in takers {
+        taken.extend(t.await.unwrap());
+    }
+    let unique: BTreeSet<_> = taken.iter().map(|r| r.task_id.clone()).collect();
+    assert_eq!(
+        (taken.len(), unique.len()),
+        (60, 60),
+        "each run exactly once"
+    );
+    assert!(taken.iter().all(|r| r.scope == s));
+}
+
+async fn purge_terminal_deletes_old_terminal_tasks_and_their_events(store: Arc<dyn TaskStore>) {
+    let s = scope("alice", "");
+    use TaskState::*;
+    let rows = [
+        ("done", Completed, 1_000),
+        ("failed", Failed, 1_000),
+        ("canceled", Canceled, 4_999),
+        ("rejected", Rejected, 5_000), // not older than the cut-off
+        ("working", Working, 1_000),
+        ("waiting", InputRequired, 1_000),
+        ("fresh", Completed, 10_000),
+    ];
+    for (id, st, ms) in rows {
+        let mut t = task(id, "c", st, ms);
+        t.history.push(message(&format!("m-{id}"), Role::User));
+        create(&*store, &s, &t).await;
+        store
+            .commit(&s, id, 1, &t, &[status_update(&t, json!(id))])
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.purge_terminal(5_000).await.unwrap(), 3);
+    for gone in ["done", "failed", "canceled"] {
+        assert!(store.get(&s, gone).await.unwrap().is_none(), "{gone}");
+        assert!(matches!(
+            store.events_after(&s, gone, 0).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            store
+                .task_for_message(&s, &format!("m-{gone}"))
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    for kept in ["rejected", "working", "waiting", "fresh"] {
+        assert_eq!(
+            store.get(&s, kept).await.unwrap().unwrap().last_seq,
+            2,
+            "{kept}"
+        );
+        assert_eq!(
+            seqs(&store.events_after(&s, kept, 0).await.unwrap()),
+            [1, 2]
+        );
+    }
+    assert_eq!(store.list(&s, &query(50)).await.unwrap().total_size, 4);
+    // The purged id is free again, with a log from seq 1: the old events are gone.
+    let again = task("done", "c", Working, 20_000);
+    assert_eq!(seqs(&create(&*store, &s, &again).await), [1]);
+    assert_eq!(store.events_after(&s, "done", 0).await.unwrap().len(), 1);
+    assert_eq!(store.purge_terminal(5_000).await.unwrap(), 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Opening stores
+
+fn quick() -> DbOptions {
+    DbOptions {
+        acquire_timeout: Duration::from_secs(3),
+        ..DbOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn connect_reports_bad_urls_without_the_password() {
+    for url in [
+        "postgres://u:secret@127.0.0.1:notaport/x",
+        "mysql://u:secret@127.0.0.1/x",
+        "postgres://u:secret@127.0.0.1:5432/x?sslmode=bogus",
+    ] {
+        let err = match store::connect(url, &quick()).await {
+            Err(e) => e,
+            Ok(_) => panic!("{url} connected"),
+        };
+        let msg = err.to_string();
+        assert!(matches!(err, StoreError::Connect(_)), "{url}: {err:?}");
+        assert!(msg.contains("u:***@") && !msg.contains("secret"), "{msg}");
+    }
+}
+
+#[tokio::test]
+async fn connect_reports_an_unreachable_postgres_without_the_password() {
+    let url = "postgres://u:secret@127.0.0.1:1/x";
+    let started = std::time::Instant::now();
+    let err = match store::connect(url, &quick()).await {
+        Err(e) => e,
+        Ok(_) => panic!("connected to port 1"),
+    };
+    let msg = err.to_string();
+    assert!(matches!(err, StoreError::Connect(_)), "{err:?}");
+    assert!(
+        msg.starts_with("cannot connect to the task store at postgres://u:***@127.0.0.1:1/x: "),
+        "{msg}"
+    );
+    assert!(!msg.contains("secret"), "{msg}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // `a2a migrate` reports the same.
+    let err = store::migrate(url, &quick()).await.unwrap_err().to_string();
+    assert!(err.contains("u:***@") && !err.contains("secret"), "{err}");
+}
+
+#[tokio::test]
+async fn sqlite_reopens_with_its_data_and_creates_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("nested/deeper/a2a.db").display()
+    );
+    let s = scope("alice", "");
+    let mut t = task("t1", "c1", TaskState::Working, 1_000);
+    t.history.push(message("m1", Role::User));
+    {
+        let store = store::connect(&url, &DbOptions::default()).await.unwrap();
+        create(&*store, &s, &t).await;
+        store
+            .commit(&s, "t1", 1, &t, &[status_update(&t, json!(1))])
+            .await
+            .unwrap();
+        store.claim_run(&s, "t1", "r1", 1_000).await.unwrap();
+    }
+    store::migrate(&url, &DbOptions::default()).await.unwrap(); // idempotent
+    let store = store::connect(&url, &DbOptions::default()).await.unwrap();
+    let rec = store.get(&s, "t1").await.unwrap().unwrap();
+    assert_eq!((rec.task, rec.version, rec.last_seq), (t, 2, 2));
+    assert_eq!(
+        seqs(&store.events_after(&s, "t1", 0).await.unwrap()),
+        [1, 2]
+    );
+    assert_eq!(message_task(&*store, &s, "m1").await.as_deref(), Some("t1"));
+    assert_eq!(store.take_expired_runs(2_000, 10).await.unwrap().len(), 1);
+    // Every connection runs in WAL mode, synchronous=NORMAL, with foreign keys.
+    let sqlite = store::SqliteStore::connect(&url, &DbOptions::default())
+        .await
+        .unwrap();
+    let pool = sqlite.pool();
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!((journal.as_str(), synchronous, foreign_keys), ("wal", 1, 1));
+    store::migrate("memory:", &DbOptions::default())
+        .await
+        .unwrap();
+}
+
+/// A migration only a newer binary knows, as if one had migrated the database.
+const FUTURE_MIGRATION: i64 = 99_990_001;
+const RECORD_FUTURE_MIGRATION: &str = "\
+    INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+    VALUES ($1, 'from the future', TRUE, $2, 0)";
+
+/// Records [`FUTURE_MIGRATION`] as applied, then closes the pool.
+async fn record_future_migration<DB: sqlx::Database>(pool: &sqlx::Pool<DB>)
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    sqlx::query(RECORD_FUTURE_MIGRATION)
+        .bind(FUTURE_MIGRATION)
+        .bind(vec![0u8])
+        .execute(pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}
+
+/// Opening and migrating the store at `url` (with a future migration) both fail, naming
+/// the migration and the URL.
+async fn assert_refuses_newer_schema(url: &str) {
+    let opts = DbOptions::default();
+    let errors = [
+        store::connect(url, &opts).await.err(),
+        store::migrate(url, &opts).await.err(),
+    ];
+    for err in errors {
+        let err = err.expect("opened a database a newer binary migrated");
+        let msg = err.to_string();
+        assert!(matches!(err, StoreError::Migrate(_)), "{err:?}");
+        assert!(msg.contains(&FUTURE_MIGRATION.to_string()), "{msg}");
+        assert!(msg.contains(&a2a_server::config::redact(url)), "{msg}");
+    }
+}
+
+#[tokio::test]
+async fn sqlite_refuses_a_database_from_a_newer_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("a2a.db").display());
+    let store = store::SqliteStore::connect(&url, &DbOptions::default())
+        .await
+        .unwrap();
+    record_future_migration(store.pool()).await;
+    assert_refuses_newer_schema(&url).await;
+}
+
+#[tokio::test]
+async fn postgres_refuses_a_database_from_a_newer_binary() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store = store::PostgresStore::connect(&db.url, &DbOptions::default())
+        .await
+        .unwrap();
+    record_future_migration(store.pool()).await;
+    assert_refuses_newer_schema(&db.url).await;
+}
+
+#[tokio::test]
+async fn postgres_reconnects_to_its_data_with_a_statement_timeout() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let s = scope("alice", "acme");
+    let t = task("t1", "c1", TaskState::Working, 1_000);
+    {
+        let store = store::connect(&db.url, &DbOptions::default())
+            .await
+            .unwrap();
+        create(&*store, &s, &t).await;
+    }
+    let opts = DbOptions {
+        statement_timeout: Duration::from_millis(1_500),
+        ..DbOptions::default()
+    };
+    let store = store::PostgresStore::connect(&db.url, &opts).await.unwrap();
+    assert_eq!(store.get(&s, "t1").await.unwrap().unwrap().task, t);
+    let timeout: String = sqlx::query_scalar("SHOW statement_timeout")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(timeout, "1500ms");
+}

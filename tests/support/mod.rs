@@ -1,0 +1,144 @@
+//! Shared by the test binaries that run the real `a2a` binary or need a real database.
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_a2a");
+
+/// `a2a serve` as a child process, killed (SIGKILL) on drop.
+pub struct ServerProcess {
+    pub child: Child,
+    pub url: String,
+}
+
+impl ServerProcess {
+    /// Starts `a2a serve --listen 127.0.0.1:0 --agent conformance ARGS...` with `envs`, and
+    /// waits for its `listening on` line.
+    pub fn start(args: &[&str], envs: &[(&str, &str)]) -> ServerProcess {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--agent", "conformance"])
+            .args(args)
+            .env_remove("A2A_CONFIG")
+            .env_remove("A2A_PUBLIC_URL")
+            .env_remove("A2A_DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn a2a serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            for line in lines.by_ref() {
+                let Ok(line) = line else { return };
+                if let Some(url) = line.trim().strip_prefix("listening on ") {
+                    let _ = tx.send(url.trim_end_matches('/').to_string());
+                    break;
+                }
+            }
+            // Keep draining so the server never blocks on a full pipe.
+            for _ in lines {}
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server prints `listening on http://...` within 30 s");
+        ServerProcess { child, url }
+    }
+
+    /// Kills the process with SIGKILL, as a crash would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether the run is in CI, where every service-backed test must run.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// The admin URL of the test Postgres: `A2A_TEST_POSTGRES_URL`. Outside CI an unset
+/// variable skips the test (with a message); in CI it fails it.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("A2A_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ if in_ci() => {
+            panic!("CI=true but A2A_TEST_POSTGRES_URL is not set; Postgres tests must run in CI")
+        }
+        _ => {
+            eprintln!(
+                "skipping: set A2A_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres \
+                 to run the Postgres tests"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh Postgres database for one test, dropped afterwards.
+pub struct TestDatabase {
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl TestDatabase {
+    /// `None` when Postgres tests are skipped (see [`postgres_admin_url`]).
+    pub async fn create() -> Option<TestDatabase> {
+        use sqlx::Connection;
+        let admin = postgres_admin_url()?;
+        let name = format!("a2a_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach the test Postgres at {admin}: {e}"));
+        // The name is ours (a UUID), not input.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create the test database");
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        Some(TestDatabase {
+            url: format!("{base}/{name}"),
+            admin,
+            name,
+        })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // Drop runs outside any runtime guarantee: use a thread with its own.
+        let _ = thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await
+                .ok()
+            })
+        })
+        .join();
+    }
+}
