@@ -400,9 +400,11 @@ async fn a_resumable_agent_runs_again_after_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("a2a.db").display());
     let id = seed_lost_run(&url).await;
-    let mut config = a2a_server::config::Config::default();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.store = url;
+    let config = a2a_server::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        store: url,
+        ..Default::default()
+    };
     let app =
         a2a_server::startup::Application::build_with_agent(config, std::sync::Arc::new(Resumable))
             .await
