@@ -8,6 +8,7 @@
 //! - [`agents`]: the `AgentExecutor` seam and the built-in agents.
 
 pub mod agents;
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod codec;
@@ -15,6 +16,7 @@ pub mod config;
 pub mod events;
 pub mod jsonrpc;
 pub mod protocol;
+pub mod push;
 pub mod service;
 pub mod startup;
 pub mod store;

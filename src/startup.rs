@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::agents::AgentExecutor;
@@ -98,7 +99,11 @@ impl Application {
         let stop = tokio_util::sync::CancellationToken::new();
         let jobs = tokio::spawn(self.service.clone().run_background(stop.clone()));
         let signalled = stop.clone();
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        // Without TCP_NODELAY, small SSE writes wait ~40 ms on Nagle's algorithm.
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let serve = axum::serve(listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
             signalled.cancel();
         });

@@ -369,7 +369,7 @@ async fn seed_lost_run(url: &str) -> String {
     use a2a_server::protocol::{
         Message, Part, Role, Task, TaskEvent, TaskState, TaskStatus, Version,
     };
-    use a2a_server::store::{DbOptions, Scope};
+    use a2a_server::store::{DbOptions, Lease, Scope};
     let store = a2a_server::store::connect(url, &DbOptions::default())
         .await
         .unwrap();
@@ -384,12 +384,13 @@ async fn seed_lost_run(url: &str) -> String {
         metadata: None,
     };
     let scope = Scope::default();
+    let lease = Lease {
+        runner: "a-dead-process",
+        until: 0,
+    };
+    let events = [TaskEvent::Task(task.clone())];
     store
-        .create(&scope, Version::V1, &task, &[TaskEvent::Task(task.clone())])
-        .await
-        .unwrap();
-    store
-        .claim_run(&scope, &task.id, "a-dead-process", 0)
+        .create(&scope, Version::V1, &task, &events, Some(lease))
         .await
         .unwrap();
     task.id

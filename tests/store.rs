@@ -13,7 +13,7 @@ use a2a_server::protocol::{
     Artifact, Message, Part, Role, SequencedEvent, Task, TaskArtifactUpdateEvent, TaskEvent,
     TaskState, TaskStatus, TaskStatusUpdateEvent, Version,
 };
-use a2a_server::store::{self, DbOptions, ExpiredRun, Scope, StoreError, TaskStore};
+use a2a_server::store::{self, DbOptions, ExpiredRun, Lease, Scope, StoreError, TaskStore};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use support::TestDatabase;
@@ -93,7 +93,7 @@ store_suite!(
     list_pages_survive_inserts_between_pages,
     scopes_are_isolated,
     task_for_message_finds_the_first_task,
-    runs_are_claimed_heartbeated_released_and_expire,
+    leases_are_renewed_cleared_and_expire,
     expired_runs_go_to_exactly_one_caller,
     purge_terminal_deletes_old_terminal_tasks_and_their_events,
 );
@@ -152,7 +152,7 @@ fn status_update(t: &Task, tag: serde_json::Value) -> TaskEvent {
 /// Creates `t` with its snapshot as the first event.
 async fn create(store: &dyn TaskStore, s: &Scope, t: &Task) -> Vec<SequencedEvent> {
     store
-        .create(s, Version::V1, t, &[TaskEvent::Task(t.clone())])
+        .create(s, Version::V1, t, &[TaskEvent::Task(t.clone())], None)
         .await
         .unwrap()
 }
@@ -205,7 +205,7 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
         json!({"b": 1, "a": [1.5, "x"]}),
     )]));
     let first = store
-        .create(&s, Version::V03, &t, &[TaskEvent::Task(t.clone())])
+        .create(&s, Version::V03, &t, &[TaskEvent::Task(t.clone())], None)
         .await
         .unwrap();
     assert_eq!(seqs(&first), [1]);
@@ -240,7 +240,7 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
     });
     t2.apply(&artifact);
     let events = [status_update(&t2, json!(1)), artifact];
-    let second = store.commit(&s, "t1", 1, &t2, &events).await.unwrap();
+    let second = store.commit(&s, "t1", 1, &t2, &events, None).await.unwrap();
     assert_eq!(seqs(&second), [2, 3]);
     assert_eq!(second[0].event, events[0]);
     assert_eq!(second[1].event, events[1]);
@@ -248,13 +248,13 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
     // A commit without events bumps the version, not the sequence.
     assert!(
         store
-            .commit(&s, "t1", 2, &t2, &[])
+            .commit(&s, "t1", 2, &t2, &[], None)
             .await
             .unwrap()
             .is_empty()
     );
     let third = store
-        .commit(&s, "t1", 3, &t2, &[status_update(&t2, json!(2))])
+        .commit(&s, "t1", 3, &t2, &[status_update(&t2, json!(2))], None)
         .await
         .unwrap();
     assert_eq!(seqs(&third), [4]);
@@ -270,7 +270,7 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
     assert_eq!(log[0].event, TaskEvent::Task(t));
 
     assert!(matches!(
-        store.commit(&s, "nope", 1, &t2, &[]).await,
+        store.commit(&s, "nope", 1, &t2, &[], None).await,
         Err(StoreError::NotFound)
     ));
     assert!(store.get(&s, "nope").await.unwrap().is_none());
@@ -283,12 +283,18 @@ async fn create_refuses_a_taken_id(store: Arc<dyn TaskStore>) {
     let mut other = task("t1", "c2", TaskState::Working, 2_000);
     other.history.push(message("m-other", Role::User));
     let again = store
-        .create(&s, Version::V1, &other, &[TaskEvent::Task(other.clone())])
+        .create(
+            &s,
+            Version::V1,
+            &other,
+            &[TaskEvent::Task(other.clone())],
+            None,
+        )
         .await;
     assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
     // Task ids are global: another scope cannot take it either.
     let elsewhere = store
-        .create(&scope("bob", ""), Version::V1, &other, &[])
+        .create(&scope("bob", ""), Version::V1, &other, &[], None)
         .await;
     assert!(
         matches!(elsewhere, Err(StoreError::Conflict)),
@@ -315,6 +321,7 @@ async fn stale_commit_conflicts_and_overwrites_nothing(store: Arc<dyn TaskStore>
             1,
             &winner,
             &[status_update(&winner, json!("winner"))],
+            None,
         )
         .await
         .unwrap();
@@ -327,6 +334,7 @@ async fn stale_commit_conflicts_and_overwrites_nothing(store: Arc<dyn TaskStore>
             1,
             &loser,
             &[TaskEvent::UserMessage(message("m-loser", Role::User))],
+            None,
         )
         .await;
     assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
@@ -342,7 +350,7 @@ async fn stale_commit_conflicts_and_overwrites_nothing(store: Arc<dyn TaskStore>
     assert_eq!(message_task(&*store, &s, "m-loser").await, None);
     // A version from the future conflicts too.
     assert!(matches!(
-        store.commit(&s, "t1", 7, &loser, &[]).await,
+        store.commit(&s, "t1", 7, &loser, &[], None).await,
         Err(StoreError::Conflict)
     ));
 }
@@ -358,7 +366,7 @@ async fn racing_commits_have_one_winner(store: Arc<dyn TaskStore>) {
                 tokio::spawn(async move {
                     let t = task(&id, "c", TaskState::Working, 2_000 + who);
                     let r = store
-                        .commit(&s, &id, 1, &t, &[status_update(&t, json!(who))])
+                        .commit(&s, &id, 1, &t, &[status_update(&t, json!(who))], None)
                         .await;
                     (t, r)
                 })
@@ -397,7 +405,7 @@ async fn concurrent_writers_leave_a_dense_log(store: Arc<dyn TaskStore>) {
                         let mut t = rec.task.clone();
                         let ev = status_update(&t, json!([w, n]));
                         t.apply(&ev);
-                        match store.commit(&s, "t1", rec.version, &t, &[ev]).await {
+                        match store.commit(&s, "t1", rec.version, &t, &[ev], None).await {
                             Ok(seqd) => {
                                 assert_eq!(seqs(&seqd), [rec.last_seq + 1]);
                                 break;
@@ -449,7 +457,7 @@ async fn events_after_returns_the_tail_in_order(store: Arc<dyn TaskStore>) {
             .collect();
         // Version 1 after the create, one more per commit.
         store
-            .commit(&s, "t1", 1 + chunk, &t, &events)
+            .commit(&s, "t1", 1 + chunk, &t, &events, None)
             .await
             .unwrap();
     }
@@ -475,6 +483,7 @@ async fn events_after_returns_the_tail_in_order(store: Arc<dyn TaskStore>) {
             Version::V1,
             &task("t2", "c1", TaskState::Submitted, 1),
             &[],
+            None,
         )
         .await
         .unwrap();
@@ -689,7 +698,7 @@ async fn scopes_are_isolated(store: Arc<dyn TaskStore>) {
             Err(StoreError::NotFound)
         ));
         let r = store
-            .commit(&other, "t1", 1, &t, &[status_update(&t, json!(0))])
+            .commit(&other, "t1", 1, &t, &[status_update(&t, json!(0))], None)
             .await;
         assert!(matches!(r, Err(StoreError::NotFound)), "{other:?}: {r:?}");
         let page = store.list(&other, &query(10)).await.unwrap();
@@ -722,7 +731,7 @@ async fn task_for_message_finds_the_first_task(store: Arc<dyn TaskStore>) {
     let follow_up = message("m2", Role::User);
     t1.history.push(follow_up.clone());
     store
-        .commit(&s, "t1", 1, &t1, &[TaskEvent::UserMessage(follow_up)])
+        .commit(&s, "t1", 1, &t1, &[TaskEvent::UserMessage(follow_up)], None)
         .await
         .unwrap();
     assert_eq!(message_task(&*store, &s, "m2").await.as_deref(), Some("t1"));
@@ -746,25 +755,44 @@ async fn task_for_message_finds_the_first_task(store: Arc<dyn TaskStore>) {
     assert_eq!(message_task(&*store, &s, "m1").await.as_deref(), Some("t1"));
 }
 
-fn sorted(mut runs: Vec<ExpiredRun>) -> Vec<ExpiredRun> {
-    runs.sort_by(|a, b| a.task_id.cmp(&b.task_id));
-    runs
-}
-
-fn run(owner: &str, task_id: &str, runner: &str) -> ExpiredRun {
+fn run(owner: &str, task_id: &str) -> ExpiredRun {
     ExpiredRun {
         scope: scope(owner, "acme"),
         task_id: task_id.into(),
-        runner: runner.into(),
     }
 }
 
-async fn runs_are_claimed_heartbeated_released_and_expire(store: Arc<dyn TaskStore>) {
+/// Creates `id` in `state` with `runner`'s lease until `until`.
+async fn leased(
+    store: &dyn TaskStore,
+    s: &Scope,
+    id: &str,
+    state: TaskState,
+    runner: &str,
+    until: i64,
+) {
+    let t = task(id, "c", state, 1_000);
+    let lease = Lease { runner, until };
+    store
+        .create(
+            s,
+            Version::V1,
+            &t,
+            &[TaskEvent::Task(t.clone())],
+            Some(lease),
+        )
+        .await
+        .unwrap();
+}
+
+async fn leases_are_renewed_cleared_and_expire(store: Arc<dyn TaskStore>) {
     let (a, b) = (scope("alice", "acme"), scope("bob", "acme"));
-    // Runs are claimed before their tasks exist.
-    store.claim_run(&a, "ta", "r1", 1_000).await.unwrap();
-    store.claim_run(&b, "tb", "r1", 1_000).await.unwrap();
-    store.claim_run(&a, "tc", "r2", 1_000).await.unwrap();
+    leased(&*store, &a, "ta", TaskState::Working, "r1", 1_000).await;
+    leased(&*store, &b, "tb", TaskState::Submitted, "r1", 1_000).await;
+    leased(&*store, &a, "tc", TaskState::Working, "r2", 1_000).await;
+    // Settled tasks hold no lease.
+    leased(&*store, &a, "td", TaskState::InputRequired, "r2", 1_000).await;
+    leased(&*store, &a, "te", TaskState::Completed, "r2", 1_000).await;
     store.heartbeat("r1", 5_000).await.unwrap();
     assert_eq!(
         store.take_expired_runs(1_000, 10).await.unwrap(),
@@ -773,7 +801,7 @@ async fn runs_are_claimed_heartbeated_released_and_expire(store: Arc<dyn TaskSto
     );
     assert_eq!(
         store.take_expired_runs(2_000, 10).await.unwrap(),
-        [run("alice", "tc", "r2")]
+        [run("alice", "tc")]
     );
     assert_eq!(
         store.take_expired_runs(2_000, 10).await.unwrap(),
@@ -781,28 +809,57 @@ async fn runs_are_claimed_heartbeated_released_and_expire(store: Arc<dyn TaskSto
         "taken once"
     );
 
-    store.release_run("ta", "r2").await.unwrap(); // not r2's run: no effect
-    store.release_run("ta", "r1").await.unwrap();
+    // A commit that settles the task clears its lease; one that keeps it active renews it.
+    let rec = store.get(&a, "ta").await.unwrap().unwrap();
+    let mut done = rec.task.clone();
+    done.status.state = TaskState::Completed;
+    store
+        .commit(
+            &a,
+            "ta",
+            rec.version,
+            &done,
+            &[],
+            Some(Lease {
+                runner: "r1",
+                until: 1,
+            }),
+        )
+        .await
+        .unwrap();
+    let rec = store.get(&b, "tb").await.unwrap().unwrap();
+    store
+        .commit(
+            &b,
+            "tb",
+            rec.version,
+            &rec.task,
+            &[],
+            Some(Lease {
+                runner: "r3",
+                until: 7_000,
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.take_expired_runs(6_000, 10).await.unwrap(), []);
+    store.heartbeat("r1", 100).await.unwrap(); // r1 holds nothing any more
     assert_eq!(
-        store.take_expired_runs(6_000, 10).await.unwrap(),
-        [run("bob", "tb", "r1")]
-    );
-
-    // A claim replaces the previous one (another runner took over).
-    store.claim_run(&a, "td", "r1", 100).await.unwrap();
-    store.claim_run(&b, "td", "r3", 200).await.unwrap();
-    store.heartbeat("r1", 10_000).await.unwrap();
-    assert_eq!(
-        store.take_expired_runs(300, 10).await.unwrap(),
-        [run("bob", "td", "r3")]
+        store.take_expired_runs(8_000, 10).await.unwrap(),
+        [run("bob", "tb")]
     );
 
     // `limit` caps each take.
     for i in 0..5 {
-        store
-            .claim_run(&a, &format!("e{i}"), "r4", 10 + i)
-            .await
-            .unwrap();
+        leased(
+            &*store,
+            &a,
+            &format!("e{i}"),
+            TaskState::Working,
+            "r4",
+            10 + i,
+        )
+        .await;
     }
     let first = store.take_expired_runs(1_000, 2).await.unwrap();
     let rest = store.take_expired_runs(1_000, 10).await.unwrap();
@@ -814,19 +871,21 @@ async fn runs_are_claimed_heartbeated_released_and_expire(store: Arc<dyn TaskSto
         .collect();
     assert_eq!(all.len(), 5);
     assert_eq!(store.take_expired_runs(1_000, 0).await.unwrap(), []);
-    assert_eq!(
-        sorted(store.take_expired_runs(i64::MAX, 10).await.unwrap()),
-        []
-    );
+    assert_eq!(store.take_expired_runs(i64::MAX, 10).await.unwrap(), []);
 }
 
 async fn expired_runs_go_to_exactly_one_caller(store: Arc<dyn TaskStore>) {
     let s = scope("alice", "acme");
     for i in 0..60 {
-        store
-            .claim_run(&s, &format!("t{i:02}"), &format!("dead{}", i % 3), 1_000)
-            .await
-            .unwrap();
+        leased(
+            &*store,
+            &s,
+            &format!("t{i:02}"),
+            TaskState::Working,
+            &format!("dead{}", i % 3),
+            1_000,
+        )
+        .await;
     }
     let takers: Vec<_> = (0..4)
         .map(|_| {
@@ -873,7 +932,7 @@ async fn purge_terminal_deletes_old_terminal_tasks_and_their_events(store: Arc<d
         t.history.push(message(&format!("m-{id}"), Role::User));
         create(&*store, &s, &t).await;
         store
-            .commit(&s, id, 1, &t, &[status_update(&t, json!(id))])
+            .commit(&s, id, 1, &t, &[status_update(&t, json!(id))], None)
             .await
             .unwrap();
     }
@@ -973,15 +1032,23 @@ async fn sqlite_reopens_with_its_data_and_creates_its_directory() {
         let store = store::connect(&url, &DbOptions::default()).await.unwrap();
         create(&*store, &s, &t).await;
         store
-            .commit(&s, "t1", 1, &t, &[status_update(&t, json!(1))])
+            .commit(&s, "t1", 1, &t, &[status_update(&t, json!(1))], None)
             .await
             .unwrap();
-        store.claim_run(&s, "t1", "r1", 1_000).await.unwrap();
+        let rec = store.get(&s, "t1").await.unwrap().unwrap();
+        let lease = Lease {
+            runner: "r1",
+            until: 1_000,
+        };
+        store
+            .commit(&s, "t1", rec.version, &t, &[], Some(lease))
+            .await
+            .unwrap();
     }
     store::migrate(&url, &DbOptions::default()).await.unwrap(); // idempotent
     let store = store::connect(&url, &DbOptions::default()).await.unwrap();
     let rec = store.get(&s, "t1").await.unwrap().unwrap();
-    assert_eq!((rec.task, rec.version, rec.last_seq), (t, 2, 2));
+    assert_eq!((rec.task, rec.version, rec.last_seq), (t, 3, 2));
     assert_eq!(
         seqs(&store.events_after(&s, "t1", 0).await.unwrap()),
         [1, 2]

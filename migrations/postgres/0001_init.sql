@@ -13,7 +13,11 @@ CREATE TABLE a2a_tasks (
     last_seq    BIGINT NOT NULL,
     task        JSONB NOT NULL,
     created_at  BIGINT NOT NULL,
-    updated_at  BIGINT NOT NULL
+    updated_at  BIGINT NOT NULL,
+    -- The server process running the agent while the task is active, and until when
+    -- its lease holds; a lapsed lease means that process died (crash recovery).
+    runner      TEXT,
+    lease_until BIGINT
 );
 
 -- ListTasks: newest status first, then id, within a scope (optionally one context).
@@ -21,6 +25,9 @@ CREATE INDEX a2a_tasks_list ON a2a_tasks (tenant, owner, status_ts DESC, id DESC
 CREATE INDEX a2a_tasks_context ON a2a_tasks (tenant, owner, context_id, status_ts DESC, id DESC);
 -- Retention: terminal tasks older than a cut-off.
 CREATE INDEX a2a_tasks_purge ON a2a_tasks (state, status_ts);
+-- Crash recovery finds lapsed leases; heartbeats renew one runner's.
+CREATE INDEX a2a_tasks_lease ON a2a_tasks (lease_until) WHERE runner IS NOT NULL;
+CREATE INDEX a2a_tasks_runner ON a2a_tasks (runner) WHERE runner IS NOT NULL;
 
 CREATE TABLE a2a_task_events (
     task_id     TEXT COLLATE "C" NOT NULL REFERENCES a2a_tasks (id) ON DELETE CASCADE,
@@ -40,15 +47,3 @@ CREATE TABLE a2a_message_ids (
 
 -- The cascade from a2a_tasks looks message ids up by task.
 CREATE INDEX a2a_message_ids_task ON a2a_message_ids (task_id);
-
--- No foreign key: a run is claimed before its task is stored.
-CREATE TABLE a2a_runs (
-    task_id     TEXT COLLATE "C" PRIMARY KEY,
-    tenant      TEXT NOT NULL,
-    owner       TEXT NOT NULL,
-    runner      TEXT NOT NULL,
-    lease_until BIGINT NOT NULL
-);
-
-CREATE INDEX a2a_runs_lease ON a2a_runs (lease_until);
-CREATE INDEX a2a_runs_runner ON a2a_runs (runner);

@@ -24,6 +24,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply the task store's schema migrations and exit.
     Migrate(MigrateArgs),
+    /// Load-test any A2A server: requests/s, latency percentiles, errors by kind.
+    Bench(crate::bench::BenchArgs),
     #[command(flatten)]
     Client(client::ClientCommand),
 }

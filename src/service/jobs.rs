@@ -88,9 +88,7 @@ impl TaskService {
     async fn recover(&self, run: ExpiredRun) -> bool {
         // A lease of our own that lapsed (the store was unreachable) while the agent
         // still runs here is not lost.
-        if run.runner == self.inner.runner_id
-            && self.inner.running.lock().contains_key(&run.task_id)
-        {
+        if self.inner.running.lock().contains_key(&run.task_id) {
             return false;
         }
         let record = match self.inner.store.get(&run.scope, &run.task_id).await {

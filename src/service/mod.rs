@@ -135,18 +135,33 @@ impl TaskService {
             },
             None => started.cursor.next().await?,
         };
+        // The events begin with a task snapshot, so applying them rebuilds the stored
+        // task without reading it back.
+        let mut task: Option<Task> = None;
         while let Some(event) = next {
-            let done = !blocking
-                || event
-                    .event
-                    .state()
-                    .is_some_and(|s| s.is_terminal() || s.is_interrupted());
-            if done {
+            match (&mut task, &event.event) {
+                (_, TaskEvent::Task(t)) => task = Some(t.clone()),
+                (Some(t), e) => t.apply(e),
+                (None, _) => {}
+            }
+            let settled = event
+                .event
+                .state()
+                .is_some_and(|s| s.is_terminal() || s.is_interrupted());
+            if settled {
+                break;
+            }
+            if !blocking {
+                // Answer with the latest stored state, not the first snapshot.
+                task = None;
                 break;
             }
             next = started.cursor.next().await?;
         }
-        let mut task = self.get(scope, &started.task_id, history_length).await?;
+        let mut task = match task {
+            Some(t) => t,
+            None => self.get(scope, &started.task_id, None).await?,
+        };
         task.truncate_history(history_length);
         Ok(SendResult::Task(task))
     }
@@ -345,7 +360,14 @@ impl Inner {
             }
             match self
                 .store
-                .commit(scope, id, record.version, &task, &events)
+                .commit(
+                    scope,
+                    id,
+                    record.version,
+                    &task,
+                    &events,
+                    Some(self.lease()),
+                )
                 .await
             {
                 Ok(seqd) => {
@@ -359,6 +381,14 @@ impl Inner {
         Err(A2aError::Internal(format!(
             "task `{id}` is changing too fast; try again"
         )))
+    }
+
+    /// The lease this process writes with the tasks it works on.
+    pub(crate) fn lease(&self) -> crate::store::Lease<'_> {
+        crate::store::Lease {
+            runner: &self.runner_id,
+            until: now_millis() + self.config.run_lease.as_millis() as i64,
+        }
     }
 
     /// Signals the agent running `id` and aborts it if it ignores the signal.

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::cursor::EventCursor;
 use super::sink::{self, EventSink, SinkInner};
-use super::{RunningAgent, Started, TaskService, now_millis, status_event, store_error};
+use super::{RunningAgent, Started, TaskService, status_event, store_error};
 use crate::agents::{AgentExecutor, RequestContext};
 use crate::protocol::request::SendRequest;
 use crate::protocol::{
@@ -243,31 +243,15 @@ impl TaskService {
             }),
         };
         let inner = self.inner.clone();
-        let scope = scope.clone();
+        let task_id = ctx.task_id.clone();
+        let cancel = ctx.cancel.clone();
+        let run = tokio::spawn(agent_run(inner.agent.clone(), ctx, sink.clone()));
+        let abort = run.abort_handle();
+        inner
+            .running
+            .lock()
+            .insert(task_id.clone(), RunningAgent { cancel, abort });
         tokio::spawn(async move {
-            let task_id = ctx.task_id.clone();
-            let runner = inner.runner_id.clone();
-            let lease_until = now_millis() + inner.config.run_lease.as_millis() as i64;
-            // The lease is on record before the agent can touch the task, so a crash at
-            // any later point leaves a run for recovery to find.
-            if let Err(e) = inner
-                .store
-                .claim_run(&scope, &task_id, &runner, lease_until)
-                .await
-            {
-                tracing::error!(task_id, error = %e, "cannot record the run");
-                let _ = sink
-                    .finish(format!("the server could not record the run: {e}"))
-                    .await;
-                return;
-            }
-            let cancel = ctx.cancel.clone();
-            let run = tokio::spawn(agent_run(inner.agent.clone(), ctx, sink.clone()));
-            let abort = run.abort_handle();
-            inner
-                .running
-                .lock()
-                .insert(task_id.clone(), RunningAgent { cancel, abort });
             let outcome = run.await;
             inner.running.lock().remove(&task_id);
             let failure = match outcome {
@@ -283,9 +267,6 @@ impl TaskService {
                 && let Err(e) = sink.finish(why).await
             {
                 tracing::warn!(task_id, error = %e, "cannot record the end of the run");
-            }
-            if let Err(e) = inner.store.release_run(&task_id, &runner).await {
-                tracing::warn!(task_id, error = %e, "cannot release the run; recovery will");
             }
         });
     }

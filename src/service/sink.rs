@@ -139,7 +139,13 @@ impl EventSink {
             let events = inner
                 .service
                 .store
-                .create(&inner.scope, inner.origin, &task, &[created, event])
+                .create(
+                    &inner.scope,
+                    inner.origin,
+                    &task,
+                    &[created, event],
+                    Some(inner.service.lease()),
+                )
                 .await
                 .map_err(super::store_error)?;
             inner.service.bus.publish(&inner.task_id, &events);

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use parking_lot::RwLock;
 
-use super::{ExpiredRun, Scope, StoreError, TaskRecord, TaskStore, cursor, sequence};
+use super::{ExpiredRun, Lease, Scope, StoreError, TaskRecord, TaskStore, cursor, sequence};
 use crate::protocol::request::{ListTasksQuery, TaskPage};
 use crate::protocol::{SequencedEvent, Task, TaskEvent, Version};
 
@@ -14,14 +14,14 @@ struct State {
     tasks: HashMap<String, Entry>,
     /// (scope, messageId) -> task id.
     messages: HashMap<(Scope, String), String>,
-    /// task id -> (scope, runner, lease until).
-    runs: HashMap<String, (Scope, String, i64)>,
 }
 
 struct Entry {
     scope: Scope,
     record: TaskRecord,
     events: Vec<SequencedEvent>,
+    /// (runner, lease until) while the task is active.
+    lease: Option<(String, i64)>,
 }
 
 /// Tasks and event logs in a map behind one lock; critical sections never await.
@@ -34,6 +34,12 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
     }
+}
+
+fn lease_of(task: &Task, lease: Option<Lease<'_>>) -> Option<(String, i64)> {
+    lease
+        .filter(|_| super::holds_lease(task.status.state))
+        .map(|l| (l.runner.to_string(), l.until))
 }
 
 fn record_messages(
@@ -57,6 +63,7 @@ impl TaskStore for MemoryStore {
         origin: Version,
         task: &Task,
         events: &[TaskEvent],
+        lease: Option<Lease<'_>>,
     ) -> Result<Vec<SequencedEvent>, StoreError> {
         let mut state = self.state.write();
         let state = &mut *state;
@@ -78,6 +85,7 @@ impl TaskStore for MemoryStore {
                 scope: scope.clone(),
                 record,
                 events: seqd.clone(),
+                lease: lease_of(task, lease),
             },
         );
         Ok(seqd)
@@ -99,6 +107,7 @@ impl TaskStore for MemoryStore {
         expected_version: u64,
         task: &Task,
         events: &[TaskEvent],
+        lease: Option<Lease<'_>>,
     ) -> Result<Vec<SequencedEvent>, StoreError> {
         let mut state = self.state.write();
         let state = &mut *state;
@@ -116,6 +125,7 @@ impl TaskStore for MemoryStore {
         entry.record.version += 1;
         entry.record.last_seq += seqd.len() as u64;
         entry.events.extend(seqd.iter().cloned());
+        entry.lease = lease_of(task, lease);
         Ok(seqd)
     }
 
@@ -188,32 +198,9 @@ impl TaskStore for MemoryStore {
             .cloned())
     }
 
-    async fn claim_run(
-        &self,
-        scope: &Scope,
-        task_id: &str,
-        runner: &str,
-        lease_until: i64,
-    ) -> Result<(), StoreError> {
-        let mut state = self.state.write();
-        state.runs.insert(
-            task_id.to_string(),
-            (scope.clone(), runner.to_string(), lease_until),
-        );
-        Ok(())
-    }
-
-    async fn release_run(&self, task_id: &str, runner: &str) -> Result<(), StoreError> {
-        let mut state = self.state.write();
-        if state.runs.get(task_id).is_some_and(|(_, r, _)| r == runner) {
-            state.runs.remove(task_id);
-        }
-        Ok(())
-    }
-
     async fn heartbeat(&self, runner: &str, lease_until: i64) -> Result<(), StoreError> {
         let mut state = self.state.write();
-        for (_, r, until) in state.runs.values_mut() {
+        for (r, until) in state.tasks.values_mut().filter_map(|e| e.lease.as_mut()) {
             if r == runner {
                 *until = lease_until;
             }
@@ -227,22 +214,17 @@ impl TaskStore for MemoryStore {
         limit: usize,
     ) -> Result<Vec<ExpiredRun>, StoreError> {
         let mut state = self.state.write();
-        let expired: Vec<String> = state
-            .runs
-            .iter()
-            .filter(|(_, (_, _, until))| *until < now)
-            .map(|(id, _)| id.clone())
+        Ok(state
+            .tasks
+            .iter_mut()
+            .filter(|(_, e)| e.lease.as_ref().is_some_and(|(_, until)| *until < now))
             .take(limit)
-            .collect();
-        Ok(expired
-            .into_iter()
-            .filter_map(|id| {
-                let (scope, runner, _) = state.runs.remove(&id)?;
-                Some(ExpiredRun {
-                    scope,
-                    task_id: id,
-                    runner,
-                })
+            .map(|(id, e)| {
+                e.lease = None;
+                ExpiredRun {
+                    scope: e.scope.clone(),
+                    task_id: id.clone(),
+                }
             })
             .collect())
     }

@@ -64,6 +64,7 @@ pub trait TaskStore: Send + Sync + 'static {
         origin: Version,
         task: &Task,
         events: &[TaskEvent],
+        lease: Option<Lease<'_>>,
     ) -> Result<Vec<SequencedEvent>, StoreError>;
 
     /// The task, if it exists in this scope.
@@ -78,6 +79,7 @@ pub trait TaskStore: Send + Sync + 'static {
         expected_version: u64,
         task: &Task,
         events: &[TaskEvent],
+        lease: Option<Lease<'_>>,
     ) -> Result<Vec<SequencedEvent>, StoreError>;
 
     /// Stored events with `seq > after`, in order.
@@ -100,24 +102,11 @@ pub trait TaskStore: Send + Sync + 'static {
         message_id: &str,
     ) -> Result<Option<String>, StoreError>;
 
-    /// Records that `runner` (a server process) runs the agent of `task_id` until
-    /// `lease_until` (unix millis). The task need not exist yet.
-    async fn claim_run(
-        &self,
-        scope: &Scope,
-        task_id: &str,
-        runner: &str,
-        lease_until: i64,
-    ) -> Result<(), StoreError>;
-
-    /// The run ended (the task reached its defined state).
-    async fn release_run(&self, task_id: &str, runner: &str) -> Result<(), StoreError>;
-
-    /// Extends the leases of every run of `runner`.
+    /// Extends the leases of every active task `runner` holds.
     async fn heartbeat(&self, runner: &str, lease_until: i64) -> Result<(), StoreError>;
 
-    /// Removes and returns up to `limit` runs whose lease expired before `now` (their
-    /// process died). Each expired run is returned to exactly one caller.
+    /// Clears and returns up to `limit` leases that lapsed before `now` (their process
+    /// died). Each lapsed lease is returned to exactly one caller.
     async fn take_expired_runs(
         &self,
         now: i64,
@@ -129,12 +118,26 @@ pub trait TaskStore: Send + Sync + 'static {
     async fn purge_terminal(&self, before: i64) -> Result<u64, StoreError>;
 }
 
-/// A run whose server process stopped heartbeating.
+/// A task whose running server process stopped renewing its lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpiredRun {
     pub scope: Scope,
     pub task_id: String,
-    pub runner: String,
+}
+
+/// The lease a writer holds on the tasks it runs: stored with a task while it is active
+/// (submitted or working), cleared when it settles.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    /// The server process running the agent.
+    pub runner: &'a str,
+    /// Unix millis; renewed by [`TaskStore::heartbeat`].
+    pub until: i64,
+}
+
+/// Whether a task in `state` is being worked on, so its runner holds a lease.
+pub fn holds_lease(state: crate::protocol::TaskState) -> bool {
+    !state.is_terminal() && !state.is_interrupted()
 }
 
 /// Numbers `events` with the sequence numbers following `after`.

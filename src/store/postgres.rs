@@ -17,6 +17,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Writes share the pool: row locks and the version check order them.
+    writer: PgPool,
 }
 
 impl PostgresStore {
@@ -29,7 +31,7 @@ impl PostgresStore {
             connect = connect.options([("statement_timeout", millis)]);
         }
         let pool = open_pool(url, connect, opts, &MIGRATOR).await?;
-        Ok(Self { pool })
+        Ok(Self::from_pool(pool))
     }
 }
 

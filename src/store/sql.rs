@@ -22,15 +22,15 @@ pub(super) const BEGIN_SQLITE: &str = "BEGIN IMMEDIATE";
 
 pub(super) const INSERT_TASK: &str = "\
     INSERT INTO a2a_tasks (id, tenant, owner, context_id, state, status_ts, origin, \
-                           version, last_seq, task, created_at, updated_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $10) \
+                           version, last_seq, task, created_at, updated_at, runner, lease_until) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $10, $11, $12) \
     ON CONFLICT (id) DO NOTHING";
 
 /// Compare-and-swap on `version`: no row comes back when another writer won.
 pub(super) const UPDATE_TASK: &str = "\
     UPDATE a2a_tasks \
     SET context_id = $1, state = $2, status_ts = $3, task = $4, updated_at = $5, \
-        version = version + 1, last_seq = last_seq + $6 \
+        version = version + 1, last_seq = last_seq + $6, runner = $11, lease_until = $12 \
     WHERE id = $7 AND tenant = $8 AND owner = $9 AND version = $10 \
     RETURNING last_seq";
 
@@ -60,30 +60,36 @@ pub(super) const EVENTS_AFTER: &str = "\
 pub(super) const TASK_FOR_MESSAGE: &str = "\
     SELECT task_id FROM a2a_message_ids WHERE tenant = $1 AND owner = $2 AND message_id = $3";
 
-pub(super) const CLAIM_RUN: &str = "\
-    INSERT INTO a2a_runs (task_id, tenant, owner, runner, lease_until) \
-    VALUES ($1, $2, $3, $4, $5) \
-    ON CONFLICT (task_id) DO UPDATE SET tenant = excluded.tenant, owner = excluded.owner, \
-        runner = excluded.runner, lease_until = excluded.lease_until";
+pub(super) const HEARTBEAT: &str = "UPDATE a2a_tasks SET lease_until = $1 WHERE runner = $2";
 
-pub(super) const RELEASE_RUN: &str = "DELETE FROM a2a_runs WHERE task_id = $1 AND runner = $2";
-
-pub(super) const HEARTBEAT: &str = "UPDATE a2a_runs SET lease_until = $1 WHERE runner = $2";
-
-/// Expired runs (`$1` now, `$2` limit) as (tenant, owner, task_id, runner). PostgreSQL
-/// skips rows another process is taking, so several servers share the work.
+/// Lapsed leases (`$1` now, `$2` limit), cleared and returned as (tenant, owner, id).
+/// PostgreSQL skips rows another process is taking, so several servers share the work.
 pub(super) const TAKE_EXPIRED_RUNS_POSTGRES: &str = "\
-    WITH doomed AS ( \
-        SELECT task_id FROM a2a_runs WHERE lease_until < $1 \
+    WITH lapsed AS ( \
+        SELECT id FROM a2a_tasks WHERE runner IS NOT NULL AND lease_until < $1 \
         ORDER BY lease_until LIMIT $2 FOR UPDATE SKIP LOCKED) \
-    DELETE FROM a2a_runs r USING doomed d WHERE r.task_id = d.task_id \
-    RETURNING r.tenant, r.owner, r.task_id, r.runner";
+    UPDATE a2a_tasks t SET runner = NULL, lease_until = NULL FROM lapsed l WHERE t.id = l.id \
+    RETURNING t.tenant, t.owner, t.id";
 
-/// SQLite has one writer at a time, so the delete is atomic as it stands.
+/// SQLite has one writer at a time, so the update is atomic as it stands.
 pub(super) const TAKE_EXPIRED_RUNS_SQLITE: &str = "\
-    DELETE FROM a2a_runs WHERE task_id IN ( \
-        SELECT task_id FROM a2a_runs WHERE lease_until < $1 ORDER BY lease_until LIMIT $2) \
-    RETURNING tenant, owner, task_id, runner";
+    UPDATE a2a_tasks SET runner = NULL, lease_until = NULL WHERE id IN ( \
+        SELECT id FROM a2a_tasks WHERE runner IS NOT NULL AND lease_until < $1 \
+        ORDER BY lease_until LIMIT $2) \
+    RETURNING tenant, owner, id";
+
+/// `(runner, lease_until)` to store with a task: a lease only while the task is active.
+pub(super) fn lease_columns(
+    task: &crate::protocol::Task,
+    lease: Option<super::Lease<'_>>,
+) -> (Option<String>, Option<i64>) {
+    match lease {
+        Some(l) if super::holds_lease(task.status.state) => {
+            (Some(l.runner.to_string()), Some(l.until))
+        }
+        _ => (None, None),
+    }
+}
 
 /// The states `purge_terminal` deletes, as stored in `a2a_tasks.state`.
 pub(super) fn terminal_states() -> impl Iterator<Item = &'static str> {
@@ -144,7 +150,10 @@ macro_rules! sql_task_store {
             /// A store on a pool whose database already has the schema (run
             /// [`Self::migrator`] first) and, on SQLite, enforces foreign keys.
             pub fn from_pool(pool: sqlx::Pool<$db>) -> Self {
-                Self { pool }
+                Self {
+                    writer: pool.clone(),
+                    pool,
+                }
             }
 
             /// The schema migrations of this backend.
@@ -220,10 +229,12 @@ macro_rules! sql_task_store {
                 origin: $crate::protocol::Version,
                 task: &$crate::protocol::Task,
                 events: &[$crate::protocol::TaskEvent],
+                lease: Option<$crate::store::Lease<'_>>,
             ) -> Result<Vec<$crate::protocol::SequencedEvent>, $crate::store::StoreError> {
-                use $crate::store::sql::{INSERT_TASK, backend, now_millis, to_i64};
+                use $crate::store::sql::{INSERT_TASK, backend, lease_columns, now_millis, to_i64};
                 let now = now_millis();
-                let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                let (runner, lease_until) = lease_columns(task, lease);
+                let mut tx = self.writer.begin_with($begin).await.map_err(backend)?;
                 let inserted = sqlx::query(INSERT_TASK)
                     .bind(&task.id)
                     .bind(&scope.tenant)
@@ -235,6 +246,8 @@ macro_rules! sql_task_store {
                     .bind(to_i64(events.len()))
                     .bind(sqlx::types::Json(task))
                     .bind(now)
+                    .bind(runner)
+                    .bind(lease_until)
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
@@ -278,13 +291,15 @@ macro_rules! sql_task_store {
                 expected_version: u64,
                 task: &$crate::protocol::Task,
                 events: &[$crate::protocol::TaskEvent],
+                lease: Option<$crate::store::Lease<'_>>,
             ) -> Result<Vec<$crate::protocol::SequencedEvent>, $crate::store::StoreError> {
                 use $crate::store::StoreError;
                 use $crate::store::sql::{
-                    TASK_EXISTS, UPDATE_TASK, backend, now_millis, to_i64, to_u64,
+                    TASK_EXISTS, UPDATE_TASK, backend, lease_columns, now_millis, to_i64, to_u64,
                 };
                 let now = now_millis();
-                let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                let (runner, lease_until) = lease_columns(task, lease);
+                let mut tx = self.writer.begin_with($begin).await.map_err(backend)?;
                 let last_seq: Option<i64> = sqlx::query_scalar(UPDATE_TASK)
                     .bind(&task.context_id)
                     .bind(task.status.state.v1_name())
@@ -296,6 +311,8 @@ macro_rules! sql_task_store {
                     .bind(&scope.tenant)
                     .bind(&scope.owner)
                     .bind(to_i64(expected_version))
+                    .bind(runner)
+                    .bind(lease_until)
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(backend)?;
@@ -418,41 +435,6 @@ macro_rules! sql_task_store {
                     .map_err(backend)
             }
 
-            async fn claim_run(
-                &self,
-                scope: &$crate::store::Scope,
-                task_id: &str,
-                runner: &str,
-                lease_until: i64,
-            ) -> Result<(), $crate::store::StoreError> {
-                use $crate::store::sql::{CLAIM_RUN, backend};
-                sqlx::query(CLAIM_RUN)
-                    .bind(task_id)
-                    .bind(&scope.tenant)
-                    .bind(&scope.owner)
-                    .bind(runner)
-                    .bind(lease_until)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn release_run(
-                &self,
-                task_id: &str,
-                runner: &str,
-            ) -> Result<(), $crate::store::StoreError> {
-                use $crate::store::sql::{RELEASE_RUN, backend};
-                sqlx::query(RELEASE_RUN)
-                    .bind(task_id)
-                    .bind(runner)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(backend)?;
-                Ok(())
-            }
-
             async fn heartbeat(
                 &self,
                 runner: &str,
@@ -462,7 +444,7 @@ macro_rules! sql_task_store {
                 sqlx::query(HEARTBEAT)
                     .bind(lease_until)
                     .bind(runner)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -474,21 +456,18 @@ macro_rules! sql_task_store {
                 limit: usize,
             ) -> Result<Vec<$crate::store::ExpiredRun>, $crate::store::StoreError> {
                 use $crate::store::sql::{backend, to_i64};
-                let rows: Vec<(String, String, String, String)> = sqlx::query_as($take_expired)
+                let rows: Vec<(String, String, String)> = sqlx::query_as($take_expired)
                     .bind(now)
                     .bind(to_i64(limit))
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(rows
                     .into_iter()
-                    .map(
-                        |(tenant, owner, task_id, runner)| $crate::store::ExpiredRun {
-                            scope: $crate::store::Scope { owner, tenant },
-                            task_id,
-                            runner,
-                        },
-                    )
+                    .map(|(tenant, owner, task_id)| $crate::store::ExpiredRun {
+                        scope: $crate::store::Scope { owner, tenant },
+                        task_id,
+                    })
                     .collect())
             }
 
@@ -502,7 +481,7 @@ macro_rules! sql_task_store {
                     states.push_bind(state);
                 }
                 qb.push(")");
-                let done = qb.build().execute(&self.pool).await.map_err(backend)?;
+                let done = qb.build().execute(&self.writer).await.map_err(backend)?;
                 Ok(done.rows_affected())
             }
         }

@@ -21,6 +21,9 @@ const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// SQLite has one writer at a time: one connection for writes queues them in the
+    /// process instead of making them spin on the file lock's busy timeout.
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -52,8 +55,14 @@ impl SqliteStore {
                 ))
             })?;
         }
-        let pool = open_pool(url, connect, opts, &MIGRATOR).await?;
-        Ok(Self { pool })
+        let pool = open_pool(url, connect.clone(), opts, &MIGRATOR).await?;
+        let writer = sqlx::pool::PoolOptions::<sqlx::Sqlite>::new()
+            .max_connections(1)
+            .acquire_timeout(opts.acquire_timeout)
+            .connect_with(connect)
+            .await
+            .map_err(|e| connect_error(url, e))?;
+        Ok(Self { pool, writer })
     }
 }
 

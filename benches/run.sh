@@ -1,0 +1,339 @@
+#!/usr/bin/env bash
+# The standard benchmark set of issue 6: our server against the bare hyper + serde_json
+# baseline (examples/baseline.rs), each in turn pinned to CPU 0 with `a2a bench` on CPU 1;
+# memory, SQLite and Postgres stores; 1, 16 and 64 connections; SendMessage, streaming,
+# GetTask, subscribe fan-out, push; idle RSS and RSS with 10,000 open SSE subscribers.
+# Results go between the bench markers of BENCHMARKS.md (created if missing).
+#
+#   benches/run.sh            full run (about 6-8 minutes)
+#   benches/run.sh --quick    smoke run (about 1 minute): shorter runs, 1 and 64
+#                             connections, 2,000 held subscribers, no Postgres or Python
+#   --no-write                print the results, leave BENCHMARKS.md alone
+#   --python                  also measure the official Python SDK server (needs
+#                             `bash .ci/setup-interop.sh` first)
+#
+# Postgres: A2A_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/a2a_bench);
+# the database is created if missing and the Postgres runs are skipped if it is unreachable.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+QUICK=0
+WRITE=1
+PYTHON=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) QUICK=1 ;;
+    --no-write) WRITE=0 ;;
+    --python) PYTHON=1 ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$QUICK" = 1 ]; then
+  DURATION=2s WARMUP=0.5s CONNS="1 64" HOLD=2000 SUBSCRIBERS=50 POSTGRES=0
+else
+  DURATION=8s WARMUP=2s CONNS="1 16 64" HOLD=10000 SUBSCRIBERS=100 POSTGRES=1
+fi
+PG_URL="${A2A_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/a2a_bench}"
+
+command -v jq >/dev/null || { echo "benches/run.sh needs jq (apt-get install jq)" >&2; exit 1; }
+
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  PIN_SERVER=(taskset -c 0)
+  PIN_LOAD=(taskset -c 1)
+else
+  echo "warning: fewer than 2 CPUs or no taskset: running unpinned" >&2
+  PIN_SERVER=()
+  PIN_LOAD=()
+fi
+# 10,000 subscribers need 10,000 descriptors on each side.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+echo "== building (release)"
+cargo build --release --bin a2a --example baseline 2>&1 | tail -n 1
+A2A="$ROOT/target/release/a2a"
+BASELINE="$ROOT/target/release/examples/baseline"
+
+WORK=$(mktemp -d)
+SERVER_PID=""
+LOAD_PID=""
+cleanup() {
+  [ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null || true
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+COMMANDS=()
+RESULTS=()   # markdown table rows
+NOTES=()
+
+# start_server LOGNAME CMD... : starts CMD pinned to CPU 0 and waits for "listening on URL".
+start_server() {
+  local log="$WORK/$1.log"
+  shift
+  "${PIN_SERVER[@]}" "$@" >"$log" 2>&1 &
+  SERVER_PID=$!
+  COMMANDS+=("${PIN_SERVER[*]} $*")
+  for _ in $(seq 1 300); do
+    if SERVER_URL=$(grep -m1 -o 'listening on http://[^ ]*' "$log" 2>/dev/null); then
+      SERVER_URL=${SERVER_URL#listening on }
+      return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "server did not start: $*" >&2
+  cat "$log" >&2
+  exit 1
+}
+
+# SIGTERM, then SIGKILL after 2 s: a graceful drain of held streams is not what we measure.
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 1 40); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -9 "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+mb() { awk -v kb="$1" 'BEGIN {printf "%.1f MB", kb / 1024}'; }
+
+# bench OUTNAME ARGS... : runs `a2a bench SERVER_URL ARGS --json` on CPU 1 into OUTNAME.json.
+bench() {
+  local out="$WORK/$1.json"
+  shift
+  local cmd=("$A2A" bench "$SERVER_URL" --json --duration "$DURATION" --warmup "$WARMUP" "$@")
+  COMMANDS+=("${PIN_LOAD[*]} a2a bench URL --json --duration $DURATION --warmup $WARMUP $*")
+  if ! "${PIN_LOAD[@]}" "${cmd[@]}" >"$out" 2>"$out.err"; then
+    if ! jq -e . "$out" >/dev/null 2>&1; then
+      echo "{\"failed\": $(tail -n 3 "$out.err" | jq -Rs .)}" >"$out"
+    fi
+  fi
+}
+
+field() { jq -r "$2 // empty" "$WORK/$1.json"; }
+us() { awk -v u="$1" 'BEGIN { if (u == "") print "-"; else if (u < 1000) printf "%d µs", u; else printf "%.2f ms", u / 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.0f%%", 100 * a / b }'; }
+errs() {
+  local n
+  n=$(field "$1" .errors)
+  if [ -z "$n" ]; then
+    field "$1" .failed | tr '\n' ' ' | cut -c1-80
+  elif [ "$n" = 0 ]; then
+    echo 0
+  else
+    echo "$n ($(jq -r '.error_kinds | to_entries | map("\(.key): \(.value)") | join(", ")' "$WORK/$1.json"))"
+  fi
+}
+
+# row WHAT STORE CONNS OURS BASE : a table row comparing two result files (BASE may be "").
+row() {
+  local what=$1 store=$2 conns=$3 ours=$4 base=$5
+  local o_rps b_rps="" b_p99=""
+  o_rps=$(field "$ours" .requests_per_sec)
+  if [ -n "$base" ]; then
+    b_rps=$(field "$base" .requests_per_sec)
+    b_p99=$(field "$base" .latency.p99_us)
+  fi
+  local ttfe="-" b_ttfe="-"
+  if [ -n "$(field "$ours" .time_to_first_event.p99_us)" ]; then
+    ttfe=$(us "$(field "$ours" .time_to_first_event.p99_us)")
+    [ -n "$base" ] && b_ttfe=$(us "$(field "$base" .time_to_first_event.p99_us)")
+  fi
+  RESULTS+=("| $what | $store | $conns | ${o_rps:--} | ${b_rps:--} | $(ratio "$o_rps" "$b_rps") | $(us "$(field "$ours" .latency.p50_us)") | $(us "$(field "$ours" .latency.p99_us)") | $(us "$b_p99") | $ttfe | $b_ttfe | $(errs "$ours") |")
+  printf '%-28s %-9s %3s conns  ours %10s req/s  baseline %10s req/s  ratio %5s  errors %s\n' \
+    "$what" "$store" "$conns" "${o_rps:--}" "${b_rps:--}" "$(ratio "$o_rps" "$b_rps")" "$(errs "$ours")"
+}
+
+echo "== baseline vs ours (memory store)"
+for c in $CONNS; do
+  start_server "baseline-send-$c" "$BASELINE" --listen 127.0.0.1:0
+  bench "b-send-$c" --scenario send -c "$c"
+  stop_server
+  start_server "ours-send-$c" "$A2A" serve --listen 127.0.0.1:0 --store memory: --agent echo
+  bench "o-send-$c" --scenario send -c "$c"
+  stop_server
+  row "SendMessage (echo)" memory "$c" "o-send-$c" "b-send-$c"
+
+  start_server "baseline-stream-$c" "$BASELINE" --listen 127.0.0.1:0
+  bench "b-stream-$c" --scenario stream -c "$c"
+  stop_server
+  # The conformance agent's tck-stream- run: task, working, artifact, completed.
+  start_server "ours-stream-$c" "$A2A" serve --listen 127.0.0.1:0 --store memory: --agent conformance
+  bench "o-stream-$c" --scenario stream -c "$c" --message-id-prefix tck-stream-
+  stop_server
+  row "SendStreamingMessage" memory "$c" "o-stream-$c" "b-stream-$c"
+done
+
+c=64
+start_server "baseline-get" "$BASELINE" --listen 127.0.0.1:0
+bench "b-get" --scenario get -c $c
+stop_server
+start_server "ours-get" "$A2A" serve --listen 127.0.0.1:0 --store memory: --agent echo
+bench "o-get" --scenario get -c $c
+stop_server
+row "GetTask" memory $c "o-get" "b-get"
+
+echo "== stores"
+for c in $CONNS; do
+  rm -f "$WORK/bench.db"
+  start_server "sqlite-$c" "$A2A" serve --listen 127.0.0.1:0 --store "sqlite://$WORK/bench.db" --agent echo
+  bench "o-sqlite-$c" --scenario send -c "$c"
+  stop_server
+  row "SendMessage (echo)" sqlite "$c" "o-sqlite-$c" "b-send-$c"
+done
+
+if [ "$POSTGRES" = 1 ]; then
+  PG_ADMIN="${PG_URL%/*}/postgres"
+  PG_DB="${PG_URL##*/}"
+  PG_DB="${PG_DB%%\?*}"
+  if psql "$PG_ADMIN" -qtAc 'select 1' >/dev/null 2>&1; then
+    # A fresh database each run, so earlier runs' tasks do not weigh on this one.
+    psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null
+    psql "$PG_ADMIN" -qc "CREATE DATABASE \"$PG_DB\"" >/dev/null
+    for c in $CONNS; do
+      start_server "pg-$c" "$A2A" serve --listen 127.0.0.1:0 --store "$PG_URL" --agent echo
+      bench "o-pg-$c" --scenario send -c "$c"
+      stop_server
+      row "SendMessage (echo)" postgres "$c" "o-pg-$c" "b-send-$c"
+    done
+  else
+    echo "skipping Postgres: $PG_ADMIN is unreachable (set A2A_BENCH_POSTGRES_URL)"
+    NOTES+=("Postgres skipped: $PG_ADMIN was unreachable.")
+  fi
+else
+  NOTES+=("Postgres skipped (--quick).")
+fi
+
+echo "== subscribe fan-out and push"
+start_server "ours-subscribe" "$A2A" serve --listen 127.0.0.1:0 --store memory: --agent conformance
+bench "o-subscribe" --scenario subscribe --subscribers "$SUBSCRIBERS"
+stop_server
+SUB_LINE="subscribe fan-out ($SUBSCRIBERS subscribers, one publisher, memory): $(field o-subscribe .metrics.events_per_sec) events/s delivered, $(field o-subscribe .requests_per_sec) publishes/s, delivery p50 $(us "$(field o-subscribe .delivery_latency.p50_us)") p99 $(us "$(field o-subscribe .delivery_latency.p99_us)"), errors $(errs o-subscribe)"
+echo "$SUB_LINE"
+
+start_server "ours-push" "$A2A" serve --listen 127.0.0.1:0 --store memory: --agent echo
+bench "o-push" --scenario push -c 64
+stop_server
+if [ -n "$(field o-push .failed)" ]; then
+  PUSH_LINE="push delivery (64 connections, memory): not measured: $(field o-push .failed | tr '\n' ' ')"
+elif [ "$(field o-push .metrics.deliveries)" = 0 ]; then
+  PUSH_LINE="push delivery (64 connections, memory): the server accepted the push configs but no notification reached the webhook ($(field o-push .requests_per_sec) SendMessage/s with a config)"
+elif false; then
+  PUSH_LINE="push delivery (64 connections, memory): not measured: $(field o-push .failed | tr '\n' ' ')"
+else
+  PUSH_LINE="push delivery (64 connections, memory): $(field o-push .metrics.deliveries_per_sec) deliveries/s ($(field o-push .metrics.deliveries_per_request) per request), delivery p50 $(us "$(field o-push .delivery_latency.p50_us)") p99 $(us "$(field o-push .delivery_latency.p99_us)"), errors $(errs o-push)"
+fi
+echo "$PUSH_LINE"
+
+echo "== memory"
+start_server "baseline-idle" "$BASELINE" --listen 127.0.0.1:0
+sleep 1
+BASE_IDLE=$(rss_kb "$SERVER_PID")
+stop_server
+start_server "ours-idle" "$A2A" serve --listen 127.0.0.1:0 --store memory: --agent conformance
+sleep 1
+OURS_IDLE=$(rss_kb "$SERVER_PID")
+# The held streams on one input-required task, on the same server.
+COMMANDS+=("${PIN_LOAD[*]} a2a bench URL --scenario hold --subscribers $HOLD --duration 4s")
+"${PIN_LOAD[@]}" "$A2A" bench "$SERVER_URL" --scenario hold --subscribers "$HOLD" --duration 4s --json \
+  >"$WORK/hold.json" 2>"$WORK/hold.err" &
+LOAD_PID=$!
+HOLD_RSS=""
+for _ in $(seq 1 1200); do
+  if grep -q '^holding' "$WORK/hold.err"; then
+    sleep 1
+    HOLD_RSS=$(rss_kb "$SERVER_PID")
+    break
+  fi
+  kill -0 "$LOAD_PID" 2>/dev/null || break
+  sleep 0.1
+done
+wait "$LOAD_PID" || true
+LOAD_PID=""
+stop_server
+HELD=$(jq -r '.metrics.held // 0' "$WORK/hold.json" 2>/dev/null || echo 0)
+MEM_LINE="idle RSS: ours $(mb "$OURS_IDLE"), baseline $(mb "$BASE_IDLE"); with $HELD of $HOLD SSE subscribers open: ours ${HOLD_RSS:+$(mb "$HOLD_RSS")} (hold errors: $(jq -r '.errors // "?"' "$WORK/hold.json" 2>/dev/null))"
+echo "$MEM_LINE"
+
+PY_LINES=()
+if [ "$PYTHON" = 1 ]; then
+  PY="$ROOT/tests/interop/.venv-v1/bin/python"
+  if [ -x "$PY" ]; then
+    echo "== official Python SDK server (tests/interop/py_server_v1.py)"
+    PORT=$((20000 + RANDOM % 10000))
+    "${PIN_SERVER[@]}" "$PY" tests/interop/py_server_v1.py --port "$PORT" >"$WORK/py.log" 2>&1 &
+    SERVER_PID=$!
+    COMMANDS+=("${PIN_SERVER[*]} tests/interop/.venv-v1/bin/python tests/interop/py_server_v1.py --port $PORT")
+    SERVER_URL="http://127.0.0.1:$PORT"
+    for _ in $(seq 1 100); do curl -sf "$SERVER_URL/.well-known/agent-card.json" >/dev/null && break; sleep 0.1; done
+    bench "py-send" --scenario send-task -c 64
+    bench "py-stream" --scenario stream -c 64 --message-id-prefix tck-stream-
+    sleep 1
+    PY_IDLE=$(rss_kb "$SERVER_PID")
+    stop_server
+    row "Python SDK: SendMessage" memory 64 "py-send" "b-send-64"
+    row "Python SDK: streaming" memory 64 "py-stream" "b-stream-64"
+    PY_LINES+=("Python SDK server RSS after the runs: $(mb "$PY_IDLE").")
+  else
+    echo "skipping the Python SDK: run bash .ci/setup-interop.sh first"
+  fi
+fi
+
+MODEL=$(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')
+MEM_TOTAL=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+SECTION="$WORK/section.md"
+{
+  echo "<!-- bench:begin (generated by benches/run.sh; edit outside the markers) -->"
+  echo "## Results$([ "$QUICK" = 1 ] && echo " (quick run: not the reference figures)")"
+  echo
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with local changes)')"
+  echo "- machine: $(nproc) CPUs, $MODEL, $MEM_TOTAL memory; server pinned to CPU 0, load generator to CPU 1"
+  echo "- each run: $WARMUP warm-up, then $DURATION measured; one keep-alive connection per slot; a fresh messageId per request"
+  echo "- baseline: \`examples/baseline.rs\` (bare hyper 1 + serde_json, fixed replies; its stream is 5 events)"
+  echo
+  echo "| what | store | conns | ours req/s | baseline req/s | ours / baseline | ours p50 | ours p99 | baseline p99 | ours first event p99 | baseline first event p99 | errors |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${RESULTS[@]}"
+  echo
+  echo "- $SUB_LINE"
+  echo "- $PUSH_LINE"
+  echo "- $MEM_LINE"
+  for l in "${PY_LINES[@]}" "${NOTES[@]}"; do echo "- $l"; done
+  echo
+  echo "Commands (URL is the address the server printed):"
+  echo
+  echo '```'
+  echo "benches/run.sh $*"
+  printf '%s\n' "${COMMANDS[@]}" | sed "s|$ROOT/||g; s|$WORK|\$TMP|g" | awk '!seen[$0]++'
+  echo '```'
+  echo "<!-- bench:end -->"
+} >"$SECTION"
+
+echo
+cat "$SECTION"
+if [ "$WRITE" = 1 ]; then
+  if [ -f BENCHMARKS.md ] && grep -q '<!-- bench:begin' BENCHMARKS.md; then
+    awk -v f="$SECTION" '
+      /<!-- bench:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
+      /<!-- bench:end/ { skip = 0; next }
+      !skip { print }' BENCHMARKS.md >"$WORK/new.md"
+    cp "$WORK/new.md" BENCHMARKS.md
+  else
+    {
+      [ -f BENCHMARKS.md ] && cat BENCHMARKS.md && echo
+      [ -f BENCHMARKS.md ] || printf '# Benchmarks\n\nReproduce with `benches/run.sh` (see its header).\n\n'
+      cat "$SECTION"
+    } >"$WORK/new.md"
+    cp "$WORK/new.md" BENCHMARKS.md
+  fi
+  echo "wrote BENCHMARKS.md"
+fi
