@@ -31,17 +31,10 @@ pub async fn fetch_card_with(http: &reqwest::Client, base_url: &str) -> Result<V
 }
 
 async fn get_json(http: &reqwest::Client, url: &str) -> Result<Value, ClientError> {
-    let resp = http
+    let request = http
         .get(url)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|e| ClientError::transport(url, e))?;
-    let status = resp.status();
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| ClientError::transport(url, e))?;
+        .header(reqwest::header::ACCEPT, "application/json");
+    let (status, text) = super::send_text(request, url).await?;
     if !status.is_success() {
         return Err(ClientError::Http {
             status: status.as_u16(),

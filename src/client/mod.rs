@@ -161,16 +161,7 @@ impl A2aClient {
     pub async fn call(&self, call: &RpcCall) -> Result<Box<RawValue>, ClientError> {
         let id = self.fresh_id();
         let url = &self.endpoint;
-        let resp = self
-            .request(id, call, false)
-            .send()
-            .await
-            .map_err(|e| ClientError::transport(url, e))?;
-        let status = resp.status();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| ClientError::transport(url, e))?;
+        let (status, text) = send_text(self.request(id, call, false), url).await?;
         match unwrap_envelope(&text, id) {
             Err(e @ ClientError::JsonRpc { .. }) => Err(e),
             _ if !status.is_success() => Err(ClientError::Http {
@@ -399,4 +390,21 @@ fn request(
         req = req.header(VERSION_HEADER, "1.0");
     }
     req
+}
+
+/// Sends a request and reads its whole body as text; I/O failures name `url`.
+async fn send_text(
+    request: reqwest::RequestBuilder,
+    url: &str,
+) -> Result<(reqwest::StatusCode, String), ClientError> {
+    let resp = request
+        .send()
+        .await
+        .map_err(|e| ClientError::transport(url, e))?;
+    let status = resp.status();
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| ClientError::transport(url, e))?;
+    Ok((status, text))
 }
