@@ -43,6 +43,33 @@ pub struct Config {
     pub max_concurrent_requests: usize,
     /// Seconds a canceled agent may run on before it is aborted.
     pub cancel_grace_secs: u64,
+    /// Declare and serve push notifications (webhooks); off, the push methods answer -32003.
+    pub push_notifications: bool,
+    /// Accept webhooks on loopback, private and link-local addresses (tests, local
+    /// development). Off by default: such URLs are refused with -32602.
+    pub push_allow_private_networks: bool,
+    /// Attempts per notification before it is dead-lettered.
+    pub push_max_attempts: u32,
+    /// Seconds after its event a notification is dead-lettered, whatever its attempts.
+    pub push_max_age_secs: u64,
+    /// First retry delay in milliseconds; doubles per attempt (with jitter).
+    pub push_retry_base_ms: u64,
+    /// Longest retry delay, in seconds.
+    pub push_retry_max_secs: u64,
+    /// Webhook connect timeout, in seconds.
+    pub push_connect_timeout_secs: u64,
+    /// Whole webhook request timeout, in seconds.
+    pub push_timeout_secs: u64,
+    /// Webhook requests in flight at once.
+    pub push_concurrency: usize,
+    /// PEM file of the key that signs notification JWTs (ES256 or RS256). Unset, a key is
+    /// generated on first start and kept in `push_keys_dir`.
+    pub push_signing_key: Option<PathBuf>,
+    /// Where a generated signing key is kept; defaults to `keys/` beside a SQLite store,
+    /// `./data/keys` for PostgreSQL, and memory only for the memory store.
+    pub push_keys_dir: Option<PathBuf>,
+    /// Lifetime of a notification JWT, in seconds.
+    pub push_token_lifetime_secs: u64,
     pub card: CardConfig,
 }
 
@@ -78,6 +105,18 @@ const FIELDS: &[&str] = &[
     "max_body_bytes",
     "max_concurrent_requests",
     "cancel_grace_secs",
+    "push_notifications",
+    "push_allow_private_networks",
+    "push_max_attempts",
+    "push_max_age_secs",
+    "push_retry_base_ms",
+    "push_retry_max_secs",
+    "push_connect_timeout_secs",
+    "push_timeout_secs",
+    "push_concurrency",
+    "push_signing_key",
+    "push_keys_dir",
+    "push_token_lifetime_secs",
     "card",
 ];
 
@@ -97,6 +136,18 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             max_concurrent_requests: 4096,
             cancel_grace_secs: 5,
+            push_notifications: true,
+            push_allow_private_networks: false,
+            push_max_attempts: 12,
+            push_max_age_secs: 24 * 3600,
+            push_retry_base_ms: 1000,
+            push_retry_max_secs: 300,
+            push_connect_timeout_secs: 5,
+            push_timeout_secs: 15,
+            push_concurrency: 64,
+            push_signing_key: None,
+            push_keys_dir: None,
+            push_token_lifetime_secs: 300,
             card: CardConfig {
                 name: "a2a-server".into(),
                 description: "An A2A agent served by a2a-server".into(),
@@ -126,6 +177,10 @@ pub struct Overrides {
     pub public_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub streaming: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_notifications: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_allow_private_networks: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +245,12 @@ impl Config {
                 "run_lease_secs and db_max_connections must be > 0".into(),
             ));
         }
+        if self.push_max_attempts == 0 || self.push_concurrency == 0 || self.push_timeout_secs == 0
+        {
+            return Err(ConfigError(
+                "push_max_attempts, push_concurrency and push_timeout_secs must be > 0".into(),
+            ));
+        }
         if self.max_body_bytes < 1024 || self.max_concurrent_requests == 0 {
             return Err(ConfigError(
                 "max_body_bytes must be >= 1024 and max_concurrent_requests > 0".into(),
@@ -205,6 +266,36 @@ impl Config {
             acquire_timeout: std::time::Duration::from_secs(self.db_acquire_timeout_secs),
             statement_timeout: std::time::Duration::from_secs(self.db_statement_timeout_secs),
         }
+    }
+
+    /// How the push worker delivers.
+    pub fn delivery(&self) -> crate::push::worker::DeliveryConfig {
+        use std::time::Duration;
+        crate::push::worker::DeliveryConfig {
+            allow_private: self.push_allow_private_networks,
+            max_attempts: self.push_max_attempts,
+            max_age: Duration::from_secs(self.push_max_age_secs),
+            retry_base: Duration::from_millis(self.push_retry_base_ms),
+            retry_max: Duration::from_secs(self.push_retry_max_secs),
+            connect_timeout: Duration::from_secs(self.push_connect_timeout_secs.max(1)),
+            timeout: Duration::from_secs(self.push_timeout_secs),
+            concurrency: self.push_concurrency,
+        }
+    }
+
+    /// Where a generated push signing key lives, if anywhere.
+    pub fn push_keys_dir(&self) -> Option<PathBuf> {
+        if let Some(dir) = &self.push_keys_dir {
+            return Some(dir.clone());
+        }
+        if let Some(path) = self.store.strip_prefix("sqlite://") {
+            let file = PathBuf::from(path.split('?').next().unwrap_or(path));
+            let dir = file.parent().map(PathBuf::from).unwrap_or_default();
+            return Some(dir.join("keys"));
+        }
+        self.store
+            .starts_with("postgres")
+            .then(|| PathBuf::from("./data/keys"))
     }
 
     /// The card as served, for a server reachable at `base_url`.
@@ -231,7 +322,7 @@ impl Config {
             icon_url: c.icon_url.clone(),
             capabilities: AgentCapabilities {
                 streaming: self.streaming,
-                push_notifications: false,
+                push_notifications: self.push_notifications,
                 extended_agent_card: false,
             },
             default_input_modes: c.input_modes.clone(),

@@ -15,6 +15,7 @@ pub mod codec;
 pub mod config;
 pub mod events;
 pub mod jsonrpc;
+pub mod metrics;
 pub mod protocol;
 pub mod push;
 pub mod service;

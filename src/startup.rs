@@ -11,6 +11,10 @@ use crate::agents::AgentExecutor;
 use crate::config::Config;
 use crate::events::LocalBus;
 use crate::jsonrpc::{self, Ctx};
+use crate::metrics::Metrics;
+use crate::push::jwt::NotificationSigner;
+use crate::push::keys::{SigningAlgorithm, SigningKey, SigningKeys};
+use crate::push::worker::PushWorker;
 use crate::service::{ServiceConfig, TaskService};
 use crate::transport::{AppState, Limits, router};
 
@@ -23,6 +27,8 @@ pub struct Application {
     router: axum::Router,
     addr: SocketAddr,
     service: TaskService,
+    /// The webhook delivery worker, when push notifications are on.
+    push: Option<Arc<PushWorker>>,
 }
 
 impl Application {
@@ -50,6 +56,16 @@ impl Application {
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
         let card = config.agent_card(&base_url);
+        let metrics = Arc::new(Metrics::new());
+        let (keys, push) = if config.push_notifications {
+            let keys = Arc::new(signing_keys(&config)?);
+            let signer = Arc::new(NotificationSigner::new(keys.clone(), base_url.clone()));
+            let worker =
+                PushWorker::new(store.clone(), signer, config.delivery(), metrics.clone())?;
+            (Some(keys), Some(Arc::new(worker)))
+        } else {
+            (None, None)
+        };
         let service = TaskService::new(
             store,
             Arc::new(LocalBus::new()),
@@ -59,6 +75,7 @@ impl Application {
                 run_lease: Duration::from_secs(config.run_lease_secs),
                 retention: (config.retention_secs > 0)
                     .then(|| Duration::from_secs(config.retention_secs)),
+                push_allow_private: config.push_allow_private_networks,
             },
         );
         let module = jsonrpc::module(Ctx {
@@ -69,12 +86,13 @@ impl Application {
             max_body_bytes: config.max_body_bytes,
             max_concurrent_requests: config.max_concurrent_requests,
         };
-        let router = router(AppState::new(module, &card), limits);
+        let router = router(AppState::new(module, &card, keys, metrics), limits);
         Ok(Application {
             listener,
             router,
             addr,
             service,
+            push,
         })
     }
 
@@ -98,6 +116,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let stop = tokio_util::sync::CancellationToken::new();
         let jobs = tokio::spawn(self.service.clone().run_background(stop.clone()));
+        let push = self.push.map(|w| tokio::spawn(w.run(stop.clone())));
         let signalled = stop.clone();
         // Without TCP_NODELAY, small SSE writes wait ~40 ms on Nagle's algorithm.
         let listener = self.listener.tap_io(|tcp| {
@@ -120,6 +139,9 @@ impl Application {
         };
         stop.cancel();
         let _ = jobs.await;
+        if let Some(p) = push {
+            let _ = p.await;
+        }
         result
     }
 
@@ -127,6 +149,20 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
     }
+}
+
+/// The keys that sign notification JWTs: a configured PEM file, else a key generated once
+/// and kept in the keys directory, else (memory store) a key for this process only.
+fn signing_keys(config: &Config) -> anyhow::Result<SigningKeys> {
+    let lifetime = Duration::from_secs(config.push_token_lifetime_secs.max(1));
+    let keys = if let Some(pem) = &config.push_signing_key {
+        SigningKeys::from_pem_file(pem, None)?
+    } else if let Some(dir) = config.push_keys_dir() {
+        SigningKeys::load_or_generate(&dir)?
+    } else {
+        SigningKeys::new(SigningKey::generate(SigningAlgorithm::ES256)?)
+    };
+    Ok(keys.with_token_lifetime(lifetime))
 }
 
 async fn shutdown_signal() {

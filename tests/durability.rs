@@ -390,7 +390,7 @@ async fn seed_lost_run(url: &str) -> String {
     };
     let events = [TaskEvent::Task(task.clone())];
     store
-        .create(&scope, Version::V1, &task, &events, Some(lease))
+        .create(&scope, Version::V1, &task, &events, &[], Some(lease))
         .await
         .unwrap();
     task.id

@@ -21,65 +21,7 @@ use support::TestDatabase;
 // ---------------------------------------------------------------------------------------
 // Backends
 
-/// A store for one test and whatever must outlive it (the SQLite directory, the Postgres
-/// database, dropped after the store).
-struct Harness {
-    store: Arc<dyn TaskStore>,
-    _dir: Option<tempfile::TempDir>,
-    _db: Option<TestDatabase>,
-}
-
-async fn open(kind: &str) -> Option<Harness> {
-    let opts = DbOptions::default();
-    match kind {
-        "memory" => Some(Harness {
-            store: store::connect("memory:", &opts).await.unwrap(),
-            _dir: None,
-            _db: None,
-        }),
-        "sqlite" => {
-            let dir = tempfile::tempdir().unwrap();
-            let url = format!("sqlite://{}", dir.path().join("a2a.db").display());
-            let store = store::connect(&url, &opts).await.unwrap();
-            Some(Harness {
-                store,
-                _dir: Some(dir),
-                _db: None,
-            })
-        }
-        "postgres" => {
-            let db = TestDatabase::create().await?;
-            let store = store::connect(&db.url, &opts).await.unwrap();
-            Some(Harness {
-                store,
-                _dir: None,
-                _db: Some(db),
-            })
-        }
-        _ => unreachable!("unknown backend {kind}"),
-    }
-}
-
-/// `mod memory`, `mod sqlite` and `mod postgres`, each with one test per suite function.
-macro_rules! store_suite {
-    ($($test:ident),* $(,)?) => {
-        store_suite!(@backend memory, $($test),*);
-        store_suite!(@backend sqlite, $($test),*);
-        store_suite!(@backend postgres, $($test),*);
-    };
-    (@backend $backend:ident, $($test:ident),*) => {
-        mod $backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    if let Some(h) = super::open(stringify!($backend)).await {
-                        super::$test(h.store.clone()).await;
-                    }
-                }
-            )*
-        }
-    };
-}
+use support::stores::store_suite;
 
 store_suite!(
     create_get_and_commit_number_events_densely,
@@ -152,7 +94,7 @@ fn status_update(t: &Task, tag: serde_json::Value) -> TaskEvent {
 /// Creates `t` with its snapshot as the first event.
 async fn create(store: &dyn TaskStore, s: &Scope, t: &Task) -> Vec<SequencedEvent> {
     store
-        .create(s, Version::V1, t, &[TaskEvent::Task(t.clone())], None)
+        .create(s, Version::V1, t, &[TaskEvent::Task(t.clone())], &[], None)
         .await
         .unwrap()
 }
@@ -205,7 +147,14 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
         json!({"b": 1, "a": [1.5, "x"]}),
     )]));
     let first = store
-        .create(&s, Version::V03, &t, &[TaskEvent::Task(t.clone())], None)
+        .create(
+            &s,
+            Version::V03,
+            &t,
+            &[TaskEvent::Task(t.clone())],
+            &[],
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(seqs(&first), [1]);
@@ -288,13 +237,14 @@ async fn create_refuses_a_taken_id(store: Arc<dyn TaskStore>) {
             Version::V1,
             &other,
             &[TaskEvent::Task(other.clone())],
+            &[],
             None,
         )
         .await;
     assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
     // Task ids are global: another scope cannot take it either.
     let elsewhere = store
-        .create(&scope("bob", ""), Version::V1, &other, &[], None)
+        .create(&scope("bob", ""), Version::V1, &other, &[], &[], None)
         .await;
     assert!(
         matches!(elsewhere, Err(StoreError::Conflict)),
@@ -482,6 +432,7 @@ async fn events_after_returns_the_tail_in_order(store: Arc<dyn TaskStore>) {
             &s,
             Version::V1,
             &task("t2", "c1", TaskState::Submitted, 1),
+            &[],
             &[],
             None,
         )
@@ -779,6 +730,7 @@ async fn leased(
             Version::V1,
             &t,
             &[TaskEvent::Task(t.clone())],
+            &[],
             Some(lease),
         )
         .await

@@ -2,6 +2,7 @@
 //! client for trying any server from a terminal.
 
 pub mod client;
+pub mod push;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +27,8 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Load-test any A2A server: requests/s, latency percentiles, errors by kind.
     Bench(crate::bench::BenchArgs),
+    /// Push notification outbox: list and retry dead letters.
+    Push(push::PushArgs),
     #[command(flatten)]
     Client(client::ClientCommand),
 }
@@ -51,6 +54,13 @@ pub struct ServeArgs {
     /// Streaming on or off [default: true; env A2A_STREAMING].
     #[arg(long)]
     pub streaming: Option<bool>,
+    /// Push notifications on or off [default: true; env A2A_PUSH_NOTIFICATIONS].
+    #[arg(long)]
+    pub push_notifications: Option<bool>,
+    /// Accept webhooks on loopback and private networks, for tests and local development
+    /// [env A2A_PUSH_ALLOW_PRIVATE_NETWORKS].
+    #[arg(long)]
+    pub push_allow_private_networks: bool,
 }
 
 /// `a2a migrate`: the store URL comes from the same layers as for `serve`.
@@ -82,6 +92,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store: args.store,
         public_url: args.public_url,
         streaming: args.streaming,
+        push_notifications: args.push_notifications,
+        push_allow_private_networks: args.push_allow_private_networks.then_some(true),
     };
     let config = Config::load(args.config, overrides)?;
     let app = Application::build(config.clone()).await?;

@@ -1,6 +1,7 @@
 //! One codec per wire version: serde types shaped exactly like that version's JSON and
 //! conversions to and from the internal model. Version quirks live only here.
 
+pub mod push;
 pub mod v01;
 pub mod v03;
 pub mod v1;

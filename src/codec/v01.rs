@@ -116,7 +116,7 @@ pub struct TaskSendParams {
     pub session_id: Option<String>,
     pub message: Message01,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub push_notification: Option<Value>,
+    pub push_notification: Option<super::push::PushNotificationConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history_length: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,6 +138,12 @@ impl TaskSendParams {
             history_length: request::history_length(self.history_length)?,
             accepted_output_modes: Vec::new(),
             metadata: self.metadata,
+            push: self.push_notification.map(|c| {
+                // 0.1 has one config per task, named by the task.
+                let mut inline = c.into_inline();
+                inline.id = None;
+                inline
+            }),
             client_task_id: Some(self.id),
         })
     }

@@ -166,7 +166,7 @@ pub struct MessageSendConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history_length: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub push_notification_config: Option<Value>,
+    pub push_notification_config: Option<super::push::PushNotificationConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocking: Option<bool>,
 }
@@ -182,6 +182,7 @@ impl MessageSendParams {
             accepted_output_modes: cfg.accepted_output_modes.unwrap_or_default(),
             metadata: self.metadata,
             client_task_id: None,
+            push: cfg.push_notification_config.map(|c| c.into_inline()),
         })
     }
 }

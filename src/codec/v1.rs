@@ -50,7 +50,7 @@ pub struct SendMessageConfiguration {
         skip_serializing_if = "Option::is_none",
         alias = "task_push_notification_config"
     )]
-    pub task_push_notification_config: Option<Value>,
+    pub task_push_notification_config: Option<super::push::TaskPushNotificationConfig>,
 }
 
 impl SendMessageRequest {
@@ -63,6 +63,10 @@ impl SendMessageRequest {
             accepted_output_modes: cfg.accepted_output_modes,
             metadata: self.metadata,
             client_task_id: None,
+            push: cfg
+                .task_push_notification_config
+                .map(|c| c.into_inline())
+                .transpose()?,
         })
     }
 }

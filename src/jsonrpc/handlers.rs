@@ -6,6 +6,7 @@ use serde_json::value::RawValue;
 
 use super::{Call, Ctx, SseItem};
 use crate::codec::{self, decode, encode, v01, v1, v03};
+use crate::protocol::request::SendRequest;
 use crate::protocol::{A2aError, SendResult, StreamItem, Task, TaskState, TaskStatus, Version};
 use crate::service::EventStream;
 
@@ -25,17 +26,31 @@ fn require_streaming(ctx: &Ctx) -> Result<(), A2aError> {
     }
 }
 
+/// A send that registers a webhook needs push notifications on.
+fn check_send(ctx: &Ctx, req: SendRequest) -> Result<SendRequest, A2aError> {
+    if req.push.is_some() && !ctx.card.capabilities.push_notifications {
+        return Err(A2aError::PushNotificationNotSupported);
+    }
+    Ok(req)
+}
+
 // ---- 1.0 ----
 
 pub async fn send_message(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
-    let req = decode::<v1::SendMessageRequest>(params)?.into_request()?;
+    let req = check_send(
+        ctx,
+        decode::<v1::SendMessageRequest>(params)?.into_request()?,
+    )?;
     let result = ctx.service.send(&call.scope, Version::V1, req).await?;
     Ok(v1::send_result(&result))
 }
 
 pub async fn send_streaming_message(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_streaming(ctx)?;
-    let req = decode::<v1::SendMessageRequest>(params)?.into_request()?;
+    let req = check_send(
+        ctx,
+        decode::<v1::SendMessageRequest>(params)?.into_request()?,
+    )?;
     let stream = ctx
         .service
         .send_stream(&call.scope, Version::V1, req)
@@ -89,10 +104,6 @@ pub async fn authenticated_extended_card(_: &Ctx, _: &Call, _: Option<&str>) -> 
     Err(A2aError::ExtendedAgentCardNotConfigured)
 }
 
-pub async fn push_not_supported(_: &Ctx, _: &Call, _: Option<&str>) -> Reply {
-    Err(A2aError::PushNotificationNotSupported)
-}
-
 fn encode_v1(stream: EventStream) -> super::SseStream {
     Box::pin(stream.filter_map(|item| async move {
         match item {
@@ -121,14 +132,20 @@ fn seq_of(item: &StreamItem) -> Option<u64> {
 // ---- 0.3 ----
 
 pub async fn message_send(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
-    let req = decode::<v03::MessageSendParams>(params)?.into_request()?;
+    let req = check_send(
+        ctx,
+        decode::<v03::MessageSendParams>(params)?.into_request()?,
+    )?;
     let result = ctx.service.send(&call.scope, Version::V03, req).await?;
     Ok(encode(&v03::send_result(&result)))
 }
 
 pub async fn message_stream(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_streaming(ctx)?;
-    let req = decode::<v03::MessageSendParams>(params)?.into_request()?;
+    let req = check_send(
+        ctx,
+        decode::<v03::MessageSendParams>(params)?.into_request()?,
+    )?;
     let stream = ctx
         .service
         .send_stream(&call.scope, Version::V03, req)
@@ -195,7 +212,7 @@ fn encode_task_legacy(task: &Task, origin: Version) -> Box<RawValue> {
 // ---- 0.1 ----
 
 pub async fn tasks_send(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
-    let req = decode::<v01::TaskSendParams>(params)?.into_request()?;
+    let req = check_send(ctx, decode::<v01::TaskSendParams>(params)?.into_request()?)?;
     let id = req.client_task_id.clone().unwrap_or_default();
     let context = req.message.context_id.clone();
     let task = match ctx.service.send(&call.scope, Version::V01, req).await? {
@@ -215,7 +232,7 @@ pub async fn tasks_send(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
 
 pub async fn tasks_send_subscribe(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_streaming(ctx)?;
-    let req = decode::<v01::TaskSendParams>(params)?.into_request()?;
+    let req = check_send(ctx, decode::<v01::TaskSendParams>(params)?.into_request()?)?;
     let stream = ctx
         .service
         .send_stream(&call.scope, Version::V01, req)

@@ -9,6 +9,7 @@ pub mod envelope;
 pub mod error;
 mod handlers;
 pub mod methods;
+mod push;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -102,25 +103,25 @@ pub fn module(ctx: Ctx) -> RpcModule<Ctx> {
         "ListTasks" => handlers::list_tasks,
         "CancelTask" => handlers::cancel_task,
         "SubscribeToTask" => handlers::subscribe_to_task,
-        "CreateTaskPushNotificationConfig" => handlers::push_not_supported,
-        "GetTaskPushNotificationConfig" => handlers::push_not_supported,
-        "ListTaskPushNotificationConfigs" => handlers::push_not_supported,
-        "DeleteTaskPushNotificationConfig" => handlers::push_not_supported,
+        "CreateTaskPushNotificationConfig" => push::create,
+        "GetTaskPushNotificationConfig" => push::get,
+        "ListTaskPushNotificationConfigs" => push::list,
+        "DeleteTaskPushNotificationConfig" => push::delete,
         "GetExtendedAgentCard" => handlers::extended_card,
         "message/send" => handlers::message_send,
         "message/stream" => handlers::message_stream,
-        "tasks/pushNotificationConfig/set" => handlers::push_not_supported,
-        "tasks/pushNotificationConfig/get" => handlers::push_not_supported,
-        "tasks/pushNotificationConfig/list" => handlers::push_not_supported,
-        "tasks/pushNotificationConfig/delete" => handlers::push_not_supported,
+        "tasks/pushNotificationConfig/set" => push::set_v03,
+        "tasks/pushNotificationConfig/get" => push::get_v03,
+        "tasks/pushNotificationConfig/list" => push::list_v03,
+        "tasks/pushNotificationConfig/delete" => push::delete_v03,
         "agent/getAuthenticatedExtendedCard" => handlers::authenticated_extended_card,
         "tasks/get" => handlers::tasks_get,
         "tasks/cancel" => handlers::tasks_cancel,
         "tasks/resubscribe" => handlers::tasks_resubscribe,
         "tasks/send" => handlers::tasks_send,
         "tasks/sendSubscribe" => handlers::tasks_send_subscribe,
-        "tasks/pushNotification/set" => handlers::push_not_supported,
-        "tasks/pushNotification/get" => handlers::push_not_supported,
+        "tasks/pushNotification/set" => push::set_v01,
+        "tasks/pushNotification/get" => push::get_v01,
     );
     debug_assert_eq!(m.method_names().count(), methods::METHODS.len());
     m

@@ -5,11 +5,13 @@ pub mod card;
 pub mod error;
 pub mod model;
 mod part;
+pub mod push;
 pub mod request;
 pub mod state;
 mod version;
 
 pub use error::A2aError;
 pub use model::*;
+pub use push::{InlinePushConfig, PushAuth, PushConfig, PushConfigPage};
 pub use state::TaskState;
 pub use version::Version;

@@ -16,6 +16,8 @@ pub struct SendRequest {
     pub metadata: Option<Metadata>,
     /// 0.1 only: the client chose the task id; an unknown id creates the task.
     pub client_task_id: Option<String>,
+    /// A webhook for the task, registered with the send.
+    pub push: Option<super::push::InlinePushConfig>,
 }
 
 /// Filters and paging of `ListTasks`.

@@ -3,6 +3,7 @@
 
 pub(crate) mod cursor;
 mod jobs;
+pub mod push;
 mod run;
 pub mod sink;
 
@@ -43,6 +44,8 @@ pub struct ServiceConfig {
     pub run_lease: Duration,
     /// Terminal tasks older than this are purged; `None` keeps them forever.
     pub retention: Option<Duration>,
+    /// Accept webhooks on loopback and private networks (tests, local development).
+    pub push_allow_private: bool,
 }
 
 impl Default for ServiceConfig {
@@ -51,6 +54,7 @@ impl Default for ServiceConfig {
             cancel_grace: Duration::from_secs(5),
             run_lease: Duration::from_secs(15),
             retention: None,
+            push_allow_private: false,
         }
     }
 }
@@ -116,6 +120,11 @@ impl TaskService {
         Self {
             inner: Arc::new(inner),
         }
+    }
+
+    /// The store behind the service (operators' tools and tests read the outbox here).
+    pub fn store(&self) -> &Arc<dyn TaskStore> {
+        &self.inner.store
     }
 
     /// `SendMessage` / `message/send` / `tasks/send`.

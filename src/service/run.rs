@@ -26,6 +26,7 @@ impl TaskService {
         req: SendRequest,
     ) -> Result<Started, A2aError> {
         validate_user_message(&req.message)?;
+        self.check_inline_push(req.push.as_ref()).await?;
         let retried = self
             .inner
             .store
@@ -49,7 +50,17 @@ impl TaskService {
             None => None,
         };
         match existing {
-            Some(record) => self.continue_task(scope, origin, record, req).await,
+            Some(record) => {
+                if let Some(push) = req.push.clone() {
+                    let config = push.for_task(&record.task.id, origin);
+                    self.inner
+                        .store
+                        .put_push_config(scope, &config)
+                        .await
+                        .map_err(store_error)?;
+                }
+                self.continue_task(scope, origin, record, req).await
+            }
             None => self.new_task(scope, origin, existing_id, req).await,
         }
     }
@@ -123,7 +134,13 @@ impl TaskService {
         );
         let (tx, rx) = oneshot::channel();
         let ctx = self.context(task_id.clone(), context_id.clone(), message, None, &req);
-        self.spawn(scope, origin, ctx, Some(task), Some(tx));
+        let push: Vec<_> = req
+            .push
+            .clone()
+            .map(|p| p.for_task(&task_id, origin))
+            .into_iter()
+            .collect();
+        self.spawn(scope, origin, ctx, Some((task, push)), Some(tx));
         Ok(Started {
             task_id,
             cursor,
@@ -227,7 +244,7 @@ impl TaskService {
         scope: &Scope,
         origin: Version,
         ctx: RequestContext,
-        pending: Option<Task>,
+        pending: Option<(Task, Vec<crate::protocol::PushConfig>)>,
         reply: Option<oneshot::Sender<Message>>,
     ) {
         let sink = EventSink {

@@ -8,8 +8,8 @@ use tokio::sync::oneshot;
 
 use super::Inner;
 use crate::protocol::{
-    A2aError, Artifact, Message, Part, Role, Task, TaskArtifactUpdateEvent, TaskEvent, TaskState,
-    TaskStatus, TaskStatusUpdateEvent, Version,
+    A2aError, Artifact, Message, Part, PushConfig, Role, Task, TaskArtifactUpdateEvent, TaskEvent,
+    TaskState, TaskStatus, TaskStatusUpdateEvent, Version,
 };
 use crate::store::Scope;
 
@@ -38,8 +38,9 @@ pub(super) struct SinkInner {
     pub origin: Version,
     pub task_id: String,
     pub context_id: String,
-    /// The snapshot to create on the first task event; `None` once the task exists.
-    pub pending: Mutex<Option<Task>>,
+    /// The snapshot (and webhooks) to create on the first task event; `None` once the
+    /// task exists.
+    pub pending: Mutex<Option<(Task, Vec<PushConfig>)>>,
     /// Where a bare message reply goes; taken by the first reply or task event.
     pub reply: Mutex<Option<oneshot::Sender<Message>>>,
     /// The last state this sink committed, so the end of a run rarely needs a read.
@@ -124,7 +125,7 @@ impl EventSink {
             ));
         }
         let pending = inner.pending.lock().take();
-        if let Some(mut task) = pending {
+        if let Some((mut task, push)) = pending {
             inner.reply.lock().take();
             if let Some(to) = event.state()
                 && !task.status.state.can_transition_to(to)
@@ -144,6 +145,7 @@ impl EventSink {
                     inner.origin,
                     &task,
                     &[created, event],
+                    &push,
                     Some(inner.service.lease()),
                 )
                 .await

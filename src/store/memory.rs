@@ -1,19 +1,26 @@
 //! In-memory store: for tests and for running without a database.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
 use parking_lot::RwLock;
 
-use super::{ExpiredRun, Lease, Scope, StoreError, TaskRecord, TaskStore, cursor, sequence};
+use super::push::outbox_targets;
+use super::{
+    Delivery, ExpiredRun, Lease, OutboxDepth, PushStore, Scope, StoreError, TaskRecord, TaskStore,
+    cursor, sequence,
+};
 use crate::protocol::request::{ListTasksQuery, TaskPage};
-use crate::protocol::{SequencedEvent, Task, TaskEvent, Version};
+use crate::protocol::{PushConfig, SequencedEvent, Task, TaskEvent, Version};
 
 #[derive(Default)]
 struct State {
     tasks: HashMap<String, Entry>,
     /// (scope, messageId) -> task id.
     messages: HashMap<(Scope, String), String>,
+    /// Notifications to deliver, by outbox id (insertion order).
+    outbox: BTreeMap<i64, OutboxRow>,
+    next_outbox_id: i64,
 }
 
 struct Entry {
@@ -22,12 +29,89 @@ struct Entry {
     events: Vec<SequencedEvent>,
     /// (runner, lease until) while the task is active.
     lease: Option<(String, i64)>,
+    /// Push configs by id.
+    push: BTreeMap<String, PushConfig>,
+}
+
+struct OutboxRow {
+    delivery: Delivery,
+    next_attempt_at: i64,
+    claimed_until: Option<i64>,
+}
+
+impl State {
+    /// Queues the notifications of `events` (numbered from `first_seq`) to `configs`.
+    fn enqueue(
+        &mut self,
+        configs: &[PushConfig],
+        events: &[SequencedEvent],
+        task: &Task,
+        now: i64,
+    ) {
+        let raw: Vec<TaskEvent> = events.iter().map(|e| e.event.clone()).collect();
+        for (i, v1_only) in outbox_targets(&raw) {
+            for c in configs
+                .iter()
+                .filter(|c| !v1_only || c.origin == Version::V1)
+            {
+                let payload = match c.origin {
+                    Version::V1 => events[i].event.clone(),
+                    _ => TaskEvent::Task(task.clone()),
+                };
+                self.next_outbox_id += 1;
+                let id = self.next_outbox_id;
+                let delivery = Delivery {
+                    id,
+                    task_id: task.id.clone(),
+                    config_id: c.id.clone(),
+                    seq: events[i].seq,
+                    origin: c.origin,
+                    url: c.url.clone(),
+                    token: c.token.clone(),
+                    authentication: c.authentication.clone(),
+                    payload,
+                    attempts: 0,
+                    created_at: now,
+                    last_error: None,
+                    dead_at: None,
+                };
+                self.outbox.insert(
+                    id,
+                    OutboxRow {
+                        delivery,
+                        next_attempt_at: now,
+                        claimed_until: None,
+                    },
+                );
+            }
+        }
+    }
+
+    fn entry(&self, scope: &Scope, task_id: &str) -> Result<&Entry, StoreError> {
+        self.tasks
+            .get(task_id)
+            .filter(|e| &e.scope == scope)
+            .ok_or(StoreError::NotFound)
+    }
+}
+
+fn claimable(row: &OutboxRow, now: i64) -> bool {
+    row.delivery.dead_at.is_none()
+        && row.next_attempt_at <= now
+        && row.claimed_until.is_none_or(|c| c < now)
+}
+
+fn claim(row: &mut OutboxRow, claim_until: i64) -> Delivery {
+    row.claimed_until = Some(claim_until);
+    row.delivery.attempts += 1;
+    row.delivery.clone()
 }
 
 /// Tasks and event logs in a map behind one lock; critical sections never await.
 #[derive(Default)]
 pub struct MemoryStore {
     state: RwLock<State>,
+    outbox_signal: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl MemoryStore {
@@ -63,16 +147,21 @@ impl TaskStore for MemoryStore {
         origin: Version,
         task: &Task,
         events: &[TaskEvent],
+        push: &[PushConfig],
         lease: Option<Lease<'_>>,
     ) -> Result<Vec<SequencedEvent>, StoreError> {
         let mut state = self.state.write();
         let state = &mut *state;
-        let tasks = &mut state.tasks;
-        if tasks.contains_key(&task.id) {
+        if state.tasks.contains_key(&task.id) {
             return Err(StoreError::Conflict);
         }
         let seqd = sequence(events, 0);
         record_messages(&mut state.messages, scope, &task.id, events);
+        if !push.is_empty() {
+            state.enqueue(push, &seqd, task, now_millis());
+            self.outbox_signal.notify_one();
+        }
+        let tasks = &mut state.tasks;
         let record = TaskRecord {
             task: task.clone(),
             version: 1,
@@ -86,6 +175,7 @@ impl TaskStore for MemoryStore {
                 record,
                 events: seqd.clone(),
                 lease: lease_of(task, lease),
+                push: push.iter().map(|c| (c.id.clone(), c.clone())).collect(),
             },
         );
         Ok(seqd)
@@ -126,6 +216,11 @@ impl TaskStore for MemoryStore {
         entry.record.last_seq += seqd.len() as u64;
         entry.events.extend(seqd.iter().cloned());
         entry.lease = lease_of(task, lease);
+        if !entry.push.is_empty() {
+            let configs: Vec<PushConfig> = entry.push.values().cloned().collect();
+            state.enqueue(&configs, &seqd, task, now_millis());
+            self.outbox_signal.notify_one();
+        }
         Ok(seqd)
     }
 
@@ -231,17 +326,216 @@ impl TaskStore for MemoryStore {
 
     async fn purge_terminal(&self, before: i64) -> Result<u64, StoreError> {
         let mut state = self.state.write();
-        let doomed: std::collections::HashSet<String> = state
+        let undelivered: HashSet<&str> = state
+            .outbox
+            .values()
+            .filter(|o| o.delivery.dead_at.is_none())
+            .map(|o| o.delivery.task_id.as_str())
+            .collect();
+        let doomed: HashSet<String> = state
             .tasks
             .iter()
-            .filter(|(_, e)| {
+            .filter(|(id, e)| {
                 let s = &e.record.task.status;
-                s.state.is_terminal() && s.timestamp.timestamp_millis() < before
+                s.state.is_terminal()
+                    && s.timestamp.timestamp_millis() < before
+                    && !undelivered.contains(id.as_str())
             })
             .map(|(id, _)| id.clone())
             .collect();
         state.tasks.retain(|id, _| !doomed.contains(id));
         state.messages.retain(|_, task| !doomed.contains(task));
+        state
+            .outbox
+            .retain(|_, o| !doomed.contains(&o.delivery.task_id));
         Ok(doomed.len() as u64)
+    }
+}
+
+fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[async_trait]
+impl PushStore for MemoryStore {
+    async fn put_push_config(&self, scope: &Scope, config: &PushConfig) -> Result<(), StoreError> {
+        let mut state = self.state.write();
+        let entry = state
+            .tasks
+            .get_mut(&config.task_id)
+            .filter(|e| &e.scope == scope)
+            .ok_or(StoreError::NotFound)?;
+        entry.push.insert(config.id.clone(), config.clone());
+        Ok(())
+    }
+
+    async fn get_push_config(
+        &self,
+        scope: &Scope,
+        task_id: &str,
+        id: &str,
+    ) -> Result<Option<PushConfig>, StoreError> {
+        let state = self.state.read();
+        Ok(state.entry(scope, task_id)?.push.get(id).cloned())
+    }
+
+    async fn list_push_configs(
+        &self,
+        scope: &Scope,
+        task_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PushConfig>, StoreError> {
+        let state = self.state.read();
+        let push = &state.entry(scope, task_id)?.push;
+        Ok(push
+            .values()
+            .filter(|c| after.is_none_or(|a| c.id.as_str() > a))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_push_config(
+        &self,
+        scope: &Scope,
+        task_id: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state.write();
+        let state = &mut *state;
+        let entry = state
+            .tasks
+            .get_mut(task_id)
+            .filter(|e| &e.scope == scope)
+            .ok_or(StoreError::NotFound)?;
+        let existed = entry.push.remove(id).is_some();
+        state
+            .outbox
+            .retain(|_, o| !(o.delivery.task_id == task_id && o.delivery.config_id == id));
+        Ok(existed)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: i64,
+        claim_until: i64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let mut state = self.state.write();
+        // Only the first live row of each config may go: later ones wait their turn.
+        let mut seen: HashSet<(String, String)> = HashSet::new();
+        let mut claimed = Vec::new();
+        for row in state.outbox.values_mut() {
+            if claimed.len() == limit {
+                break;
+            }
+            if row.delivery.dead_at.is_some() {
+                continue;
+            }
+            let key = (row.delivery.task_id.clone(), row.delivery.config_id.clone());
+            if !seen.insert(key) {
+                continue;
+            }
+            if claimable(row, now) {
+                claimed.push(claim(row, claim_until));
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn claim_next_delivery(
+        &self,
+        after: &Delivery,
+        now: i64,
+        claim_until: i64,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let mut state = self.state.write();
+        let next = state
+            .outbox
+            .values()
+            .find(|o| {
+                o.delivery.dead_at.is_none()
+                    && o.delivery.task_id == after.task_id
+                    && o.delivery.config_id == after.config_id
+            })
+            .map(|o| o.delivery.id);
+        let Some(id) = next else { return Ok(None) };
+        let row = state.outbox.get_mut(&id).expect("found above");
+        Ok(claimable(row, now).then(|| claim(row, claim_until)))
+    }
+
+    async fn complete_delivery(&self, id: i64) -> Result<(), StoreError> {
+        self.state.write().outbox.remove(&id);
+        Ok(())
+    }
+
+    async fn retry_delivery(
+        &self,
+        id: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        if let Some(row) = self.state.write().outbox.get_mut(&id) {
+            row.next_attempt_at = next_attempt_at;
+            row.claimed_until = None;
+            row.delivery.last_error = Some(error.to_string());
+        }
+        Ok(())
+    }
+
+    async fn dead_letter(&self, id: i64, now: i64, error: &str) -> Result<(), StoreError> {
+        if let Some(row) = self.state.write().outbox.get_mut(&id) {
+            row.claimed_until = None;
+            row.delivery.dead_at = Some(now);
+            row.delivery.last_error = Some(error.to_string());
+        }
+        Ok(())
+    }
+
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let state = self.state.read();
+        let mut dead: Vec<Delivery> = state
+            .outbox
+            .values()
+            .filter(|o| o.delivery.dead_at.is_some())
+            .map(|o| o.delivery.clone())
+            .collect();
+        dead.sort_by_key(|d| (d.dead_at, d.id));
+        dead.truncate(limit);
+        Ok(dead)
+    }
+
+    async fn requeue_dead_letters(&self, id: Option<i64>, now: i64) -> Result<u64, StoreError> {
+        let mut state = self.state.write();
+        let mut n = 0;
+        for row in state.outbox.values_mut() {
+            if row.delivery.dead_at.is_some() && id.is_none_or(|i| i == row.delivery.id) {
+                row.delivery.dead_at = None;
+                row.delivery.attempts = 0;
+                row.next_attempt_at = now;
+                row.claimed_until = None;
+                n += 1;
+                self.outbox_signal.notify_one();
+            }
+        }
+        Ok(n)
+    }
+
+    async fn outbox_depth(&self) -> Result<OutboxDepth, StoreError> {
+        let state = self.state.read();
+        let dead = state
+            .outbox
+            .values()
+            .filter(|o| o.delivery.dead_at.is_some())
+            .count() as u64;
+        Ok(OutboxDepth {
+            pending: state.outbox.len() as u64 - dead,
+            dead,
+        })
+    }
+
+    fn outbox_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.outbox_signal.clone()
     }
 }

@@ -5,7 +5,9 @@
 mod connect;
 mod memory;
 pub mod postgres;
+mod push;
 mod sql;
+mod sql_push;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -13,10 +15,11 @@ use async_trait::async_trait;
 pub use connect::{DbOptions, connect, migrate};
 pub use memory::MemoryStore;
 pub use postgres::PostgresStore;
+pub use push::{Delivery, OutboxDepth, PushStore};
 pub use sqlite::SqliteStore;
 
 use crate::protocol::request::{ListTasksQuery, TaskPage};
-use crate::protocol::{SequencedEvent, Task, TaskEvent, Version};
+use crate::protocol::{PushConfig, SequencedEvent, Task, TaskEvent, Version};
 
 /// Who is asking. Empty strings mean anonymous / the default tenant.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -54,16 +57,18 @@ pub enum StoreError {
     Migrate(String),
 }
 
-/// Persistence of tasks and their event logs.
+/// Persistence of tasks, their event logs and (through [`PushStore`]) their webhooks.
 #[async_trait]
-pub trait TaskStore: Send + Sync + 'static {
-    /// Stores a new task and its first events (seq 1..). `Conflict` if the id is taken.
+pub trait TaskStore: PushStore {
+    /// Stores a new task, its first events (seq 1..) and the push configs it was created
+    /// with (their notifications of these events included). `Conflict` if the id is taken.
     async fn create(
         &self,
         scope: &Scope,
         origin: Version,
         task: &Task,
         events: &[TaskEvent],
+        push: &[PushConfig],
         lease: Option<Lease<'_>>,
     ) -> Result<Vec<SequencedEvent>, StoreError>;
 
@@ -71,7 +76,8 @@ pub trait TaskStore: Send + Sync + 'static {
     async fn get(&self, scope: &Scope, id: &str) -> Result<Option<TaskRecord>, StoreError>;
 
     /// Replaces the snapshot with `task` and appends `events`, in one step, if the stored
-    /// version is still `expected_version`; `Conflict` otherwise.
+    /// version is still `expected_version`; `Conflict` otherwise. The notifications of the
+    /// events to the task's push configs go into the outbox in the same step.
     async fn commit(
         &self,
         scope: &Scope,
@@ -114,7 +120,7 @@ pub trait TaskStore: Send + Sync + 'static {
     ) -> Result<Vec<ExpiredRun>, StoreError>;
 
     /// Deletes terminal tasks (with their events) whose status is older than `before`
-    /// (unix millis); returns how many.
+    /// (unix millis) and that have no notifications left to deliver; returns how many.
     async fn purge_terminal(&self, before: i64) -> Result<u64, StoreError>;
 }
 

@@ -9,7 +9,12 @@ use sqlx::postgres::PgConnectOptions;
 
 use super::connect::{connect_error, open_pool};
 use super::sql::{BEGIN_POSTGRES, TAKE_EXPIRED_RUNS_POSTGRES, sql_task_store};
+use super::sql_push::{claim_sql, sql_push_store};
 use super::{DbOptions, StoreError};
+
+/// Claims due notifications; rows another process is claiming are skipped.
+static CLAIM: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| claim_sql("FOR UPDATE SKIP LOCKED"));
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -19,6 +24,8 @@ pub struct PostgresStore {
     pool: PgPool,
     /// Writes share the pool: row locks and the version check order them.
     writer: PgPool,
+    /// Wakes this process's push worker when a commit queues notifications.
+    outbox_signal: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl PostgresStore {
@@ -41,4 +48,11 @@ sql_task_store!(
     begin = BEGIN_POSTGRES,
     migrator = MIGRATOR,
     take_expired = TAKE_EXPIRED_RUNS_POSTGRES
+);
+
+sql_push_store!(
+    PostgresStore,
+    sqlx::Postgres,
+    begin = BEGIN_POSTGRES,
+    claim = CLAIM
 );

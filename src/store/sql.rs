@@ -32,7 +32,7 @@ pub(super) const UPDATE_TASK: &str = "\
     SET context_id = $1, state = $2, status_ts = $3, task = $4, updated_at = $5, \
         version = version + 1, last_seq = last_seq + $6, runner = $11, lease_until = $12 \
     WHERE id = $7 AND tenant = $8 AND owner = $9 AND version = $10 \
-    RETURNING last_seq";
+    RETURNING last_seq, push_configs";
 
 pub(super) const TASK_EXISTS: &str =
     "SELECT 1 FROM a2a_tasks WHERE id = $1 AND tenant = $2 AND owner = $3";
@@ -153,6 +153,7 @@ macro_rules! sql_task_store {
                 Self {
                     writer: pool.clone(),
                     pool,
+                    outbox_signal: Default::default(),
                 }
             }
 
@@ -229,6 +230,7 @@ macro_rules! sql_task_store {
                 origin: $crate::protocol::Version,
                 task: &$crate::protocol::Task,
                 events: &[$crate::protocol::TaskEvent],
+                push: &[$crate::protocol::PushConfig],
                 lease: Option<$crate::store::Lease<'_>>,
             ) -> Result<Vec<$crate::protocol::SequencedEvent>, $crate::store::StoreError> {
                 use $crate::store::sql::{INSERT_TASK, backend, lease_columns, now_millis, to_i64};
@@ -255,7 +257,14 @@ macro_rules! sql_task_store {
                     return Err($crate::store::StoreError::Conflict);
                 }
                 let seqd = Self::append(&mut tx, scope, &task.id, 0, events, now).await?;
+                if !push.is_empty() {
+                    Self::insert_configs(&mut tx, &task.id, push, now).await?;
+                    Self::enqueue(&mut tx, task, &seqd, now).await?;
+                }
                 tx.commit().await.map_err(backend)?;
+                if !push.is_empty() {
+                    self.outbox_signal.notify_one();
+                }
                 Ok(seqd)
             }
 
@@ -300,7 +309,7 @@ macro_rules! sql_task_store {
                 let now = now_millis();
                 let (runner, lease_until) = lease_columns(task, lease);
                 let mut tx = self.writer.begin_with($begin).await.map_err(backend)?;
-                let last_seq: Option<i64> = sqlx::query_scalar(UPDATE_TASK)
+                let updated: Option<(i64, i64)> = sqlx::query_as(UPDATE_TASK)
                     .bind(&task.context_id)
                     .bind(task.status.state.v1_name())
                     .bind(task.status.timestamp.timestamp_millis())
@@ -316,7 +325,7 @@ macro_rules! sql_task_store {
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(backend)?;
-                let Some(last_seq) = last_seq else {
+                let Some((last_seq, push_configs)) = updated else {
                     // Dropping `tx` rolls back (nothing was written).
                     let exists = sqlx::query(TASK_EXISTS)
                         .bind(id)
@@ -334,7 +343,13 @@ macro_rules! sql_task_store {
                 };
                 let after = to_u64(last_seq) - events.len() as u64;
                 let seqd = Self::append(&mut tx, scope, id, after, events, now).await?;
+                if push_configs > 0 {
+                    Self::enqueue(&mut tx, task, &seqd, now).await?;
+                }
                 tx.commit().await.map_err(backend)?;
+                if push_configs > 0 {
+                    self.outbox_signal.notify_one();
+                }
                 Ok(seqd)
             }
 
@@ -480,7 +495,11 @@ macro_rules! sql_task_store {
                 for state in terminal_states() {
                     states.push_bind(state);
                 }
-                qb.push(")");
+                // Undelivered notifications keep their task (and so themselves) alive.
+                qb.push(
+                    ") AND NOT EXISTS (SELECT 1 FROM a2a_push_outbox o \
+                         WHERE o.task_id = a2a_tasks.id AND o.dead_at IS NULL)",
+                );
                 let done = qb.build().execute(&self.writer).await.map_err(backend)?;
                 Ok(done.rows_affected())
             }

@@ -10,7 +10,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
 use super::connect::{connect_error, open_pool};
 use super::sql::{BEGIN_SQLITE, TAKE_EXPIRED_RUNS_SQLITE, sql_task_store};
+use super::sql_push::{claim_sql, sql_push_store};
 use super::{DbOptions, StoreError};
+
+/// Claims due notifications; SQLite has one writer, so the update is atomic as it stands.
+static CLAIM: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| claim_sql(""));
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -24,6 +28,8 @@ pub struct SqliteStore {
     /// SQLite has one writer at a time: one connection for writes queues them in the
     /// process instead of making them spin on the file lock's busy timeout.
     writer: SqlitePool,
+    /// Wakes this process's push worker when a commit queues notifications.
+    outbox_signal: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl SqliteStore {
@@ -62,7 +68,11 @@ impl SqliteStore {
             .connect_with(connect)
             .await
             .map_err(|e| connect_error(url, e))?;
-        Ok(Self { pool, writer })
+        Ok(Self {
+            pool,
+            writer,
+            outbox_signal: Default::default(),
+        })
     }
 }
 
@@ -72,4 +82,11 @@ sql_task_store!(
     begin = BEGIN_SQLITE,
     migrator = MIGRATOR,
     take_expired = TAKE_EXPIRED_RUNS_SQLITE
+);
+
+sql_push_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    begin = BEGIN_SQLITE,
+    claim = CLAIM
 );

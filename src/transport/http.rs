@@ -20,7 +20,9 @@ use super::card::CachedCard;
 use super::sse;
 use crate::codec::{v1, v03};
 use crate::jsonrpc::{self, Ctx, Outcome, envelope};
+use crate::metrics::Metrics;
 use crate::protocol::{A2aError, Version};
+use crate::push::keys::SigningKeys;
 use crate::store::Scope;
 
 /// Request limits enforced before dispatch.
@@ -36,15 +38,25 @@ pub struct AppState {
     module: Arc<RpcModule<Ctx>>,
     card_v1: CachedCard,
     card_v03: CachedCard,
+    /// The keys whose public halves verify notification JWTs (push on).
+    keys: Option<Arc<SigningKeys>>,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    pub fn new(module: RpcModule<Ctx>, card: &crate::protocol::card::AgentCard) -> Self {
+    pub fn new(
+        module: RpcModule<Ctx>,
+        card: &crate::protocol::card::AgentCard,
+        keys: Option<Arc<SigningKeys>>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let now = std::time::SystemTime::now();
         Self {
             module: Arc::new(module),
             card_v1: CachedCard::new(&v1::agent_card(card), now),
             card_v03: CachedCard::new(&v03::agent_card(card), now),
+            keys,
+            metrics,
         }
     }
 }
@@ -67,10 +79,50 @@ pub fn router(state: AppState, limits: Limits) -> Router {
             "/.well-known/agent.json",
             get(|s: State<AppState>, h: HeaderMap| async move { s.card_v03.respond(&h) }),
         )
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .with_state(state)
+}
+
+/// The public keys of notification JWTs. Short caching: a rotated key must show up before
+/// its first token does.
+async fn jwks(State(state): State<AppState>) -> Response {
+    let Some(keys) = &state.keys else {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({"error": "push notifications are off on this server"})),
+        )
+            .into_response();
+    };
+    let body = keys.jwks(chrono::Utc::now()).to_string();
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/jwk-set+json"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=60"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn rpc(

@@ -59,7 +59,7 @@ async fn agent_card_serves_v1_and_v03_fields_side_by_side() {
     }
     assert!(card["capabilities"].get("stateTransitionHistory").is_none());
     assert_eq!(card["capabilities"]["streaming"], true);
-    assert_eq!(card["capabilities"]["pushNotifications"], false);
+    assert_eq!(card["capabilities"]["pushNotifications"], true);
     assert!(!card["skills"].as_array().unwrap().is_empty());
 }
 

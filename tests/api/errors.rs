@@ -670,8 +670,8 @@ async fn streaming_disabled_makes_streaming_methods_unsupported() {
 }
 
 #[tokio::test]
-async fn push_config_methods_of_every_version_are_not_supported() {
-    let app = spawn_app().await;
+async fn push_config_methods_of_every_version_are_not_supported_when_push_is_off() {
+    let app = spawn_with(|c| c.push_notifications = false).await;
     let task = app
         .ok(
             V::V1,

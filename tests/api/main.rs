@@ -1,10 +1,13 @@
 //! End-to-end tests: the real server on a random port, driven over HTTP.
 
 mod helpers;
+#[path = "../support/webhook.rs"]
+mod webhook;
 
 mod card;
 mod cross_version;
 mod errors;
+mod push;
 mod streaming;
 mod v01;
 mod v03;

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{V, eventually, msg_v1, spawn_app};
+use crate::helpers::{V, eventually, msg_v1, spawn_app, spawn_with};
 
 async fn send(app: &crate::helpers::TestApp, message: Value) -> Value {
     app.ok(V::V1, "SendMessage", json!({"message": message}))
@@ -396,7 +396,17 @@ async fn concurrent_follow_ups_continue_the_task_once() {
 
 #[tokio::test]
 async fn extended_card_and_push_are_not_declared() {
-    let app = spawn_app().await;
+    let app = spawn_with(|c| c.push_notifications = false).await;
+    let card: serde_json::Value = app
+        .http
+        .get(format!("{}/.well-known/agent-card.json", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(card["capabilities"]["pushNotifications"], false);
     app.err(V::V1, "GetExtendedAgentCard", json!({}), -32004)
         .await;
     app.err(

@@ -7,6 +7,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+pub mod stores;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_a2a");
 
 /// `a2a serve` as a child process, killed (SIGKILL) on drop.

@@ -1,0 +1,151 @@
+//! The push notification config methods of every version. Each answers -32003 when the
+//! card does not declare `pushNotifications`.
+
+use serde_json::value::RawValue;
+
+use super::{Call, Ctx};
+use crate::codec::push::{
+    ListPushConfigsRequest, ListPushConfigsResponse, PushConfigIdRequest, PushConfigParams03,
+    TaskPushNotificationConfig, TaskPushNotificationConfig01, TaskPushNotificationConfig03,
+};
+use crate::codec::{decode, encode, v03};
+use crate::protocol::A2aError;
+use crate::service::push::MAX_CONFIG_PAGE;
+
+type Reply = Result<Box<RawValue>, A2aError>;
+
+fn require_push(ctx: &Ctx) -> Result<(), A2aError> {
+    if ctx.card.capabilities.push_notifications {
+        Ok(())
+    } else {
+        Err(A2aError::PushNotificationNotSupported)
+    }
+}
+
+// ---- 1.0 ----
+
+pub async fn create(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_push(ctx)?;
+    let config = decode::<TaskPushNotificationConfig>(params)?.into_config()?;
+    let saved = ctx.service.set_push_config(&call.scope, config).await?;
+    Ok(encode(&TaskPushNotificationConfig::from_config(&saved)))
+}
+
+pub async fn get(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_push(ctx)?;
+    let req = decode::<PushConfigIdRequest>(params)?;
+    let config = ctx
+        .service
+        .get_push_config(&call.scope, &req.task_id, Some(&req.id))
+        .await?;
+    Ok(encode(&TaskPushNotificationConfig::from_config(&config)))
+}
+
+pub async fn list(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_push(ctx)?;
+    let req = decode::<ListPushConfigsRequest>(params)?;
+    let page_size = match req.page_size {
+        None | Some(0) => None,
+        Some(n) if (1..=MAX_CONFIG_PAGE as i64).contains(&n) => Some(n as usize),
+        Some(n) => {
+            return Err(A2aError::InvalidParams(format!(
+                "pageSize must be between 1 and {MAX_CONFIG_PAGE} (got {n})"
+            )));
+        }
+    };
+    let page = ctx
+        .service
+        .list_push_configs(
+            &call.scope,
+            &req.task_id,
+            page_size,
+            req.page_token.as_deref(),
+        )
+        .await?;
+    Ok(encode(&ListPushConfigsResponse {
+        configs: page
+            .configs
+            .iter()
+            .map(TaskPushNotificationConfig::from_config)
+            .collect(),
+        next_page_token: page.next_page_token,
+    }))
+}
+
+pub async fn delete(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_push(ctx)?;
+    let req = decode::<PushConfigIdRequest>(params)?;
+    ctx.service
+        .delete_push_config(&call.scope, &req.task_id, &req.id)
+        .await?;
+    Ok(encode(&serde_json::json!({})))
+}
+
+// ---- 0.3 ----
+
+pub async fn set_v03(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_push(ctx)?;
+    let config = decode::<TaskPushNotificationConfig03>(params)?.into_config();
+    let saved = ctx.service.set_push_config(&call.scope, config).await?;
+    Ok(encode(&TaskPushNotificationConfig03::from_config(&saved)))
+}
+
+pub async fn get_v03(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_push(ctx)?;
+    let req = decode::<PushConfigParams03>(params)?;
+    let config = ctx
+        .service
+        .get_push_config(
+            &call.scope,
+            &req.id,
+            req.push_notification_config_id.as_deref(),
+        )
+        .await?;
+    Ok(encode(&TaskPushNotificationConfig03::from_config(&config)))
+}
+
+pub async fn list_v03(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_push(ctx)?;
+    let req = decode::<PushConfigParams03>(params)?;
+    let page = ctx
+        .service
+        .list_push_configs(&call.scope, &req.id, Some(MAX_CONFIG_PAGE), None)
+        .await?;
+    let configs: Vec<_> = page
+        .configs
+        .iter()
+        .map(TaskPushNotificationConfig03::from_config)
+        .collect();
+    Ok(encode(&configs))
+}
+
+pub async fn delete_v03(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_push(ctx)?;
+    let req = decode::<PushConfigParams03>(params)?;
+    let id = req
+        .push_notification_config_id
+        .ok_or_else(|| A2aError::params("missing field `pushNotificationConfigId`"))?;
+    ctx.service
+        .delete_push_config(&call.scope, &req.id, &id)
+        .await?;
+    Ok(encode(&serde_json::Value::Null))
+}
+
+// ---- 0.1 ----
+
+pub async fn set_v01(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_push(ctx)?;
+    let config = decode::<TaskPushNotificationConfig01>(params)?.into_config();
+    let saved = ctx.service.set_push_config(&call.scope, config).await?;
+    Ok(encode(&TaskPushNotificationConfig01::from_config(&saved)))
+}
+
+pub async fn get_v01(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
+    require_push(ctx)?;
+    let req = decode::<v03::TaskIdParams>(params)?;
+    let config = ctx
+        .service
+        .get_push_config(&call.scope, &req.id, None)
+        .await?;
+    Ok(encode(&TaskPushNotificationConfig01::from_config(&config)))
+}
