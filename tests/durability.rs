@@ -7,42 +7,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::{Value, json};
-use support::{ServerProcess, TestDatabase};
-
-/// A store for one test: its URL and whatever must live as long as it.
-struct Store {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-    _db: Option<TestDatabase>,
-}
-
-async fn store(kind: &str) -> Option<Store> {
-    match kind {
-        "memory" => Some(Store {
-            url: "memory:".into(),
-            _dir: None,
-            _db: None,
-        }),
-        "sqlite" => {
-            let dir = tempfile::tempdir().unwrap();
-            let url = format!("sqlite://{}", dir.path().join("a2a.db").display());
-            Some(Store {
-                url,
-                _dir: Some(dir),
-                _db: None,
-            })
-        }
-        "postgres" => {
-            let db = TestDatabase::create().await?;
-            Some(Store {
-                url: db.url.clone(),
-                _dir: None,
-                _db: Some(db),
-            })
-        }
-        _ => unreachable!(),
-    }
-}
+use support::ServerProcess;
+use support::stores::{StoreUrl as Store, store_url as store};
 
 /// Short leases so a killed server's runs are recovered within a second or two.
 fn start(store: &Store) -> ServerProcess {

@@ -32,7 +32,11 @@ fn runtime(path: PathBuf, what: &str) -> Option<PathBuf> {
 }
 
 fn run_script(program: &Path, script: &str) {
-    let server = ServerProcess::start(&["--store", "memory:"], &[]);
+    // Loopback webhooks allowed: the scripts register configs for 127.0.0.1.
+    let server = ServerProcess::start(
+        &["--store", "memory:", "--push-allow-private-networks"],
+        &[],
+    );
     let out = Command::new(program)
         .arg(interop_dir().join(script))
         .arg(&server.url)

@@ -231,5 +231,30 @@ await step('resubscribe', async () => {
   check(stateOf(events[events.length - 1]) === TaskState.TASK_STATE_COMPLETED, `did not end COMPLETED: ${seq}`);
 });
 
+await step('push-config-crud', async () => {
+  need(client, 'client');
+  // The server under test accepts loopback webhooks (nothing listens on port 9).
+  const r = await client.sendMessage({ message: userMessage('tck-input-required', 'push please') });
+  check(!isMessage(r), 'expected a task, got a message');
+  const hook = 'http://127.0.0.1:9/hook';
+  const created = await client.createTaskPushNotificationConfig({
+    taskId: r.id, id: '', tenant: '', url: hook, token: 'tok-js',
+    authentication: { scheme: 'Bearer', credentials: 'x' },
+  });
+  vlog('created:', JSON.stringify(created));
+  check(created.id, 'created config has no id');
+  check(created.url === hook, `created url ${created.url}`);
+  await client.createTaskPushNotificationConfig({ taskId: r.id, id: 'js-2', tenant: '', url: `${hook}2`, token: '' });
+  const got = await client.getTaskPushNotificationConfig({ taskId: r.id, id: 'js-2', tenant: '' });
+  check(got.url === `${hook}2`, `get returned ${JSON.stringify(got)}`);
+  const listed = await client.listTaskPushNotificationConfig({ taskId: r.id, tenant: '', pageSize: 0, pageToken: '' });
+  const ids = listed.configs.map((c) => c.id).sort();
+  check(JSON.stringify(ids) === JSON.stringify([created.id, 'js-2'].sort()), `list returned ${JSON.stringify(ids)}`);
+  await client.deleteTaskPushNotificationConfig({ taskId: r.id, id: 'js-2', tenant: '' });
+  await client.deleteTaskPushNotificationConfig({ taskId: r.id, id: 'js-2', tenant: '' });
+  const after = await client.listTaskPushNotificationConfig({ taskId: r.id, tenant: '', pageSize: 0, pageToken: '' });
+  check(after.configs.length === 1, `list after delete returned ${after.configs.length} configs`);
+});
+
 console.log(`js_client: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -24,13 +24,17 @@ import httpx
 from a2a.client import ClientConfig, ClientFactory
 from a2a.client.transports.jsonrpc import JsonRpcTransport
 from a2a.types import (
+    GetTaskPushNotificationConfigParams,
     Message,
     MessageSendConfiguration,
     Part,
+    PushNotificationAuthenticationInfo,
+    PushNotificationConfig,
     Role,
     Task,
     TaskArtifactUpdateEvent,
     TaskIdParams,
+    TaskPushNotificationConfig,
     TaskQueryParams,
     TaskState,
     TaskStatusUpdateEvent,
@@ -277,6 +281,33 @@ class Runner:
         got = await self.blocking.get_task(TaskQueryParams(id=task.id))
         check(got.status.state == TaskState.completed, f'tasks/get after resubscribe: {got.status.state.value}')
 
+    async def s_push_config(self) -> None:
+        # The 0.3 client sets and gets callbacks (it has no list/delete); the server under
+        # test accepts loopback webhooks (nothing listens on port 9).
+        ev = await self.send_blocking(user_message('tck-input-required', 'push please'))
+        check(isinstance(ev, tuple), f'expected a task, got {describe(ev)}')
+        task = ev[0]
+        hook = 'http://127.0.0.1:9/hook03'
+        set_ = await self.blocking.set_task_callback(
+            TaskPushNotificationConfig(
+                task_id=task.id,
+                push_notification_config=PushNotificationConfig(
+                    id='cb-1', url=hook, token='tok-03',
+                    authentication=PushNotificationAuthenticationInfo(
+                        schemes=['Bearer'], credentials='s3cret'
+                    ),
+                ),
+            )
+        )
+        vprint('set:', set_)
+        check(set_.task_id == task.id, f'set returned task {set_.task_id}')
+        check(set_.push_notification_config.url == hook, 'set returned another url')
+        got = await self.blocking.get_task_callback(
+            GetTaskPushNotificationConfigParams(id=task.id, push_notification_config_id='cb-1')
+        )
+        check(got.push_notification_config.id == 'cb-1', f'get returned id {got.push_notification_config.id}')
+        check(got.push_notification_config.token == 'tok-03', 'get lost the token')
+
     async def run(self) -> int:
         steps = [
             ('card', self.s_card),
@@ -287,6 +318,7 @@ class Runner:
             ('get-task', self.s_get_task),
             ('cancel-input-required', self.s_cancel),
             ('resubscribe', self.s_resubscribe),
+            ('push-config-set-get', self.s_push_config),
         ]
         try:
             for name, fn in steps:

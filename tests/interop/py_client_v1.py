@@ -25,7 +25,11 @@ import httpx
 from a2a.client import ClientConfig, ClientFactory
 from a2a.client.transports.jsonrpc import JsonRpcTransport
 from a2a.types.a2a_pb2 import (
+    AuthenticationInfo,
     CancelTaskRequest,
+    DeleteTaskPushNotificationConfigRequest,
+    GetTaskPushNotificationConfigRequest,
+    ListTaskPushNotificationConfigsRequest,
     GetTaskRequest,
     ListTasksRequest,
     Message,
@@ -36,6 +40,7 @@ from a2a.types.a2a_pb2 import (
     StreamResponse,
     SubscribeToTaskRequest,
     Task,
+    TaskPushNotificationConfig,
     TaskState,
 )
 
@@ -104,6 +109,7 @@ class Runner:
     def __init__(self, url: str) -> None:
         self.url = url
         self.failed = 0
+        self.total = 0
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(STEP_TIMEOUT_S))
         self.card = None
         self.blocking = None  # client with streaming=False
@@ -112,6 +118,7 @@ class Runner:
         self.streamed_task_id: str | None = None
 
     async def step(self, name: str, fn: Callable[[], Awaitable[None]]) -> None:
+        self.total += 1
         try:
             await asyncio.wait_for(fn(), STEP_TIMEOUT_S)
         except StepFailed as e:
@@ -351,6 +358,56 @@ class Runner:
             f'GetTask after resubscribe: {state_name(task.status.state)}',
         )
 
+    async def s_push_configs(self) -> None:
+        # The server under test must accept loopback webhooks (nothing listens there).
+        ev = await self.send_blocking(user_message('tck-input-required', 'push please'))
+        check(kind(ev) == 'task', f'expected a task, got {kind(ev)}')
+        task_id = ev.task.id
+        hook = 'http://127.0.0.1:9/hook'
+        created = await self.blocking.create_task_push_notification_config(
+            TaskPushNotificationConfig(
+                task_id=task_id, url=hook, token='tok-1',
+                authentication=AuthenticationInfo(scheme='Bearer', credentials='s3cret'),
+            )
+        )
+        vprint('created:', created)
+        check(created.id != '', 'created config has no id')
+        check(created.url == hook, f'created url {created.url}')
+        check(created.token == 'tok-1', f'created token {created.token}')
+        second = await self.blocking.create_task_push_notification_config(
+            TaskPushNotificationConfig(task_id=task_id, id='second', url=hook + '2')
+        )
+        check(second.id == 'second', f'second config id {second.id}')
+        got = await self.blocking.get_task_push_notification_config(
+            GetTaskPushNotificationConfigRequest(task_id=task_id, id='second')
+        )
+        check(got.url == hook + '2', f'get returned url {got.url}')
+        listed = await self.blocking.list_task_push_notification_configs(
+            ListTaskPushNotificationConfigsRequest(task_id=task_id)
+        )
+        ids = sorted(c.id for c in listed.configs)
+        check(ids == sorted([created.id, 'second']), f'list returned {ids}')
+        await self.blocking.delete_task_push_notification_config(
+            DeleteTaskPushNotificationConfigRequest(task_id=task_id, id='second')
+        )
+        # Idempotent.
+        await self.blocking.delete_task_push_notification_config(
+            DeleteTaskPushNotificationConfigRequest(task_id=task_id, id='second')
+        )
+        listed = await self.blocking.list_task_push_notification_configs(
+            ListTaskPushNotificationConfigsRequest(task_id=task_id)
+        )
+        ids = [c.id for c in listed.configs]
+        check(ids == [created.id], f'list after delete returned {ids}')
+        try:
+            await self.blocking.get_task_push_notification_config(
+                GetTaskPushNotificationConfigRequest(task_id=task_id, id='second')
+            )
+        except Exception as e:  # noqa: BLE001
+            vprint('get after delete:', type(e).__name__, e)
+        else:
+            raise StepFailed('get of a deleted config succeeded')
+
     async def run(self) -> int:
         try:
             await self.step('card', self.s_card)
@@ -363,10 +420,10 @@ class Runner:
             await self.step('list-tasks', self.s_list_tasks)
             await self.step('cancel-input-required', self.s_cancel)
             await self.step('resubscribe', self.s_resubscribe)
+            await self.step('push-config-crud', self.s_push_configs)
         finally:
             await self.http.aclose()
-        total = 10
-        print(f'py_client_v1: {total - self.failed} passed, {self.failed} failed', flush=True)
+        print(f'py_client_v1: {self.total - self.failed} passed, {self.failed} failed', flush=True)
         return 1 if self.failed else 0
 
 

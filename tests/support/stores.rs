@@ -71,3 +71,38 @@ macro_rules! store_suite {
 
 #[allow(unused_imports)]
 pub(crate) use store_suite;
+
+/// A store for a test that runs the binary: its URL and whatever must live as long as it.
+pub struct StoreUrl {
+    pub url: String,
+    pub _dir: Option<tempfile::TempDir>,
+    pub _db: Option<TestDatabase>,
+}
+
+pub async fn store_url(kind: &str) -> Option<StoreUrl> {
+    match kind {
+        "memory" => Some(StoreUrl {
+            url: "memory:".into(),
+            _dir: None,
+            _db: None,
+        }),
+        "sqlite" => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", dir.path().join("a2a.db").display());
+            Some(StoreUrl {
+                url,
+                _dir: Some(dir),
+                _db: None,
+            })
+        }
+        "postgres" => {
+            let db = TestDatabase::create().await?;
+            Some(StoreUrl {
+                url: db.url.clone(),
+                _dir: None,
+                _db: Some(db),
+            })
+        }
+        _ => unreachable!(),
+    }
+}
