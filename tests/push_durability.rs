@@ -98,8 +98,7 @@ async fn survives_sigkill_with_the_receiver_down(kind: &str) {
     assert_eq!(distinct_seqs(&running, &got), [1, 2, 3]);
     let last = got
         .iter()
-        .filter(|r| r.event() == (running.clone(), 3))
-        .next_back()
+        .rfind(|r| r.event() == (running.clone(), 3))
         .unwrap()
         .json();
     assert_eq!(
