@@ -70,6 +70,9 @@ pub struct Config {
     pub push_keys_dir: Option<PathBuf>,
     /// Lifetime of a notification JWT, in seconds.
     pub push_token_lifetime_secs: u64,
+    /// Replace the signing key with a new one this often, in seconds (0: never). The old
+    /// public key stays in the JWKS until its last token expires.
+    pub push_key_rotation_secs: u64,
     pub card: CardConfig,
 }
 
@@ -117,6 +120,7 @@ const FIELDS: &[&str] = &[
     "push_signing_key",
     "push_keys_dir",
     "push_token_lifetime_secs",
+    "push_key_rotation_secs",
     "card",
 ];
 
@@ -148,6 +152,7 @@ impl Default for Config {
             push_signing_key: None,
             push_keys_dir: None,
             push_token_lifetime_secs: 300,
+            push_key_rotation_secs: 0,
             card: CardConfig {
                 name: "a2a-server".into(),
                 description: "An A2A agent served by a2a-server".into(),
@@ -280,6 +285,8 @@ impl Config {
             connect_timeout: Duration::from_secs(self.push_connect_timeout_secs.max(1)),
             timeout: Duration::from_secs(self.push_timeout_secs),
             concurrency: self.push_concurrency,
+            key_rotation: (self.push_key_rotation_secs > 0)
+                .then(|| Duration::from_secs(self.push_key_rotation_secs)),
         }
     }
 

@@ -48,6 +48,8 @@ pub struct DeliveryConfig {
     pub connect_timeout: Duration,
     pub timeout: Duration,
     pub concurrency: usize,
+    /// Rotate the signing key this often (`None`: never).
+    pub key_rotation: Option<Duration>,
 }
 
 impl DeliveryConfig {
@@ -120,8 +122,13 @@ impl PushWorker {
         let permits = Arc::new(Semaphore::new(self.config.concurrency));
         let mut poll = interval(POLL);
         let mut depth = interval(DEPTH_EVERY);
-        poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        depth.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let rotation = self.config.key_rotation;
+        let mut rotate = interval(rotation.unwrap_or(Duration::from_secs(3600)));
+        for t in [&mut poll, &mut depth, &mut rotate] {
+            t.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        }
+        // The first tick fires at once; the current key is fresh.
+        rotate.tick().await;
         loop {
             let free = permits.available_permits();
             let mut full_batch = false;
@@ -154,7 +161,18 @@ impl PushWorker {
                 _ = self.wake.notified() => {}
                 _ = poll.tick() => {}
                 _ = depth.tick() => self.refresh_depth().await,
+                _ = rotate.tick(), if rotation.is_some() => self.rotate_key(),
             }
+        }
+    }
+
+    fn rotate_key(&self) {
+        let keys = self.signer.keys();
+        let now = chrono::Utc::now();
+        keys.prune(now);
+        match keys.rotate(now) {
+            Ok(kid) => tracing::info!(kid, "rotated the push signing key"),
+            Err(e) => tracing::warn!(error = %e, "cannot rotate the push signing key"),
         }
     }
 
@@ -318,6 +336,7 @@ mod tests {
             connect_timeout: Duration::from_secs(1),
             timeout: Duration::from_secs(5),
             concurrency: 4,
+            key_rotation: None,
         }
     }
 

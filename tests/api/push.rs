@@ -773,3 +773,78 @@ async fn a_deleted_config_gets_nothing_more() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(hook.received().len(), 2);
 }
+
+#[tokio::test]
+async fn a_rotated_key_stays_published_and_new_tokens_use_the_new_one() {
+    let app = spawn_with(|c| {
+        c.push_allow_private_networks = true;
+        c.push_key_rotation_secs = 1;
+    })
+    .await;
+    let hook = Receiver::start().await;
+    let (_, before) = get_json(&app, "/.well-known/jwks.json").await;
+    assert_eq!(before["keys"].as_array().unwrap().len(), 1, "{before}");
+    let old_kid = before["keys"][0]["kid"].as_str().unwrap().to_string();
+    let verifier = verifier(&app).await;
+    // Delivered (and signed) before the rotation.
+    let r = app
+        .ok(
+            V::V1,
+            "SendMessage",
+            json!({"message": msg_v1("tck-complete-task"),
+                   "configuration": {"taskPushNotificationConfig": {"url": hook.url("/rot")}}}),
+        )
+        .await;
+    let first = hook.wait_for(2).await;
+    crate::helpers::eventually(|| async {
+        let (_, jwks) = get_json(&app, "/.well-known/jwks.json").await;
+        jwks["keys"].as_array().unwrap().len() == 2
+    })
+    .await;
+    let (_, after) = get_json(&app, "/.well-known/jwks.json").await;
+    let kids: Vec<&str> = after["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(
+        kids.contains(&old_kid.as_str()),
+        "old key still published: {kids:?}"
+    );
+    // The old token still verifies; a new one (new kid) verifies after a JWKS refresh.
+    let token = token_from_headers(&first[0].headers).unwrap();
+    verifier
+        .verify(token, &hook.url("/rot"), &first[0].body)
+        .unwrap();
+    assert_eq!(first[0].event().0, r["task"]["id"].as_str().unwrap());
+    let r2 = app
+        .ok(
+            V::V1,
+            "SendMessage",
+            json!({"message": msg_v1("tck-complete-task"),
+                   "configuration": {"taskPushNotificationConfig": {"url": hook.url("/rot2")}}}),
+        )
+        .await;
+    let got = hook.wait_for(4).await;
+    let newest = got.iter().rfind(|g| g.path == "/rot2").unwrap();
+    let token = token_from_headers(&newest.headers).unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_ne!(
+        header.kid.as_deref(),
+        Some(old_kid.as_str()),
+        "signed with the new key"
+    );
+    // The old verifier does not know the new kid (and refreshes at most every 10 s); a
+    // receiver that fetches the JWKS now verifies it.
+    assert!(
+        verifier
+            .verify(token, &hook.url("/rot2"), &newest.body)
+            .is_err()
+    );
+    let claims = crate::push::verifier(&app)
+        .await
+        .verify(token, &hook.url("/rot2"), &newest.body)
+        .expect("verifies with the rotated key");
+    assert_eq!(claims.task_id, r2["task"]["id"].as_str().unwrap());
+}
