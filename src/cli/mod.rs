@@ -26,6 +26,8 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Load-test any A2A server: requests/s, latency percentiles, errors by kind.
     Bench(crate::bench::BenchArgs),
+    /// Check any A2A server against the spec (1.0, 0.3, 0.1): one line per requirement.
+    Conformance(crate::conformance::ConformanceArgs),
     #[command(flatten)]
     Client(client::ClientCommand),
 }
