@@ -21,6 +21,9 @@ Behaviour contract (chosen by the PREFIX of message.messageId):
     tck-complete-task            task completes with agent message "Hello from TCK"
     tck-input-required           task moves to input-required
     tck-stream-001               working, then a text artifact, then completed
+    tck-stream-ordering-001      same as tck-stream-001
+    tck-artifact-*               working, a text artifact "Hello from TCK", completed
+    tck-stream-artifact-chunked  one artifact in three chunks (append, lastChunk), completed
     test-resubscribe-message-id  working, stays non-terminal for 4 s, then completed
     tck-message-response         answers with a bare Message, no task
     anything else                agent message echoing the user's text, task left
@@ -105,7 +108,28 @@ class ConformanceAgent(AgentExecutor):
             await updater.complete(agent_msg('Hello from TCK'))
         elif mid.startswith('tck-input-required'):
             await updater.requires_input(agent_msg('Please provide more input'))
-        elif mid.startswith('tck-stream-001'):
+        elif mid.startswith('tck-artifact-'):
+            await updater.start_work()
+            await updater.add_artifact(
+                [new_text_part('Hello from TCK')],
+                artifact_id='text-artifact',
+                name='text-artifact',
+                last_chunk=True,
+            )
+            await updater.complete()
+        elif mid.startswith('tck-stream-artifact-chunked'):
+            await updater.start_work()
+            chunks = ['Hello ', 'from ', 'TCK']
+            for i, chunk in enumerate(chunks):
+                await updater.add_artifact(
+                    [new_text_part(chunk)],
+                    artifact_id='chunked-artifact',
+                    name='chunked-artifact',
+                    append=i > 0,
+                    last_chunk=i == len(chunks) - 1,
+                )
+            await updater.complete()
+        elif mid.startswith(('tck-stream-001', 'tck-stream-ordering-001')):
             await updater.start_work(agent_msg('Working on it'))
             await asyncio.sleep(0.05)
             await updater.add_artifact(
