@@ -215,3 +215,29 @@ async fn official_python_server_runs_to_completion_and_shows_its_known_gaps() {
     assert_eq!(status(&report, "R78-v01"), Status::Skipped);
     assert!(report.must_failures() > 0);
 }
+
+/// `conformance/README.md` lists every check; `UPDATE_CONFORMANCE_README=1` rewrites it.
+#[test]
+fn readme_lists_every_check() {
+    const BEGIN: &str = "<!-- checks:begin -->\n";
+    const END: &str = "<!-- checks:end -->";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/README.md");
+    let text = std::fs::read_to_string(&path).expect("conformance/README.md exists");
+    let (head, rest) = text
+        .split_once(BEGIN)
+        .expect("the README has the begin marker");
+    let (_, tail) = rest.split_once(END).expect("the README has the end marker");
+    let want = format!(
+        "{head}{BEGIN}{}{END}{tail}",
+        a2a_server::conformance::checks_markdown()
+    );
+    if std::env::var("UPDATE_CONFORMANCE_README").is_ok() {
+        std::fs::write(&path, &want).expect("write the README");
+        return;
+    }
+    assert!(
+        text == want,
+        "conformance/README.md is out of date; run \
+         UPDATE_CONFORMANCE_README=1 cargo test --test conformance readme"
+    );
+}
