@@ -10,8 +10,9 @@
 //!
 //! - [`probe`]: raw JSON-RPC / SSE calls and message builders.
 //! - [`hooks`]: the webhook receiver push-delivery checks register.
-//! - one file per area: [`card`], [`transport`], [`v1`], [`v1_list`], [`v03`], [`v01`],
-//!   [`streaming`], [`push`], [`push_delivery`].
+//! - one file per area: [`card`], [`transport`], [`versioning`], [`v1`], [`v1_tasks`],
+//!   [`v1_list`], [`v03`], [`v01`], [`streaming`], [`stream_tasks`], [`push`], [`push_v0`],
+//!   [`push_delivery`].
 //! - [`report`]: the table and the JSON report.
 
 pub mod card;
@@ -19,13 +20,17 @@ pub mod hooks;
 pub mod probe;
 pub mod push;
 pub mod push_delivery;
+pub mod push_v0;
 pub mod report;
+pub mod stream_tasks;
 pub mod streaming;
 pub mod transport;
 pub mod v01;
 pub mod v03;
 pub mod v1;
 pub mod v1_list;
+pub mod v1_tasks;
+pub mod versioning;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -146,12 +151,16 @@ pub fn all_checks() -> Vec<Check> {
     let mut v = Vec::new();
     v.extend(card::checks());
     v.extend(transport::checks());
+    v.extend(versioning::checks());
     v.extend(v1::checks());
+    v.extend(v1_tasks::checks());
     v.extend(v1_list::checks());
     v.extend(v03::checks());
     v.extend(v01::checks());
     v.extend(streaming::checks());
+    v.extend(stream_tasks::checks());
     v.extend(push::checks());
+    v.extend(push_v0::checks());
     v.extend(push_delivery::checks());
     v
 }

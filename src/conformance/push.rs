@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use super::probe::{Reply, msg_v01, msg_v1, msg_v03};
+use super::probe::{Reply, msg_v1};
 use super::{Check, Checked, Ctx, Miss, Ver, show, skip};
 use crate::{check, ensure};
 
@@ -42,32 +42,11 @@ pub fn checks() -> Vec<Check> {
             create_get_v1
         ),
         check!(
-            "R67-v03",
-            Must,
-            V03,
-            "tasks/pushNotificationConfig/set then get return the same url and id.",
-            set_get_v03
-        ),
-        check!(
-            "R67-v01",
-            Must,
-            V01,
-            "tasks/pushNotification/set then get return the same url.",
-            set_get_v01
-        ),
-        check!(
             "R68-v1",
             Must,
             V1,
             "Two configs with different ids on one task both appear in ListTaskPushNotificationConfigs {configs}.",
             list_v1
-        ),
-        check!(
-            "R68-v03",
-            Must,
-            V03,
-            "Two configs with different ids on one task both appear in tasks/pushNotificationConfig/list.",
-            list_v03
         ),
         check!(
             "R69-v1",
@@ -77,32 +56,11 @@ pub fn checks() -> Vec<Check> {
             delete_v1
         ),
         check!(
-            "R69-v03",
-            Must,
-            V03,
-            "tasks/pushNotificationConfig/delete removes the config (get then yields -32001).",
-            delete_v03
-        ),
-        check!(
             "R70-v1",
             Must,
             V1,
             "1.0 push-config methods on an unknown task yield -32001.",
             unknown_task_v1
-        ),
-        check!(
-            "R70-v03",
-            Must,
-            V03,
-            "0.3 push-config methods on an unknown task yield -32001.",
-            unknown_task_v03
-        ),
-        check!(
-            "R70-v01",
-            Must,
-            V01,
-            "0.1 push-config methods on an unknown task yield -32001.",
-            unknown_task_v01
         ),
         check!(
             "R71-v1",
@@ -111,25 +69,11 @@ pub fn checks() -> Vec<Check> {
             "A configuration.taskPushNotificationConfig sent with SendMessage is listed for the created task.",
             inline_v1
         ),
-        check!(
-            "R71-v03",
-            Must,
-            V03,
-            "A configuration.pushNotificationConfig sent with message/send is listed for the created task.",
-            inline_v03
-        ),
-        check!(
-            "R71-v01",
-            Must,
-            V01,
-            "A pushNotification sent with tasks/send is returned by tasks/pushNotification/get.",
-            inline_v01
-        ),
     ]
 }
 
 /// A public address for configs that are never delivered (their tasks stay open).
-const PUBLIC_HOOK: &str = "https://1.1.1.1/a2a-conformance-hook";
+pub const PUBLIC_HOOK: &str = "https://1.1.1.1/a2a-conformance-hook";
 
 pub fn need_push(c: &Ctx) -> Checked {
     if c.caps.push_notifications {
@@ -162,7 +106,7 @@ pub async fn open_task(c: &Ctx, ver: Ver) -> Result<Value, Miss> {
 
 /// Calls `method`; when the server refuses the receiver's loopback URL in `params`
 /// with -32602, retries with [`PUBLIC_HOOK`].
-async fn with_hook(
+pub async fn with_hook(
     c: &Ctx,
     ver: Ver,
     method: &str,
@@ -280,74 +224,7 @@ async fn create_get_v1(c: &Ctx) -> Checked {
     Ok(())
 }
 
-/// Sets a 0.3 config with `config_id` on `task`; the TaskPushNotificationConfig returned.
-async fn set_v03(c: &Ctx, task: &Value, config_id: &str) -> Result<Value, Miss> {
-    let p = json!({"taskId": task, "pushNotificationConfig": {"id": config_id, "url": c.hooks.url(config_id), "token": "conf-token"}});
-    let r = with_hook(
-        c,
-        Ver::V03,
-        "tasks/pushNotificationConfig/set",
-        p,
-        &["pushNotificationConfig", "url"],
-    )
-    .await?;
-    let res = r.result()?.clone();
-    ensure!(
-        res["taskId"] == *task && res["pushNotificationConfig"]["url"].is_string(),
-        "set returned {}",
-        show(&res)
-    );
-    Ok(res)
-}
-
-async fn set_get_v03(c: &Ctx) -> Checked {
-    need_push(c)?;
-    let task = open_task(c, Ver::V03).await?;
-    let set = set_v03(c, &task, "conf-a").await?;
-    let r = c
-        .rpc(
-            Ver::V03,
-            "tasks/pushNotificationConfig/get",
-            json!({"id": task, "pushNotificationConfigId": "conf-a"}),
-        )
-        .await?;
-    let got = &r.result()?["pushNotificationConfig"];
-    let want = &set["pushNotificationConfig"];
-    ensure!(
-        got["url"] == want["url"] && got["id"] == want["id"],
-        "get returned {} for set {}",
-        show(got),
-        show(want)
-    );
-    Ok(())
-}
-
-async fn set_get_v01(c: &Ctx) -> Checked {
-    need_push(c)?;
-    let task = open_task(c, Ver::V01).await?;
-    let p = json!({"id": task, "pushNotificationConfig": {"url": c.hooks.url("v01"), "token": "conf-token"}});
-    let set = with_hook(
-        c,
-        Ver::V01,
-        "tasks/pushNotification/set",
-        p,
-        &["pushNotificationConfig", "url"],
-    )
-    .await?;
-    let url = set.result()?["pushNotificationConfig"]["url"].clone();
-    let r = c
-        .rpc(Ver::V01, "tasks/pushNotification/get", json!({"id": task}))
-        .await?;
-    let got = r.result()?;
-    ensure!(
-        got["id"] == task && got["pushNotificationConfig"]["url"] == url,
-        "get returned {}",
-        show(got)
-    );
-    Ok(())
-}
-
-fn listed_ids(list: &Value, ver: Ver) -> Vec<Value> {
+pub fn listed_ids(list: &Value, ver: Ver) -> Vec<Value> {
     let items = if ver == Ver::V1 {
         &list["configs"]
     } else {
@@ -395,29 +272,6 @@ async fn list_v1(c: &Ctx) -> Checked {
     Ok(())
 }
 
-async fn list_v03(c: &Ctx) -> Checked {
-    need_push(c)?;
-    let task = open_task(c, Ver::V03).await?;
-    set_v03(c, &task, "conf-a").await?;
-    set_v03(c, &task, "conf-b").await?;
-    let r = c
-        .rpc(
-            Ver::V03,
-            "tasks/pushNotificationConfig/list",
-            json!({"id": task}),
-        )
-        .await?;
-    let res = r.result()?;
-    ensure!(res.is_array(), "list returned {} (not an array)", show(res));
-    let ids = listed_ids(res, Ver::V03);
-    ensure!(
-        ids.contains(&json!("conf-a")) && ids.contains(&json!("conf-b")),
-        "listed {:?}",
-        ids
-    );
-    Ok(())
-}
-
 async fn delete_v1(c: &Ctx) -> Checked {
     need_push(c)?;
     let task = open_task(c, Ver::V1).await?;
@@ -442,30 +296,7 @@ async fn delete_v1(c: &Ctx) -> Checked {
     Ok(())
 }
 
-async fn delete_v03(c: &Ctx) -> Checked {
-    need_push(c)?;
-    let task = open_task(c, Ver::V03).await?;
-    set_v03(c, &task, "conf-a").await?;
-    let r = c
-        .rpc(
-            Ver::V03,
-            "tasks/pushNotificationConfig/delete",
-            json!({"id": task, "pushNotificationConfigId": "conf-a"}),
-        )
-        .await?;
-    let res = r.result()?;
-    ensure!(res.is_null(), "delete returned {} (not null)", show(res));
-    let r = c
-        .rpc(
-            Ver::V03,
-            "tasks/pushNotificationConfig/get",
-            json!({"id": task, "pushNotificationConfigId": "conf-a"}),
-        )
-        .await?;
-    r.expect_error(&[-32001], "get after delete")
-}
-
-fn unknown() -> Value {
+pub fn unknown() -> Value {
     json!(uuid::Uuid::new_v4().to_string())
 }
 
@@ -485,39 +316,6 @@ async fn unknown_task_v1(c: &Ctx) -> Checked {
     ];
     for (m, p) in calls {
         c.rpc(Ver::V1, m, p).await?.expect_error(&[-32001], m)?;
-    }
-    Ok(())
-}
-
-async fn unknown_task_v03(c: &Ctx) -> Checked {
-    need_push(c)?;
-    let t = unknown();
-    let calls = [
-        (
-            "tasks/pushNotificationConfig/set",
-            json!({"taskId": t, "pushNotificationConfig": {"url": PUBLIC_HOOK}}),
-        ),
-        ("tasks/pushNotificationConfig/get", json!({"id": t})),
-        ("tasks/pushNotificationConfig/list", json!({"id": t})),
-    ];
-    for (m, p) in calls {
-        c.rpc(Ver::V03, m, p).await?.expect_error(&[-32001], m)?;
-    }
-    Ok(())
-}
-
-async fn unknown_task_v01(c: &Ctx) -> Checked {
-    need_push(c)?;
-    let t = unknown();
-    let calls = [
-        (
-            "tasks/pushNotification/set",
-            json!({"id": t, "pushNotificationConfig": {"url": PUBLIC_HOOK}}),
-        ),
-        ("tasks/pushNotification/get", json!({"id": t})),
-    ];
-    for (m, p) in calls {
-        c.rpc(Ver::V01, m, p).await?.expect_error(&[-32001], m)?;
     }
     Ok(())
 }
@@ -544,48 +342,5 @@ async fn inline_v1(c: &Ctx) -> Checked {
         .await?;
     let n = r.result()?["configs"].as_array().map_or(0, Vec::len);
     ensure!(n >= 1, "the inline config is not listed: {}", r.describe());
-    Ok(())
-}
-
-async fn inline_v03(c: &Ctx) -> Checked {
-    need_push(c)?;
-    let url = c.hooks.url("inline-v03");
-    let p = json!({"message": msg_v03("tck-input-required"), "configuration": {"pushNotificationConfig": {"url": url, "token": "conf-token"}}});
-    let r = with_hook(
-        c,
-        Ver::V03,
-        "message/send",
-        p,
-        &["configuration", "pushNotificationConfig", "url"],
-    )
-    .await?;
-    let task = super::v03::as_task(r.result()?)?;
-    let r = c
-        .rpc(
-            Ver::V03,
-            "tasks/pushNotificationConfig/list",
-            json!({"id": task["id"]}),
-        )
-        .await?;
-    let n = r.result()?.as_array().map_or(0, Vec::len);
-    ensure!(n >= 1, "the inline config is not listed: {}", r.describe());
-    Ok(())
-}
-
-async fn inline_v01(c: &Ctx) -> Checked {
-    need_push(c)?;
-    let id = format!("conf-{}", uuid::Uuid::new_v4());
-    let p = json!({"id": id, "message": msg_v01("conformance-echo"), "pushNotification": {"url": c.hooks.url("inline-v01"), "token": "conf-token"}});
-    let r = with_hook(c, Ver::V01, "tasks/send", p, &["pushNotification", "url"]).await?;
-    r.result()?;
-    let r = c
-        .rpc(Ver::V01, "tasks/pushNotification/get", json!({"id": id}))
-        .await?;
-    let got = r.result()?;
-    ensure!(
-        got["pushNotificationConfig"]["url"].is_string(),
-        "no inline config: {}",
-        show(got)
-    );
     Ok(())
 }
