@@ -124,12 +124,13 @@ fn free_port() -> u16 {
     l.local_addr().expect("local addr").port()
 }
 
-fn start_py_server(python: &Path) -> PyServer {
+fn start_py_server(python: &Path, extra: &[&str]) -> PyServer {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/py_server_v1.py");
     let port = free_port();
     let mut child = Command::new(python)
         .arg(script)
         .args(["--port", &port.to_string()])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -155,18 +156,25 @@ fn start_py_server(python: &Path) -> PyServer {
     );
 }
 
+/// The a2a-sdk 1.x interpreter, or `None` (after saying why) when it is not installed.
+fn python_v1() -> Option<std::path::PathBuf> {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/.venv-v1/bin/python");
+    if python.exists() {
+        return Some(python);
+    }
+    let msg =
+        "a2a-sdk 1.x is not installed at tests/interop/.venv-v1; run `bash .ci/setup-interop.sh`";
+    if support::in_ci() {
+        panic!("{msg} (CI=true: interop tests must run)");
+    }
+    eprintln!("skipping: {msg}");
+    None
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn official_python_server_runs_to_completion_and_shows_its_known_gaps() {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/.venv-v1/bin/python");
-    if !python.exists() {
-        let msg = "a2a-sdk 1.x is not installed at tests/interop/.venv-v1; run `bash .ci/setup-interop.sh`";
-        if support::in_ci() {
-            panic!("{msg} (CI=true: interop tests must run)");
-        }
-        eprintln!("skipping: {msg}");
-        return;
-    }
-    let server = start_py_server(&python);
+    let Some(python) = python_v1() else { return };
+    let server = start_py_server(&python, &[]);
     let report = run(&server.url).await;
     let timed_out: Vec<&str> = report
         .outcomes
@@ -239,5 +247,32 @@ fn readme_lists_every_check() {
         text == want,
         "conformance/README.md is out of date; run \
          UPDATE_CONFORMANCE_README=1 cargo test --test conformance readme"
+    );
+}
+
+/// The push checks against a real implementation (the Python SDK's sender and config
+/// store): they pass where it follows the spec and fail where it does not.
+#[tokio::test(flavor = "multi_thread")]
+async fn push_checks_pass_and_fail_against_the_python_sdk_push_implementation() {
+    let Some(python) = python_v1() else { return };
+    let server = start_py_server(&python, &["--push"]);
+    let mut a = args(&server.url);
+    a.only = Some("R66,R67,R68,R69,R70,R71,R72,R73,R74,R75".into());
+    let report = run_checks(&a).await.expect("the runner starts");
+    println!("{}", report.table(false));
+    assert!(report.capabilities.push_notifications);
+    for id in [
+        "R67-v1", "R68-v1", "R69-v1", "R70-v1", "R71-v1", "R73-v1", "R75-v1",
+    ] {
+        assert_eq!(status(&report, id), Status::Pass, "{id} should pass");
+    }
+    // a2a-sdk 1.3.0 posts 1.0 webhooks as application/json, not application/a2a+json.
+    let o = report.outcome("R72-v1").expect("R72-v1 ran");
+    assert_eq!(o.status, Status::Fail);
+    assert!(
+        o.reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Content-Type")
     );
 }
