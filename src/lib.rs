@@ -6,6 +6,7 @@
 //! - [`events`]: the event bus that carries committed events to subscribers.
 //! - [`service`]: the task service: sends, cancels, streams, the agent runs.
 //! - [`agents`]: the `AgentExecutor` seam and the built-in agents.
+//! - [`conformance`]: `a2a conformance URL`, the spec checks for any server.
 
 pub mod agents;
 pub mod bench;
@@ -13,6 +14,7 @@ pub mod cli;
 pub mod client;
 pub mod codec;
 pub mod config;
+pub mod conformance;
 pub mod events;
 pub mod jsonrpc;
 pub mod metrics;

@@ -12,6 +12,7 @@ async fn main() -> ExitCode {
         Command::Migrate(args) => cli::migrate(args).await,
         Command::Bench(args) => a2a_server::bench::run(args).await,
         Command::Push(args) => cli::push::run(args).await,
+        Command::Conformance(args) => a2a_server::conformance::run(args).await,
         Command::Client(cmd) => cli::client::run(cmd).await,
     };
     result.unwrap_or_else(|e| {

@@ -29,6 +29,8 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
     /// Push notification outbox: list and retry dead letters.
     Push(push::PushArgs),
+    /// Check any A2A server against the spec (1.0, 0.3, 0.1): one line per requirement.
+    Conformance(crate::conformance::ConformanceArgs),
     #[command(flatten)]
     Client(client::ClientCommand),
 }

@@ -16,11 +16,16 @@ Options:
     --log-requests    print every request's method, path, headers and body to stderr
     --with-security   add a bearer security scheme + requirement to the card
                       (not enforced; only to test how clients parse the card)
+    --push            declare pushNotifications and deliver them with the SDK's
+                      in-memory config store and sender (any webhook URL allowed)
 
 Behaviour contract (chosen by the PREFIX of message.messageId):
     tck-complete-task            task completes with agent message "Hello from TCK"
     tck-input-required           task moves to input-required
     tck-stream-001               working, then a text artifact, then completed
+    tck-stream-ordering-001      same as tck-stream-001
+    tck-artifact-*               working, a text artifact "Hello from TCK", completed
+    tck-stream-artifact-chunked  one artifact in three chunks (append, lastChunk), completed
     test-resubscribe-message-id  working, stays non-terminal for 4 s, then completed
     tck-message-response         answers with a bare Message, no task
     anything else                agent message echoing the user's text, task left
@@ -105,7 +110,28 @@ class ConformanceAgent(AgentExecutor):
             await updater.complete(agent_msg('Hello from TCK'))
         elif mid.startswith('tck-input-required'):
             await updater.requires_input(agent_msg('Please provide more input'))
-        elif mid.startswith('tck-stream-001'):
+        elif mid.startswith('tck-artifact-'):
+            await updater.start_work()
+            await updater.add_artifact(
+                [new_text_part('Hello from TCK')],
+                artifact_id='text-artifact',
+                name='text-artifact',
+                last_chunk=True,
+            )
+            await updater.complete()
+        elif mid.startswith('tck-stream-artifact-chunked'):
+            await updater.start_work()
+            chunks = ['Hello ', 'from ', 'TCK']
+            for i, chunk in enumerate(chunks):
+                await updater.add_artifact(
+                    [new_text_part(chunk)],
+                    artifact_id='chunked-artifact',
+                    name='chunked-artifact',
+                    append=i > 0,
+                    last_chunk=i == len(chunks) - 1,
+                )
+            await updater.complete()
+        elif mid.startswith(('tck-stream-001', 'tck-stream-ordering-001')):
             await updater.start_work(agent_msg('Working on it'))
             await asyncio.sleep(0.05)
             await updater.add_artifact(
@@ -134,7 +160,9 @@ class ConformanceAgent(AgentExecutor):
         await updater.cancel()
 
 
-def build_card(base_url: str, v03: bool, with_security: bool) -> AgentCard:
+def build_card(
+    base_url: str, v03: bool, with_security: bool, push: bool = False
+) -> AgentCard:
     interfaces = [
         AgentInterface(
             url=base_url, protocol_binding='JSONRPC', protocol_version='1.0'
@@ -152,7 +180,7 @@ def build_card(base_url: str, v03: bool, with_security: bool) -> AgentCard:
         version='1.0.0',
         supported_interfaces=interfaces,
         capabilities=AgentCapabilities(
-            streaming=True, push_notifications=False
+            streaming=True, push_notifications=push
         ),
         default_input_modes=['text/plain'],
         default_output_modes=['text/plain'],
@@ -229,15 +257,31 @@ def main() -> None:
     ap.add_argument('--no-v03', action='store_true')
     ap.add_argument('--log-requests', action='store_true')
     ap.add_argument('--with-security', action='store_true')
+    ap.add_argument('--push', action='store_true')
     args = ap.parse_args()
 
     logging.basicConfig(level=logging.WARNING)
     base_url = f'http://{args.host}:{args.port}/'
-    card = build_card(base_url, not args.no_v03, args.with_security)
+    card = build_card(base_url, not args.no_v03, args.with_security, args.push)
+    push = {}
+    if args.push:
+        import httpx
+
+        from a2a.server.tasks import (
+            BasePushNotificationSender,
+            InMemoryPushNotificationConfigStore,
+        )
+
+        store = InMemoryPushNotificationConfigStore()
+        push = {
+            'push_config_store': store,
+            'push_sender': BasePushNotificationSender(httpx.AsyncClient(), store),
+        }
     handler = DefaultRequestHandler(
         agent_executor=ConformanceAgent(),
         task_store=InMemoryTaskStore(),
         agent_card=card,
+        **push,
     )
     routes = [
         *create_agent_card_routes(card),
