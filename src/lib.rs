@@ -6,6 +6,7 @@
 //! - [`events`]: the event bus that carries committed events to subscribers.
 //! - [`service`]: the task service: sends, cancels, streams, the agent runs.
 //! - [`agents`]: the `AgentExecutor` seam and the built-in agents.
+//! - [`schemas`]: JSON Schemas of the wire types (`a2a schemas`).
 
 pub mod agents;
 pub mod bench;
@@ -17,6 +18,7 @@ pub mod events;
 pub mod jsonrpc;
 pub mod protocol;
 pub mod push;
+pub mod schemas;
 pub mod service;
 pub mod startup;
 pub mod store;

@@ -11,6 +11,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => cli::serve(args).await,
         Command::Migrate(args) => cli::migrate(args).await,
         Command::Bench(args) => a2a_server::bench::run(args).await,
+        Command::Schemas(args) => cli::schemas(args),
         Command::Client(cmd) => cli::client::run(cmd).await,
     };
     result.unwrap_or_else(|e| {

@@ -26,6 +26,8 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Load-test any A2A server: requests/s, latency percentiles, errors by kind.
     Bench(crate::bench::BenchArgs),
+    /// Write the JSON Schemas of the wire types of every version (the checked-in `schemas/`).
+    Schemas(SchemasArgs),
     #[command(flatten)]
     Client(client::ClientCommand),
 }
@@ -62,6 +64,20 @@ pub struct MigrateArgs {
     /// Task store URL [env A2A_DATABASE_URL].
     #[arg(long)]
     pub store: Option<String>,
+}
+
+/// `a2a schemas`: regenerates `schemas/` from the codec types.
+#[derive(Debug, Args)]
+pub struct SchemasArgs {
+    /// Output directory.
+    #[arg(long, default_value = "schemas")]
+    pub out: PathBuf,
+}
+
+pub fn schemas(args: SchemasArgs) -> anyhow::Result<ExitCode> {
+    let n = crate::schemas::write_all(&args.out)?;
+    println!("wrote {n} schemas to {}", args.out.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn migrate(args: MigrateArgs) -> anyhow::Result<ExitCode> {
