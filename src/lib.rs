@@ -7,6 +7,7 @@
 //! - [`service`]: the task service: sends, cancels, streams, the agent runs.
 //! - [`agents`]: the `AgentExecutor` seam and the built-in agents.
 //! - [`conformance`]: `a2a conformance URL`, the spec checks for any server.
+//! - [`schemas`]: JSON Schemas of the wire types (`a2a schemas`).
 
 pub mod agents;
 pub mod bench;
@@ -20,6 +21,7 @@ pub mod jsonrpc;
 pub mod metrics;
 pub mod protocol;
 pub mod push;
+pub mod schemas;
 pub mod service;
 pub mod startup;
 pub mod store;

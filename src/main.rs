@@ -13,6 +13,7 @@ async fn main() -> ExitCode {
         Command::Bench(args) => a2a_server::bench::run(args).await,
         Command::Push(args) => cli::push::run(args).await,
         Command::Conformance(args) => a2a_server::conformance::run(args).await,
+        Command::Schemas(args) => cli::schemas(args),
         Command::Client(cmd) => cli::client::run(cmd).await,
     };
     result.unwrap_or_else(|e| {

@@ -1,9 +1,13 @@
 //! Interoperability: the official A2A SDK clients (Python `a2a-sdk` 1.x and 0.3.x, the JS
 //! `@a2a-js/sdk`) run their flows against the real `a2a` binary.
 //!
+//! `our_client` runs the other way round: our client against the official Python server.
+//!
 //! The SDKs are installed by `bash .ci/setup-interop.sh`. Without them these tests skip
 //! with a message, except under `CI=true`, where a missing SDK fails the run.
 
+#[path = "interop/our_client.rs"]
+mod our_client;
 mod support;
 
 use std::path::{Path, PathBuf};

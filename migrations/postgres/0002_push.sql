@@ -2,7 +2,7 @@
 -- notifications still to deliver (written in the same transaction as their event).
 
 -- How many push configs the task has: commits skip the outbox when it is zero.
-ALTER TABLE a2a_tasks ADD COLUMN push_configs INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE a2a_tasks ADD COLUMN push_configs BIGINT NOT NULL DEFAULT 0;
 
 CREATE TABLE a2a_push_configs (
     task_id        TEXT COLLATE "C" NOT NULL REFERENCES a2a_tasks (id) ON DELETE CASCADE,
@@ -30,7 +30,7 @@ CREATE TABLE a2a_push_outbox (
     payload         JSONB NOT NULL,
     created_at      BIGINT NOT NULL,
     next_attempt_at BIGINT NOT NULL,
-    attempts        INTEGER NOT NULL DEFAULT 0,
+    attempts        BIGINT NOT NULL DEFAULT 0,
     claimed_until   BIGINT,
     last_error      TEXT,
     dead_at         BIGINT,

@@ -31,6 +31,8 @@ pub enum Command {
     Push(push::PushArgs),
     /// Check any A2A server against the spec (1.0, 0.3, 0.1): one line per requirement.
     Conformance(crate::conformance::ConformanceArgs),
+    /// Write the JSON Schemas of the wire types of every version (the checked-in `schemas/`).
+    Schemas(SchemasArgs),
     #[command(flatten)]
     Client(client::ClientCommand),
 }
@@ -74,6 +76,20 @@ pub struct MigrateArgs {
     /// Task store URL [env A2A_DATABASE_URL].
     #[arg(long)]
     pub store: Option<String>,
+}
+
+/// `a2a schemas`: regenerates `schemas/` from the codec types.
+#[derive(Debug, Args)]
+pub struct SchemasArgs {
+    /// Output directory.
+    #[arg(long, default_value = "schemas")]
+    pub out: PathBuf,
+}
+
+pub fn schemas(args: SchemasArgs) -> anyhow::Result<ExitCode> {
+    let n = crate::schemas::write_all(&args.out)?;
+    println!("wrote {n} schemas to {}", args.out.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn migrate(args: MigrateArgs) -> anyhow::Result<ExitCode> {

@@ -14,7 +14,7 @@ use crate::protocol::{
 // ---- 1.0 ----
 
 /// 1.0 `AuthenticationInfo`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuthenticationInfo {
     pub scheme: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -22,7 +22,7 @@ pub struct AuthenticationInfo {
 }
 
 /// 1.0 `TaskPushNotificationConfig`: create params, get/list results, inline config.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskPushNotificationConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,7 +86,7 @@ impl TaskPushNotificationConfig {
 }
 
 /// `GetTaskPushNotificationConfig` / `DeleteTaskPushNotificationConfig` params.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PushConfigIdRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,7 +97,7 @@ pub struct PushConfigIdRequest {
 }
 
 /// `ListTaskPushNotificationConfigs` params.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListPushConfigsRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,7 +111,7 @@ pub struct ListPushConfigsRequest {
 }
 
 /// `ListTaskPushNotificationConfigs` result.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListPushConfigsResponse {
     pub configs: Vec<TaskPushNotificationConfig>,
@@ -121,7 +121,7 @@ pub struct ListPushConfigsResponse {
 // ---- 0.3 and 0.1 ----
 
 /// 0.x `PushNotificationAuthenticationInfo` / `AuthenticationInfo`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuthenticationInfoLegacy {
     pub schemes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,7 +129,7 @@ pub struct AuthenticationInfoLegacy {
 }
 
 /// 0.x `PushNotificationConfig` (0.1 has no `id`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PushNotificationConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -167,7 +167,7 @@ impl PushNotificationConfig {
 }
 
 /// 0.3 `TaskPushNotificationConfig`: `tasks/pushNotificationConfig/set` params and result.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskPushNotificationConfig03 {
     pub task_id: String,
@@ -190,7 +190,7 @@ impl TaskPushNotificationConfig03 {
 }
 
 /// `tasks/pushNotificationConfig/get|list|delete` params (`id` is the task id).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PushConfigParams03 {
     pub id: String,
@@ -201,7 +201,7 @@ pub struct PushConfigParams03 {
 }
 
 /// 0.1 `TaskPushNotificationConfig`: `{id: taskId, pushNotificationConfig}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskPushNotificationConfig01 {
     pub id: String,

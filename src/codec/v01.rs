@@ -11,7 +11,7 @@ use crate::protocol::{
     TaskStatus, timestamp,
 };
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Part01 {
     Text {
@@ -31,7 +31,7 @@ pub enum Part01 {
     },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Message01 {
     pub role: super::v03::Role03,
     pub parts: Vec<Part01>,
@@ -39,8 +39,9 @@ pub struct Message01 {
     pub metadata: Option<Metadata>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Status01 {
+    #[schemars(extend("enum" = ["submitted", "working", "input-required", "auth-required", "completed", "canceled", "failed", "rejected"]))]
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<Message01>,
@@ -48,7 +49,7 @@ pub struct Status01 {
     pub timestamp: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Artifact01 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,7 +67,7 @@ pub struct Artifact01 {
     pub metadata: Option<Metadata>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Task01 {
     pub id: String,
@@ -81,7 +82,7 @@ pub struct Task01 {
     pub metadata: Option<Metadata>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StatusUpdate01 {
     pub id: String,
     pub status: Status01,
@@ -91,7 +92,7 @@ pub struct StatusUpdate01 {
     pub metadata: Option<Metadata>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ArtifactUpdate01 {
     pub id: String,
     pub artifact: Artifact01,
@@ -100,7 +101,7 @@ pub struct ArtifactUpdate01 {
 }
 
 /// A `tasks/sendSubscribe` item.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Event01 {
     Status(StatusUpdate01),
@@ -108,7 +109,7 @@ pub enum Event01 {
 }
 
 /// `tasks/send` / `tasks/sendSubscribe` params.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskSendParams {
     pub id: String,

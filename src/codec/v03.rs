@@ -14,7 +14,7 @@ use crate::protocol::{
     TaskStatusUpdateEvent, timestamp,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role03 {
     User,
@@ -22,7 +22,7 @@ pub enum Role03 {
 }
 
 /// File content: inline bytes or a URI.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FileContent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,7 +35,7 @@ pub struct FileContent {
     pub uri: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Part03 {
     Text {
@@ -55,7 +55,7 @@ pub enum Part03 {
     },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename = "message", rename_all = "camelCase")]
 pub struct Message03 {
     pub message_id: String,
@@ -73,8 +73,9 @@ pub struct Message03 {
     pub reference_task_ids: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Status03 {
+    #[schemars(extend("enum" = ["submitted", "working", "input-required", "auth-required", "completed", "canceled", "failed", "rejected"]))]
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<Message03>,
@@ -82,7 +83,7 @@ pub struct Status03 {
     pub timestamp: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Artifact03 {
     pub artifact_id: String,
@@ -97,7 +98,7 @@ pub struct Artifact03 {
     pub extensions: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename = "task", rename_all = "camelCase")]
 pub struct Task03 {
     pub id: String,
@@ -111,7 +112,7 @@ pub struct Task03 {
     pub metadata: Option<Metadata>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename = "status-update", rename_all = "camelCase")]
 pub struct StatusUpdate03 {
     pub task_id: String,
@@ -123,7 +124,7 @@ pub struct StatusUpdate03 {
     pub metadata: Option<Metadata>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename = "artifact-update", rename_all = "camelCase")]
 pub struct ArtifactUpdate03 {
     pub task_id: String,
@@ -138,7 +139,7 @@ pub struct ArtifactUpdate03 {
 }
 
 /// A `message/send` result or `message/stream` item, discriminated by `kind`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Result03 {
     Task(Task03),
@@ -148,7 +149,7 @@ pub enum Result03 {
 }
 
 /// `message/send` / `message/stream` params.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageSendParams {
     pub message: Message03,
@@ -158,7 +159,7 @@ pub struct MessageSendParams {
     pub metadata: Option<Metadata>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageSendConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -188,7 +189,7 @@ impl MessageSendParams {
 }
 
 /// `tasks/get` params (shared with 0.1).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskQueryParams {
     pub id: String,
@@ -199,7 +200,7 @@ pub struct TaskQueryParams {
 }
 
 /// `tasks/cancel` / `tasks/resubscribe` params (shared with 0.1).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskIdParams {
     pub id: String,

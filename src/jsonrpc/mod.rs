@@ -7,6 +7,7 @@
 
 pub mod envelope;
 pub mod error;
+mod fuzz;
 mod handlers;
 pub mod methods;
 mod push;
@@ -24,6 +25,8 @@ use crate::protocol::card::AgentCard;
 use crate::protocol::{A2aError, Version};
 use crate::service::TaskService;
 use crate::store::Scope;
+
+pub use fuzz::fuzz_decode;
 
 /// What every method handler can reach.
 pub struct Ctx {

@@ -4,14 +4,14 @@
 use serde::{Deserialize, Serialize};
 
 /// Who runs the agent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AgentProvider {
     pub organization: String,
     pub url: String,
 }
 
 /// One thing the agent can do.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentSkill {
     pub id: String,
@@ -28,7 +28,7 @@ pub struct AgentSkill {
 }
 
 /// Optional features; only what this server really does is declared true.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentCapabilities {
     pub streaming: bool,
@@ -37,7 +37,7 @@ pub struct AgentCapabilities {
 }
 
 /// Everything needed to render the card in every version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentCard {
     pub name: String,

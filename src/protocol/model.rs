@@ -14,7 +14,7 @@ use super::state::TaskState;
 pub type Metadata = Map<String, Value>;
 
 /// Who sent a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Role {
     #[serde(rename = "ROLE_USER", alias = "user", alias = "USER")]
     User,
@@ -73,7 +73,7 @@ impl Part {
 }
 
 /// A message between user and agent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     #[serde(alias = "message_id")]
@@ -122,13 +122,14 @@ impl Message {
 }
 
 /// The state of a task plus an optional message and the time it was set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TaskStatus {
     pub state: TaskState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<Message>,
     /// Optional on input (peers may omit it); always written.
     #[serde(with = "timestamp", default = "now")]
+    #[schemars(with = "String", extend("format" = "date-time"))]
     pub timestamp: DateTime<Utc>,
 }
 
@@ -143,7 +144,7 @@ impl TaskStatus {
 }
 
 /// An output of a task.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Artifact {
     #[serde(alias = "artifact_id")]
@@ -160,7 +161,7 @@ pub struct Artifact {
 }
 
 /// A unit of work with its status, outputs and conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Task {
     pub id: String,
@@ -188,7 +189,7 @@ impl Task {
 }
 
 /// A change of a task's status.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskStatusUpdateEvent {
     pub task_id: String,
@@ -199,7 +200,7 @@ pub struct TaskStatusUpdateEvent {
 }
 
 /// A new artifact, or a chunk of one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskArtifactUpdateEvent {
     pub task_id: String,
@@ -216,7 +217,7 @@ pub struct TaskArtifactUpdateEvent {
 }
 
 /// Every change of a task, as stored (with a per-task sequence number) and as streamed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum TaskEvent {
     /// The task was created; carries its first snapshot.
@@ -244,7 +245,7 @@ impl TaskEvent {
 }
 
 /// A stored event: the event and its position in the task's event log (1-based).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SequencedEvent {
     pub seq: u64,
     pub event: TaskEvent,

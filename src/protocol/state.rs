@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The lifecycle state of a task (1.0 spelling on the wire of the internal model).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum TaskState {
     #[serde(rename = "TASK_STATE_SUBMITTED")]
     Submitted,
