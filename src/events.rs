@@ -13,7 +13,9 @@ use tokio::sync::broadcast;
 use crate::protocol::SequencedEvent;
 
 /// Per-task channel capacity; a subscriber further behind than this backfills from the store.
-const CHANNEL_CAPACITY: usize = 256;
+/// Small, because every send subscribes (a new channel per task) and the slots are
+/// allocated up front; a run publishes a few events at a time.
+const CHANNEL_CAPACITY: usize = 16;
 
 /// Publishes committed events and hands out per-task subscriptions.
 pub trait EventBus: Send + Sync + 'static {
