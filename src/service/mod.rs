@@ -148,15 +148,15 @@ impl TaskService {
         // task without reading it back.
         let mut task: Option<Task> = None;
         while let Some(event) = next {
-            match (&mut task, &event.event) {
-                (_, TaskEvent::Task(t)) => task = Some(t.clone()),
-                (Some(t), e) => t.apply(e),
-                (None, _) => {}
-            }
             let settled = event
                 .event
                 .state()
                 .is_some_and(|s| s.is_terminal() || s.is_interrupted());
+            match (&mut task, event.event) {
+                (_, TaskEvent::Task(t)) => task = Some(t),
+                (Some(t), e) => t.apply(&e),
+                (None, _) => {}
+            }
             if settled {
                 break;
             }
