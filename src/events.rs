@@ -13,12 +13,16 @@ use tokio::sync::broadcast;
 use crate::protocol::SequencedEvent;
 
 /// Per-task channel capacity; a subscriber further behind than this backfills from the store.
-const CHANNEL_CAPACITY: usize = 256;
+/// Small, because every send subscribes (a new channel per task) and the slots are
+/// allocated up front; a run publishes a few events at a time.
+const CHANNEL_CAPACITY: usize = 16;
 
 /// Publishes committed events and hands out per-task subscriptions.
 pub trait EventBus: Send + Sync + 'static {
-    /// Publishes events already committed to the store, in sequence order.
-    fn publish(&self, task_id: &str, events: &[SequencedEvent]);
+    /// Publishes events already committed to the store, in sequence order. Takes them by
+    /// value: they can move into the channel instead of being cloned (a task snapshot is
+    /// the largest thing on the hot path).
+    fn publish(&self, task_id: &str, events: Vec<SequencedEvent>);
     /// Subscribes to a task's future events.
     fn subscribe(&self, task_id: &str) -> Subscription;
 }
@@ -47,12 +51,12 @@ impl LocalBus {
 }
 
 impl EventBus for LocalBus {
-    fn publish(&self, task_id: &str, events: &[SequencedEvent]) {
+    fn publish(&self, task_id: &str, events: Vec<SequencedEvent>) {
         let channels = self.channels.lock();
         // No channel means no subscriber: nothing to do, and nothing is allocated.
         if let Some(tx) = channels.get(task_id) {
             for e in events {
-                let _ = tx.send(Arc::new(e.clone()));
+                let _ = tx.send(Arc::new(e));
             }
         }
     }

@@ -122,7 +122,10 @@ impl Application {
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        let serve = axum::serve(listener, self.router).with_graceful_shutdown(async move {
+        // `into_make_service`: serving a `Router` directly rebuilds its route table for every
+        // connection (a few KB each, held as long as an SSE stream is open).
+        let app = self.router.into_make_service();
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             shutdown.await;
             signalled.cancel();
         });

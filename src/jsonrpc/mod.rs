@@ -1,9 +1,10 @@
-//! JSON-RPC: the envelope, the method table, and the jsonrpsee [`RpcModule`] that
-//! dispatches every method of every version.
+//! JSON-RPC: the envelope, the method table, and the [`Module`] that dispatches every
+//! method of every version.
 //!
-//! jsonrpsee's HTTP transport is not used: it has no SSE, and its own error codes
-//! -32005..-32009 mean something else in A2A. The HTTP layer parses the envelope, enforces
-//! limits, picks the version, then calls the method's callback in the module directly.
+//! Only jsonrpsee's types are used: its HTTP transport has no SSE and its own error codes
+//! -32005..-32009 mean something else in A2A, and its `RpcModule` serializes every result a
+//! second time and re-parses the whole response to validate it. The HTTP layer parses the
+//! envelope, enforces limits, picks the version, then calls the method's handler here.
 
 pub mod envelope;
 pub mod error;
@@ -13,11 +14,9 @@ pub mod methods;
 mod push;
 
 use std::pin::Pin;
-use std::sync::Arc;
 
 use futures::Stream;
-use jsonrpsee::types::{ErrorObjectOwned, Id, Params};
-use jsonrpsee::{ConnectionId, Extensions, MethodCallback, RpcModule};
+use jsonrpsee::types::{ErrorObjectOwned, Id};
 use parking_lot::Mutex;
 use serde_json::value::RawValue;
 
@@ -34,8 +33,7 @@ pub struct Ctx {
     pub card: AgentCard,
 }
 
-/// Per-call context the HTTP layer puts into the method's extensions.
-#[derive(Clone)]
+/// Per-call context the dispatcher hands to the method's handler.
 pub struct Call {
     pub version: Version,
     pub scope: Scope,
@@ -53,8 +51,8 @@ pub struct SseItem {
 pub type SseStream = Pin<Box<dyn Stream<Item = SseItem> + Send>>;
 
 /// Where a streaming method leaves its stream for the HTTP layer to write as SSE.
-#[derive(Clone, Default)]
-pub struct StreamSlot(Arc<Mutex<Option<SseStream>>>);
+#[derive(Default)]
+pub struct StreamSlot(Mutex<Option<SseStream>>);
 
 impl StreamSlot {
     pub fn set(&self, s: SseStream) {
@@ -69,7 +67,7 @@ impl StreamSlot {
 /// What a dispatched call produced.
 pub enum Outcome {
     /// A complete JSON-RPC response.
-    Response(Box<RawValue>),
+    Response(String),
     /// A stream of results for the request `id`.
     Stream {
         id: Id<'static>,
@@ -78,66 +76,105 @@ pub enum Outcome {
     },
     /// An error response to a 0.x streaming call, which 0.x clients expect as one SSE
     /// event (the 0.3 Python SDK refuses a JSON body there).
-    StreamError(Box<RawValue>),
+    StreamError(String),
 }
 
-macro_rules! register {
-    ($module:ident, $($name:literal => $handler:path),+ $(,)?) => {
-        $(
-            $module
-                .register_async_method($name, |params: Params<'static>, ctx: Arc<Ctx>, ext: Extensions| async move {
-                    let call = ext.get::<Call>().expect("the dispatcher always sets Call");
-                    $handler(&ctx, call, params.as_str())
-                        .await
-                        .map_err(|e| error::error_object(&e, call.version))
+/// The method handlers by name, behind the context they share.
+pub struct Module {
+    ctx: Ctx,
+}
+
+macro_rules! methods {
+    ($($name:literal => $handler:path),+ $(,)?) => {
+        /// Every name [`Module::call`] answers.
+        const HANDLED: &[&str] = &[$($name),+];
+
+        impl Module {
+            /// Runs the handler of `name`; `None` if no handler has that name.
+            async fn call(&self, name: &str, call: &Call, params: Option<&str>) -> Option<Reply> {
+                Some(match name {
+                    $($name => $handler(&self.ctx, call, params).await,)+
+                    _ => return None,
                 })
-                .expect("method names are unique");
-        )+
+            }
+        }
     };
 }
 
+type Reply = Result<Box<RawValue>, A2aError>;
+
+methods! {
+    "SendMessage" => handlers::send_message,
+    "SendStreamingMessage" => handlers::send_streaming_message,
+    "GetTask" => handlers::get_task,
+    "ListTasks" => handlers::list_tasks,
+    "CancelTask" => handlers::cancel_task,
+    "SubscribeToTask" => handlers::subscribe_to_task,
+    "CreateTaskPushNotificationConfig" => push::create,
+    "GetTaskPushNotificationConfig" => push::get,
+    "ListTaskPushNotificationConfigs" => push::list,
+    "DeleteTaskPushNotificationConfig" => push::delete,
+    "GetExtendedAgentCard" => handlers::extended_card,
+    "message/send" => handlers::message_send,
+    "message/stream" => handlers::message_stream,
+    "tasks/pushNotificationConfig/set" => push::set_v03,
+    "tasks/pushNotificationConfig/get" => push::get_v03,
+    "tasks/pushNotificationConfig/list" => push::list_v03,
+    "tasks/pushNotificationConfig/delete" => push::delete_v03,
+    "agent/getAuthenticatedExtendedCard" => handlers::authenticated_extended_card,
+    "tasks/get" => handlers::tasks_get,
+    "tasks/cancel" => handlers::tasks_cancel,
+    "tasks/resubscribe" => handlers::tasks_resubscribe,
+    "tasks/send" => handlers::tasks_send,
+    "tasks/sendSubscribe" => handlers::tasks_send_subscribe,
+    "tasks/pushNotification/set" => push::set_v01,
+    "tasks/pushNotification/get" => push::get_v01,
+}
+
 /// Builds the dispatcher: every method of the table, by name.
-pub fn module(ctx: Ctx) -> RpcModule<Ctx> {
-    let mut m = RpcModule::new(ctx);
-    register!(m,
-        "SendMessage" => handlers::send_message,
-        "SendStreamingMessage" => handlers::send_streaming_message,
-        "GetTask" => handlers::get_task,
-        "ListTasks" => handlers::list_tasks,
-        "CancelTask" => handlers::cancel_task,
-        "SubscribeToTask" => handlers::subscribe_to_task,
-        "CreateTaskPushNotificationConfig" => push::create,
-        "GetTaskPushNotificationConfig" => push::get,
-        "ListTaskPushNotificationConfigs" => push::list,
-        "DeleteTaskPushNotificationConfig" => push::delete,
-        "GetExtendedAgentCard" => handlers::extended_card,
-        "message/send" => handlers::message_send,
-        "message/stream" => handlers::message_stream,
-        "tasks/pushNotificationConfig/set" => push::set_v03,
-        "tasks/pushNotificationConfig/get" => push::get_v03,
-        "tasks/pushNotificationConfig/list" => push::list_v03,
-        "tasks/pushNotificationConfig/delete" => push::delete_v03,
-        "agent/getAuthenticatedExtendedCard" => handlers::authenticated_extended_card,
-        "tasks/get" => handlers::tasks_get,
-        "tasks/cancel" => handlers::tasks_cancel,
-        "tasks/resubscribe" => handlers::tasks_resubscribe,
-        "tasks/send" => handlers::tasks_send,
-        "tasks/sendSubscribe" => handlers::tasks_send_subscribe,
-        "tasks/pushNotification/set" => push::set_v01,
-        "tasks/pushNotification/get" => push::get_v01,
+pub fn module(ctx: Ctx) -> Module {
+    debug_assert!(
+        HANDLED.len() == methods::METHODS.len()
+            && methods::METHODS.iter().all(|m| HANDLED.contains(&m.name)),
+        "every method of the table has exactly one handler"
     );
-    debug_assert_eq!(m.method_names().count(), methods::METHODS.len());
-    m
+    Module { ctx }
+}
+
+/// `{"jsonrpc":"2.0","id":…,"result":…}`, written in one pass (the same bytes and member
+/// order jsonrpsee writes).
+pub fn success_response(id: &Id<'_>, result: &RawValue) -> String {
+    let result = result.get();
+    let mut out = String::with_capacity(result.len() + 64);
+    out.push_str(r#"{"jsonrpc":"2.0","id":"#);
+    push_id(&mut out, id);
+    out.push_str(r#","result":"#);
+    out.push_str(result);
+    out.push('}');
+    out
+}
+
+/// Appends `id` as JSON.
+fn push_id(out: &mut String, id: &Id<'_>) {
+    use std::fmt::Write;
+    match id {
+        Id::Number(n) => write!(out, "{n}").expect("writing to a String cannot fail"),
+        Id::Null => out.push_str("null"),
+        Id::Str(_) => out.push_str(&serde_json::to_string(id).expect("ids serialize")),
+    }
 }
 
 /// Serializes an error response for `id`.
-pub fn error_response(id: Id<'_>, err: &A2aError, version: Version) -> Box<RawValue> {
-    jsonrpsee::MethodResponse::error(id, error::error_object(err, version)).into_json()
+pub fn error_response(id: Id<'_>, err: &A2aError, version: Version) -> String {
+    let json: Box<str> = jsonrpsee::MethodResponse::error(id, error::error_object(err, version))
+        .into_json()
+        .into();
+    json.into()
 }
 
 /// Runs one parsed request through the module.
 pub async fn dispatch(
-    module: &RpcModule<Ctx>,
+    module: &Module,
     req: envelope::Request<'_>,
     version_header: Option<&str>,
     scope: Scope,
@@ -155,28 +192,32 @@ pub async fn dispatch(
             return Outcome::Response(error_response(id, &e, version));
         }
     };
-    let Some(MethodCallback::Async(callback)) = module.method(spec.name) else {
-        let e = A2aError::Internal(format!("method `{}` is not registered", spec.name));
-        return Outcome::Response(error_response(id, &e, version));
-    };
-    let slot = StreamSlot::default();
-    let mut ext = Extensions::new();
-    ext.insert(Call {
+    let call = Call {
         version,
         scope,
         last_event_id,
-        stream: slot.clone(),
-    });
-    let params = Params::new(req.params.map(RawValue::get)).into_owned();
-    let response = callback(id.clone(), params, ConnectionId(0), usize::MAX, ext).await;
-    match slot.take() {
-        Some(stream) if response.is_success() => Outcome::Stream {
+        stream: StreamSlot::default(),
+    };
+    let params = req.params.map(RawValue::get);
+    let Some(reply) = module.call(spec.name, &call, params).await else {
+        let e = A2aError::Internal(format!("method `{}` is not registered", spec.name));
+        return Outcome::Response(error_response(id, &e, version));
+    };
+    if let (Ok(_), Some(stream)) = (&reply, call.stream.take()) {
+        return Outcome::Stream {
             id,
             version,
             stream,
-        },
-        _ if spec.streaming && version != Version::V1 => Outcome::StreamError(response.into_json()),
-        _ => Outcome::Response(response.into_json()),
+        };
+    }
+    let body = match reply {
+        Ok(result) => success_response(&id, &result),
+        Err(e) => error_response(id, &e, version),
+    };
+    if spec.streaming && version != Version::V1 {
+        Outcome::StreamError(body)
+    } else {
+        Outcome::Response(body)
     }
 }
 

@@ -148,15 +148,15 @@ impl TaskService {
         // task without reading it back.
         let mut task: Option<Task> = None;
         while let Some(event) = next {
-            match (&mut task, &event.event) {
-                (_, TaskEvent::Task(t)) => task = Some(t.clone()),
-                (Some(t), e) => t.apply(e),
-                (None, _) => {}
-            }
             let settled = event
                 .event
                 .state()
                 .is_some_and(|s| s.is_terminal() || s.is_interrupted());
+            match (&mut task, event.event) {
+                (_, TaskEvent::Task(t)) => task = Some(t),
+                (Some(t), e) => t.apply(&e),
+                (None, _) => {}
+            }
             if settled {
                 break;
             }
@@ -346,12 +346,14 @@ impl Inner {
         self.update_with_events(scope, id, f).await.map(|(t, _)| t)
     }
 
+    /// [`Inner::update`], also returning the sequence number of the last event (0 if `f`
+    /// returned none).
     pub(crate) async fn update_with_events<F>(
         &self,
         scope: &Scope,
         id: &str,
         mut f: F,
-    ) -> Result<(Task, Vec<SequencedEvent>), A2aError>
+    ) -> Result<(Task, u64), A2aError>
     where
         F: FnMut(&Task) -> Result<Vec<TaskEvent>, A2aError>,
     {
@@ -380,8 +382,9 @@ impl Inner {
                 .await
             {
                 Ok(seqd) => {
-                    self.bus.publish(id, &seqd);
-                    return Ok((task, seqd));
+                    let last = seqd.last().map_or(0, |e| e.seq);
+                    self.bus.publish(id, seqd);
+                    return Ok((task, last));
                 }
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(store_error(e)),

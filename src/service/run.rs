@@ -169,7 +169,7 @@ impl TaskService {
         message.context_id = Some(record.task.context_id.clone());
         let sub = self.inner.bus.subscribe(&task_id);
         let user = TaskEvent::UserMessage(message.clone());
-        let (task, events) = self
+        let (task, last) = self
             .inner
             .update_with_events(scope, &task_id, |task| {
                 let state = task.status.state;
@@ -192,7 +192,6 @@ impl TaskService {
             })
             .await?;
         // The caller sees the task as of this commit first, then what follows.
-        let last = events.last().map_or(0, |e| e.seq);
         let cursor = EventCursor::new(
             sub,
             self.inner.store.clone(),

@@ -150,7 +150,7 @@ impl EventSink {
                 )
                 .await
                 .map_err(super::store_error)?;
-            inner.service.bus.publish(&inner.task_id, &events);
+            inner.service.bus.publish(&inner.task_id, events);
             *inner.last_state.lock() = Some(task.status.state);
             return Ok(());
         }

@@ -11,15 +11,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{BoxError, Router};
-use jsonrpsee::RpcModule;
 use jsonrpsee::types::Id;
-use serde_json::value::RawValue;
 use tower::ServiceBuilder;
 
 use super::card::CachedCard;
 use super::sse;
 use crate::codec::{v1, v03};
-use crate::jsonrpc::{self, Ctx, Outcome, envelope};
+use crate::jsonrpc::{self, Outcome, envelope};
 use crate::metrics::Metrics;
 use crate::protocol::{A2aError, Version};
 use crate::push::keys::SigningKeys;
@@ -35,7 +33,7 @@ pub struct Limits {
 /// Shared state of the router.
 #[derive(Clone)]
 pub struct AppState {
-    module: Arc<RpcModule<Ctx>>,
+    module: Arc<jsonrpc::Module>,
     card_v1: CachedCard,
     card_v03: CachedCard,
     /// The keys whose public halves verify notification JWTs (push on).
@@ -45,7 +43,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(
-        module: RpcModule<Ctx>,
+        module: jsonrpc::Module,
         card: &crate::protocol::card::AgentCard,
         keys: Option<Arc<SigningKeys>>,
         metrics: Arc<Metrics>,
@@ -209,9 +207,8 @@ fn is_json(ct: &HeaderValue) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-fn json_response(status: StatusCode, body: Box<RawValue>) -> Response {
-    let s: Box<str> = body.into();
-    let mut r = Response::new(Body::from(String::from(s)));
+fn json_response(status: StatusCode, body: String) -> Response {
+    let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -44,8 +44,8 @@ pub fn respond(id: Id<'static>, version: Version, stream: SseStream) -> Response
 }
 
 /// A stream of one already serialized JSON-RPC response, then the end.
-pub fn single(response: &serde_json::value::RawValue) -> Response {
-    let event = Event::default().data(response.get());
+pub fn single(response: &str) -> Response {
+    let event = Event::default().data(response);
     Sse::new(futures::stream::once(
         async move { Ok::<_, Infallible>(event) },
     ))
