@@ -13,6 +13,7 @@
 
 mod card;
 mod error;
+mod push;
 mod rpc;
 #[cfg(test)]
 mod tests;

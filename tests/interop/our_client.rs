@@ -7,7 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use a2a_server::client::{A2aClient, ListOptions, SendOptions};
-use a2a_server::protocol::{SendResult, StreamItem, Task, TaskEvent, TaskState, Version};
+use a2a_server::protocol::{
+    PushConfig, SendResult, StreamItem, Task, TaskEvent, TaskState, Version,
+};
 use futures::StreamExt;
 
 /// `py_server_v1.py` as a child process, killed on drop.
@@ -33,7 +35,7 @@ impl PyServer {
             .port();
         let child = Command::new(python)
             .arg(super::interop_dir().join("py_server_v1.py"))
-            .args(["--port", &port.to_string()])
+            .args(["--port", &port.to_string(), "--push"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -230,6 +232,52 @@ async fn run_flow(base: &str, version: Version) {
     );
 }
 
+/// Push config CRUD: two configs, get, list, delete (twice), list again.
+async fn push_config_crud(client: &A2aClient, v: Version) {
+    let waiting = expect_task(client.send(&opts("tck-input-required")).await.unwrap());
+    let config = |id: &str| PushConfig {
+        id: id.into(),
+        task_id: waiting.id.clone(),
+        url: format!("http://127.0.0.1:9/{id}"),
+        token: Some(format!("tok-{id}")),
+        authentication: None,
+        origin: v,
+    };
+    let a = client.set_push_config(&config("hook-a")).await.unwrap();
+    assert_eq!(
+        (a.id.as_str(), a.url.as_str()),
+        ("hook-a", "http://127.0.0.1:9/hook-a"),
+        "{v:?}"
+    );
+    client.set_push_config(&config("hook-b")).await.unwrap();
+    let got = client
+        .get_push_config(&waiting.id, Some("hook-b"))
+        .await
+        .unwrap();
+    assert_eq!(got.token.as_deref(), Some("tok-hook-b"), "{v:?}");
+    let mut ids: Vec<String> = client
+        .list_push_configs(&waiting.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["hook-a", "hook-b"], "{v:?}");
+    client
+        .delete_push_config(&waiting.id, "hook-b")
+        .await
+        .unwrap();
+    let ids: Vec<String> = client
+        .list_push_configs(&waiting.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, ["hook-a"], "{v:?}");
+}
+
 #[tokio::test]
 async fn our_client_runs_the_whole_flow_against_the_python_sdk_server() {
     let Some(py) = super::runtime(
@@ -244,4 +292,8 @@ async fn our_client_runs_the_whole_flow_against_the_python_sdk_server() {
         run_flow(&server.url, Version::V1),
         run_flow(&server.url, Version::V03)
     );
+    for v in [Version::V1, Version::V03] {
+        let (client, _) = A2aClient::discover(&server.url, v).await.unwrap();
+        push_config_crud(&client, v).await;
+    }
 }
