@@ -129,10 +129,13 @@ impl PushWorker {
         }
         // The first tick fires at once; the current key is fresh.
         rotate.tick().await;
+        // Claim when at least this many slots are free (or nothing is in flight): a claim
+        // per finished chain would cost a store round trip per delivery under load.
+        let batch_min = (self.config.concurrency / 4).max(1);
         loop {
             let free = permits.available_permits();
             let mut full_batch = false;
-            if free > 0 {
+            if free >= batch_min || free == self.config.concurrency {
                 let now = now_millis();
                 let until = now + self.config.claim_lease().as_millis() as i64;
                 match self.store.claim_deliveries(now, until, free).await {

@@ -424,24 +424,29 @@ impl PushStore for MemoryStore {
     ) -> Result<Vec<Delivery>, StoreError> {
         let mut state = self.state.write();
         // Only the first live row of each config may go: later ones wait their turn.
-        let mut seen: HashSet<(String, String)> = HashSet::new();
-        let mut claimed = Vec::new();
-        for row in state.outbox.values_mut() {
-            if claimed.len() == limit {
-                break;
+        // Borrowed keys in a first pass, so a long backlog costs no string copies.
+        let ids: Vec<i64> = {
+            let mut seen: HashSet<(&str, &str)> = HashSet::new();
+            let mut ids = Vec::new();
+            for row in state.outbox.values() {
+                if ids.len() == limit {
+                    break;
+                }
+                let d = &row.delivery;
+                if d.dead_at.is_some() || !seen.insert((&d.task_id, &d.config_id)) {
+                    continue;
+                }
+                if claimable(row, now) {
+                    ids.push(d.id);
+                }
             }
-            if row.delivery.dead_at.is_some() {
-                continue;
-            }
-            let key = (row.delivery.task_id.clone(), row.delivery.config_id.clone());
-            if !seen.insert(key) {
-                continue;
-            }
-            if claimable(row, now) {
-                claimed.push(claim(row, claim_until));
-            }
-        }
-        Ok(claimed)
+            ids
+        };
+        let outbox = &mut state.outbox;
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| outbox.get_mut(&id).map(|row| claim(row, claim_until)))
+            .collect())
     }
 
     async fn claim_next_delivery(
