@@ -164,7 +164,15 @@ impl A2aClient {
             },
             v @ Version::V01 => return Err(unsupported("push config delete", v)),
         };
-        self.call(&call).await.map(|_| ())
+        match self.call(&call).await {
+            Ok(_) => Ok(()),
+            // The official Python SDK (a2a-sdk 1.3, 0.3 compat) answers a 0.3 delete with
+            // neither `result` nor `error`; the config is gone all the same.
+            Err(ClientError::Decode { detail, .. }) if detail.starts_with("neither `result`") => {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn decode_config(&self, raw: &str) -> Result<PushConfig, ClientError> {

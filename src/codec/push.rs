@@ -114,7 +114,10 @@ pub struct ListPushConfigsRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListPushConfigsResponse {
+    // ProtoJSON servers (the official SDKs) omit empty lists and strings.
+    #[serde(default)]
     pub configs: Vec<TaskPushNotificationConfig>,
+    #[serde(default)]
     pub next_page_token: String,
 }
 
