@@ -133,16 +133,11 @@ pub struct ListTasksRequest {
 
 impl ListTasksRequest {
     pub fn into_query(self) -> Result<ListTasksQuery, A2aError> {
-        let page_size = match self.page_size {
-            None | Some(0) => request::DEFAULT_PAGE_SIZE,
-            Some(n) if (1..=request::MAX_PAGE_SIZE as i64).contains(&n) => n as usize,
-            Some(n) => {
-                return Err(A2aError::InvalidParams(format!(
-                    "pageSize must be between 1 and {} (got {n})",
-                    request::MAX_PAGE_SIZE
-                )));
-            }
-        };
+        let page_size = request::page_size(
+            self.page_size,
+            request::DEFAULT_PAGE_SIZE,
+            request::MAX_PAGE_SIZE,
+        )?;
         let state = match self.status.as_deref() {
             // protobuf-ts clients (the JS SDK) send `UNRECOGNIZED` for an unset enum.
             None | Some("") | Some("TASK_STATE_UNSPECIFIED") | Some("UNRECOGNIZED") => None,

@@ -10,7 +10,8 @@ use crate::codec::push::{
 };
 use crate::codec::{decode, encode, v03};
 use crate::protocol::A2aError;
-use crate::service::push::MAX_CONFIG_PAGE;
+use crate::protocol::request::page_size;
+use crate::service::push::{DEFAULT_CONFIG_PAGE, MAX_CONFIG_PAGE};
 
 type Reply = Result<Box<RawValue>, A2aError>;
 
@@ -44,15 +45,7 @@ pub async fn get(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
 pub async fn list(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_push(ctx)?;
     let req = decode::<ListPushConfigsRequest>(params)?;
-    let page_size = match req.page_size {
-        None | Some(0) => None,
-        Some(n) if (1..=MAX_CONFIG_PAGE as i64).contains(&n) => Some(n as usize),
-        Some(n) => {
-            return Err(A2aError::InvalidParams(format!(
-                "pageSize must be between 1 and {MAX_CONFIG_PAGE} (got {n})"
-            )));
-        }
-    };
+    let page_size = page_size(req.page_size, DEFAULT_CONFIG_PAGE, MAX_CONFIG_PAGE)?;
     let page = ctx
         .service
         .list_push_configs(
@@ -109,7 +102,7 @@ pub async fn list_v03(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<PushConfigParams03>(params)?;
     let page = ctx
         .service
-        .list_push_configs(&call.scope, &req.id, Some(MAX_CONFIG_PAGE), None)
+        .list_push_configs(&call.scope, &req.id, MAX_CONFIG_PAGE, None)
         .await?;
     let configs: Vec<_> = page
         .configs

@@ -46,6 +46,17 @@ pub struct TaskPage {
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 100;
 
+/// Validates a wire `pageSize`: unset or 0 means `default`, else 1..=`max`.
+pub fn page_size(n: Option<i64>, default: usize, max: usize) -> Result<usize, super::A2aError> {
+    match n {
+        None | Some(0) => Ok(default),
+        Some(n) if (1..=max as i64).contains(&n) => Ok(n as usize),
+        Some(n) => Err(super::A2aError::InvalidParams(format!(
+            "pageSize must be between 1 and {max} (got {n})"
+        ))),
+    }
+}
+
 /// Validates a wire `historyLength` (negative is an error).
 pub fn history_length(n: Option<i64>) -> Result<Option<usize>, super::A2aError> {
     match n {

@@ -80,10 +80,9 @@ impl TaskService {
         &self,
         scope: &Scope,
         task_id: &str,
-        page_size: Option<usize>,
+        size: usize,
         page_token: Option<&str>,
     ) -> Result<PushConfigPage, A2aError> {
-        let size = page_size.unwrap_or(DEFAULT_CONFIG_PAGE);
         let after = page_token.filter(|t| !t.is_empty());
         // One more than the page tells whether another follows.
         let mut configs = self
