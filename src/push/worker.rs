@@ -20,7 +20,7 @@ use super::jwt::{NOTIFICATION_JWT_HEADER, NotificationSigner};
 use super::ssrf;
 use crate::codec::push::notification_body;
 use crate::metrics::Metrics;
-use crate::store::{Delivery, TaskStore};
+use crate::store::{Delivery, TaskStore, now_millis};
 
 /// The stable id of the event a notification carries.
 pub const EVENT_ID_HEADER: &str = "x-a2a-event-id";
@@ -86,10 +86,6 @@ pub struct PushWorker {
     config: DeliveryConfig,
     metrics: Arc<Metrics>,
     wake: Arc<Notify>,
-}
-
-fn now_millis() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 impl PushWorker {

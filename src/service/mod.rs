@@ -24,6 +24,7 @@ use crate::protocol::{
     A2aError, Message, SendResult, SequencedEvent, StreamItem, Task, TaskEvent, TaskState,
     TaskStatus, TaskStatusUpdateEvent, Version,
 };
+pub(crate) use crate::store::now_millis;
 use crate::store::{Scope, StoreError, TaskRecord, TaskStore, cursor as page_cursor};
 use cursor::EventCursor;
 use run::{First, first_outcome};
@@ -88,11 +89,6 @@ struct Started {
     cursor: EventCursor,
     /// A bare message reply, for runs that create no task.
     reply: Option<oneshot::Receiver<Message>>,
-}
-
-/// Unix time in milliseconds (lease and retention arithmetic).
-fn now_millis() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 pub(crate) fn store_error(e: StoreError) -> A2aError {

@@ -8,7 +8,7 @@ use parking_lot::RwLock;
 use super::push::outbox_targets;
 use super::{
     Delivery, ExpiredRun, Lease, OutboxDepth, PushStore, Scope, StoreError, TaskRecord, TaskStore,
-    cursor, sequence,
+    cursor, now_millis, sequence,
 };
 use crate::protocol::request::{ListTasksQuery, TaskPage};
 use crate::protocol::{PushConfig, SequencedEvent, Task, TaskEvent, Version};
@@ -48,8 +48,7 @@ impl State {
         task: &Task,
         now: i64,
     ) {
-        let raw: Vec<TaskEvent> = events.iter().map(|e| e.event.clone()).collect();
-        for (i, v1_only) in outbox_targets(&raw) {
+        for (i, v1_only) in outbox_targets(events) {
             for c in configs
                 .iter()
                 .filter(|c| !v1_only || c.origin == Version::V1)
@@ -350,10 +349,6 @@ impl TaskStore for MemoryStore {
             .retain(|_, o| !doomed.contains(&o.delivery.task_id));
         Ok(doomed.len() as u64)
     }
-}
-
-fn now_millis() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 #[async_trait]

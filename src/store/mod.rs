@@ -141,6 +141,11 @@ pub struct Lease<'a> {
     pub until: i64,
 }
 
+/// Unix time in milliseconds: the clock of every stored timestamp (leases, outbox).
+pub fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 /// Whether a task in `state` is being worked on, so its runner holds a lease.
 pub fn holds_lease(state: crate::protocol::TaskState) -> bool {
     !state.is_terminal() && !state.is_interrupted()

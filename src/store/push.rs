@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 
 use super::{Scope, StoreError};
-use crate::protocol::{PushAuth, PushConfig, TaskEvent, Version};
+use crate::protocol::{PushAuth, PushConfig, SequencedEvent, TaskEvent, Version};
 
 /// One notification to deliver, claimed by a worker.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,9 +132,9 @@ pub trait PushStore: Send + Sync + 'static {
 
 /// Which outbox rows a commit writes for its events: `(event index, 1.0 only)` pairs, where
 /// the last streamed event also carries the 0.x rows (0.x webhooks get one task per commit).
-pub(crate) fn outbox_targets(events: &[TaskEvent]) -> Vec<(usize, bool)> {
+pub(crate) fn outbox_targets(events: &[SequencedEvent]) -> Vec<(usize, bool)> {
     let streamed: Vec<usize> = (0..events.len())
-        .filter(|&i| events[i].is_streamed())
+        .filter(|&i| events[i].event.is_streamed())
         .collect();
     let last = streamed.last().copied();
     streamed.into_iter().map(|i| (i, Some(i) != last)).collect()

@@ -119,9 +119,7 @@ pub(super) fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-pub(super) fn now_millis() -> i64 {
-    Utc::now().timestamp_millis()
-}
+pub(super) use super::now_millis;
 
 /// The smallest stored `status_ts` (whole milliseconds) at or after `after`: the filter
 /// `status_ts >= min_status_ts(after)` keeps exactly the tasks whose (millisecond)

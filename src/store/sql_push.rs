@@ -230,10 +230,8 @@ macro_rules! sql_push_store {
             ) -> Result<(), $crate::store::StoreError> {
                 use $crate::store::sql::{backend, to_i64};
                 use $crate::store::sql_push::ENQUEUE;
-                let raw: Vec<$crate::protocol::TaskEvent> =
-                    events.iter().map(|e| e.event.clone()).collect();
                 let snapshot = $crate::protocol::TaskEvent::Task(task.clone());
-                for (i, v1_only) in $crate::store::push::outbox_targets(&raw) {
+                for (i, v1_only) in $crate::store::push::outbox_targets(events) {
                     sqlx::query(ENQUEUE)
                         .bind(&task.id)
                         .bind(to_i64(events[i].seq))
