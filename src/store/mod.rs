@@ -2,7 +2,9 @@
 //! the task row carries the latest snapshot and a version for optimistic concurrency.
 //! Every call is scoped by owner and tenant, so a caller never sees another's tasks.
 
+mod batch;
 mod connect;
+mod group_commit;
 mod memory;
 pub mod postgres;
 mod push;

@@ -1,14 +1,19 @@
 //! PostgreSQL store: tasks, event logs, message ids and runs in `a2a_*` tables; the
 //! statements and the `TaskStore` implementation are shared with SQLite (`sql.rs`).
 
+use std::collections::HashSet;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgConnectOptions;
 
 use super::connect::{connect_error, open_pool};
-use super::sql::{BEGIN_POSTGRES, TAKE_EXPIRED_RUNS_POSTGRES, sql_task_store};
+use super::group_commit::{BatchResult, CreateJob};
+use super::sql::{
+    BEGIN_POSTGRES, TAKE_EXPIRED_RUNS_POSTGRES, backend, now_millis, sql_task_store, to_i64,
+};
 use super::sql_push::{claim_sql, sql_push_store};
 use super::{DbOptions, StoreError};
 
@@ -26,6 +31,10 @@ pub struct PostgresStore {
     writer: PgPool,
     /// Wakes this process's push worker when a commit queues notifications.
     outbox_signal: std::sync::Arc<tokio::sync::Notify>,
+    /// Concurrent task creations share transactions.
+    group: Arc<super::group_commit::GroupCommit>,
+    /// Concurrent message-id lookups share statements.
+    lookups: Arc<super::sql::MessageLookups>,
 }
 
 impl PostgresStore {
@@ -40,6 +49,172 @@ impl PostgresStore {
         let pool = open_pool(url, connect, opts, &MIGRATOR).await?;
         Ok(Self::from_pool(pool))
     }
+
+    /// A store on a pool whose database already has the schema (run
+    /// [`Self::migrator`] first).
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self {
+            writer: pool.clone(),
+            pool,
+            outbox_signal: Default::default(),
+            group: Default::default(),
+            lookups: Default::default(),
+        }
+    }
+}
+
+/// The tasks of many message ids (`$1`: a JSON array of `[tenant, owner, messageId]`);
+/// a lookup of an unused id has no row.
+const TASKS_FOR_MESSAGES: &str = "\
+    SELECT m.tenant, m.owner, m.message_id, m.task_id \
+    FROM jsonb_array_elements($1::jsonb) q \
+    JOIN a2a_message_ids m ON m.tenant = q->>0 AND m.owner = q->>1 AND m.message_id = q->>2";
+
+/// A group of creations in one statement (see `group_commit`): the rows come as arrays,
+/// so the text never changes and is prepared once per connection; events and message ids
+/// are written only for the tasks inserted, and the inserted ids come back.
+const CREATE_TASKS: &str = "\
+    WITH t AS ( \
+        INSERT INTO a2a_tasks (id, tenant, owner, context_id, state, status_ts, origin, version, \
+                               last_seq, task, created_at, updated_at, runner, lease_until) \
+        SELECT id, tenant, owner, context_id, state, status_ts, origin, 1, last_seq, \
+               task::jsonb, $12, $12, runner, lease_until \
+        FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], \
+                    $7::text[], $8::int8[], $9::text[], $10::text[], $11::int8[]) \
+             AS j(id, tenant, owner, context_id, state, status_ts, origin, last_seq, task, \
+                  runner, lease_until) \
+        ON CONFLICT (id) DO NOTHING \
+        RETURNING id), \
+    e AS ( \
+        INSERT INTO a2a_task_events (task_id, seq, event, created_at) \
+        SELECT v.task_id, v.seq, v.event::jsonb, $12 \
+        FROM UNNEST($13::text[], $14::int8[], $15::text[]) AS v(task_id, seq, event) \
+        JOIN t ON t.id = v.task_id), \
+    m AS ( \
+        INSERT INTO a2a_message_ids (tenant, owner, message_id, task_id) \
+        SELECT v.tenant, v.owner, v.message_id, v.task_id \
+        FROM UNNEST($16::text[], $17::text[], $18::text[], $19::text[]) \
+             AS v(tenant, owner, message_id, task_id) \
+        JOIN t ON t.id = v.task_id \
+        ON CONFLICT (tenant, owner, message_id) DO NOTHING) \
+    SELECT id FROM t";
+
+impl PostgresStore {
+    /// Writes a group of creations; one statement, in its own transaction unless some
+    /// creation registers webhooks (their configs and outbox rows join the transaction).
+    async fn write_batch(pool: &PgPool, jobs: &[CreateJob]) -> BatchResult {
+        let now = now_millis();
+        let mut tasks = TaskColumns::default();
+        let mut events = EventColumns::default();
+        let mut messages = MessageColumns::default();
+        for j in jobs {
+            tasks.push(j);
+            for (seq, e) in &j.events {
+                events.task_id.push(j.task_id.as_str());
+                events.seq.push(*seq);
+                events.event.push(e.get());
+            }
+            for m in &j.message_ids {
+                messages.tenant.push(j.scope.tenant.as_str());
+                messages.owner.push(j.scope.owner.as_str());
+                messages.message_id.push(m.as_str());
+                messages.task_id.push(j.task_id.as_str());
+            }
+        }
+        let query = sqlx::query_scalar::<_, String>(CREATE_TASKS)
+            .bind(tasks.id)
+            .bind(tasks.tenant)
+            .bind(tasks.owner)
+            .bind(tasks.context_id)
+            .bind(tasks.state)
+            .bind(tasks.status_ts)
+            .bind(tasks.origin)
+            .bind(tasks.last_seq)
+            .bind(tasks.task)
+            .bind(tasks.runner)
+            .bind(tasks.lease_until)
+            .bind(now)
+            .bind(events.task_id)
+            .bind(events.seq)
+            .bind(events.event)
+            .bind(messages.tenant)
+            .bind(messages.owner)
+            .bind(messages.message_id)
+            .bind(messages.task_id);
+        let inserted: HashSet<String> = if jobs.iter().any(|j| j.push.is_some()) {
+            let mut tx = pool.begin().await.map_err(backend)?;
+            let inserted: HashSet<String> = query
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?
+                .into_iter()
+                .collect();
+            for j in jobs.iter().filter(|j| inserted.contains(&j.task_id)) {
+                if let Some(push) = &j.push {
+                    let (configs, task, seqd) = &**push;
+                    Self::insert_configs(&mut tx, &j.task_id, configs, now).await?;
+                    Self::enqueue(&mut tx, task, seqd, now).await?;
+                }
+            }
+            tx.commit().await.map_err(backend)?;
+            inserted
+        } else {
+            query
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?
+                .into_iter()
+                .collect()
+        };
+        Ok(jobs.iter().map(|j| inserted.contains(&j.task_id)).collect())
+    }
+}
+
+/// The task rows of [`CREATE_TASKS`], a column each.
+#[derive(Default)]
+struct TaskColumns<'a> {
+    id: Vec<&'a str>,
+    tenant: Vec<&'a str>,
+    owner: Vec<&'a str>,
+    context_id: Vec<&'a str>,
+    state: Vec<&'a str>,
+    status_ts: Vec<i64>,
+    origin: Vec<&'a str>,
+    last_seq: Vec<i64>,
+    task: Vec<&'a str>,
+    runner: Vec<Option<&'a str>>,
+    lease_until: Vec<Option<i64>>,
+}
+
+impl<'a> TaskColumns<'a> {
+    fn push(&mut self, j: &'a CreateJob) {
+        self.id.push(&j.task_id);
+        self.tenant.push(&j.scope.tenant);
+        self.owner.push(&j.scope.owner);
+        self.context_id.push(&j.context_id);
+        self.state.push(j.state);
+        self.status_ts.push(j.status_ts);
+        self.origin.push(j.origin.as_str());
+        self.last_seq.push(to_i64(j.events.len()));
+        self.task.push(j.task_json.get());
+        self.runner.push(j.runner.as_deref());
+        self.lease_until.push(j.lease_until);
+    }
+}
+
+#[derive(Default)]
+struct EventColumns<'a> {
+    task_id: Vec<&'a str>,
+    seq: Vec<i64>,
+    event: Vec<&'a str>,
+}
+
+#[derive(Default)]
+struct MessageColumns<'a> {
+    tenant: Vec<&'a str>,
+    owner: Vec<&'a str>,
+    message_id: Vec<&'a str>,
+    task_id: Vec<&'a str>,
 }
 
 sql_task_store!(
@@ -47,7 +222,10 @@ sql_task_store!(
     sqlx::Postgres,
     begin = BEGIN_POSTGRES,
     migrator = MIGRATOR,
-    take_expired = TAKE_EXPIRED_RUNS_POSTGRES
+    take_expired = TAKE_EXPIRED_RUNS_POSTGRES,
+    lookup = TASKS_FOR_MESSAGES,
+    // several writers, so one collects the next batch while another's commit is in flight
+    writers = 3
 );
 
 sql_push_store!(

@@ -20,12 +20,6 @@ pub(super) const BEGIN_POSTGRES: &str = "BEGIN";
 /// upgrading a read transaction, which fails at once when another writer got there first.
 pub(super) const BEGIN_SQLITE: &str = "BEGIN IMMEDIATE";
 
-pub(super) const INSERT_TASK: &str = "\
-    INSERT INTO a2a_tasks (id, tenant, owner, context_id, state, status_ts, origin, \
-                           version, last_seq, task, created_at, updated_at, runner, lease_until) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $10, $11, $12) \
-    ON CONFLICT (id) DO NOTHING";
-
 /// Compare-and-swap on `version`: no row comes back when another writer won.
 pub(super) const UPDATE_TASK: &str = "\
     UPDATE a2a_tasks \
@@ -57,8 +51,29 @@ pub(super) const EVENTS_AFTER: &str = "\
     WHERE t.id = $1 AND t.tenant = $2 AND t.owner = $3 \
     ORDER BY e.seq";
 
-pub(super) const TASK_FOR_MESSAGE: &str = "\
-    SELECT task_id FROM a2a_message_ids WHERE tenant = $1 AND owner = $2 AND message_id = $3";
+/// One message id to look up: `[tenant, owner, messageId]` in JSON.
+#[derive(serde::Serialize)]
+pub(crate) struct MessageLookup(pub(super) String, pub(super) String, pub(super) String);
+
+/// Message-id lookups waiting to share a statement (see `batch`).
+pub(crate) type MessageLookups = super::batch::Batcher<MessageLookup, Option<String>>;
+
+/// Lookups running at once; each holds a pooled connection while it runs.
+pub(super) const LOOKUP_RUNNERS: usize = 2;
+
+/// Answers a batch of lookups from the rows `(tenant, owner, messageId, taskId)` found.
+pub(super) fn match_lookups(
+    jobs: &[MessageLookup],
+    rows: Vec<(String, String, String, String)>,
+) -> Vec<Option<String>> {
+    let mut found: std::collections::HashMap<(String, String, String), String> = rows
+        .into_iter()
+        .map(|(tenant, owner, message_id, task_id)| ((tenant, owner, message_id), task_id))
+        .collect();
+    jobs.iter()
+        .map(|MessageLookup(t, o, m)| found.remove(&(t.clone(), o.clone(), m.clone())))
+        .collect()
+}
 
 pub(super) const HEARTBEAT: &str = "UPDATE a2a_tasks SET lease_until = $1 WHERE runner = $2";
 
@@ -142,19 +157,11 @@ macro_rules! sql_task_store {
         $db:ty,
         begin = $begin:expr,
         migrator = $migrator:expr,
-        take_expired = $take_expired:expr
+        take_expired = $take_expired:expr,
+        lookup = $lookup:expr,
+        writers = $writers:expr
     ) => {
         impl $store {
-            /// A store on a pool whose database already has the schema (run
-            /// [`Self::migrator`] first) and, on SQLite, enforces foreign keys.
-            pub fn from_pool(pool: sqlx::Pool<$db>) -> Self {
-                Self {
-                    writer: pool.clone(),
-                    pool,
-                    outbox_signal: Default::default(),
-                }
-            }
-
             /// The schema migrations of this backend.
             pub fn migrator() -> &'static sqlx::migrate::Migrator {
                 &$migrator
@@ -231,38 +238,25 @@ macro_rules! sql_task_store {
                 push: &[$crate::protocol::PushConfig],
                 lease: Option<$crate::store::Lease<'_>>,
             ) -> Result<Vec<$crate::protocol::SequencedEvent>, $crate::store::StoreError> {
-                use $crate::store::sql::{INSERT_TASK, backend, lease_columns, now_millis, to_i64};
-                let now = now_millis();
-                let (runner, lease_until) = lease_columns(task, lease);
-                let mut tx = self.writer.begin_with($begin).await.map_err(backend)?;
-                let inserted = sqlx::query(INSERT_TASK)
-                    .bind(&task.id)
-                    .bind(&scope.tenant)
-                    .bind(&scope.owner)
-                    .bind(&task.context_id)
-                    .bind(task.status.state.v1_name())
-                    .bind(task.status.timestamp.timestamp_millis())
-                    .bind(origin.as_str())
-                    .bind(to_i64(events.len()))
-                    .bind(sqlx::types::Json(task))
-                    .bind(now)
-                    .bind(runner)
-                    .bind(lease_until)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                if inserted.rows_affected() == 0 {
-                    return Err($crate::store::StoreError::Conflict);
-                }
-                let seqd = Self::append(&mut tx, scope, &task.id, 0, events, now).await?;
-                if !push.is_empty() {
-                    Self::insert_configs(&mut tx, &task.id, push, now).await?;
-                    Self::enqueue(&mut tx, task, &seqd, now).await?;
-                }
-                tx.commit().await.map_err(backend)?;
-                if !push.is_empty() {
-                    self.outbox_signal.notify_one();
-                }
+                use $crate::store::batch::RunBatch;
+                use $crate::store::group_commit::{self, CreateJob};
+                let (job, seqd) = CreateJob::new(scope, origin, task, events, push, lease)?;
+                let write = || -> RunBatch<CreateJob, bool> {
+                    let pool = self.writer.clone();
+                    let signal = self.outbox_signal.clone();
+                    std::sync::Arc::new(move |jobs: Vec<CreateJob>| {
+                        let pool = pool.clone();
+                        let signal = signal.clone();
+                        Box::pin(async move {
+                            let result = Self::write_batch(&pool, &jobs).await;
+                            if result.is_ok() && jobs.iter().any(|j| j.push.is_some()) {
+                                signal.notify_one();
+                            }
+                            (jobs, result)
+                        })
+                    })
+                };
+                group_commit::create(&self.group, job, $writers, write).await?;
                 Ok(seqd)
             }
 
@@ -433,19 +427,43 @@ macro_rules! sql_task_store {
                 })
             }
 
+            /// Lookups waiting together go to the database as one statement: one
+            /// round trip and one executor run for many sends.
             async fn task_for_message(
                 &self,
                 scope: &$crate::store::Scope,
                 message_id: &str,
             ) -> Result<Option<String>, $crate::store::StoreError> {
-                use $crate::store::sql::{TASK_FOR_MESSAGE, backend};
-                sqlx::query_scalar(TASK_FOR_MESSAGE)
-                    .bind(&scope.tenant)
-                    .bind(&scope.owner)
-                    .bind(message_id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(backend)
+                use $crate::store::batch::{RunBatch, Runners};
+                use $crate::store::sql::{LOOKUP_RUNNERS, MessageLookup, backend, match_lookups};
+                let job = MessageLookup(
+                    scope.tenant.clone(),
+                    scope.owner.clone(),
+                    message_id.to_string(),
+                );
+                let runners = || {
+                    let pool = self.pool.clone();
+                    let run: RunBatch<MessageLookup, Option<String>> =
+                        std::sync::Arc::new(move |jobs: Vec<MessageLookup>| {
+                            let pool = pool.clone();
+                            Box::pin(async move {
+                                let keys = serde_json::to_string(&jobs).expect("strings serialize");
+                                let result = sqlx::query_as($lookup)
+                                    .bind(keys)
+                                    .fetch_all(&pool)
+                                    .await
+                                    .map(|rows| match_lookups(&jobs, rows))
+                                    .map_err(backend);
+                                (jobs, result)
+                            })
+                        });
+                    Runners {
+                        count: LOOKUP_RUNNERS,
+                        run,
+                        key: None,
+                    }
+                };
+                self.lookups.submit(job, runners).await
             }
 
             async fn heartbeat(

@@ -30,6 +30,11 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Wakes this process's push worker when a commit queues notifications.
     outbox_signal: std::sync::Arc<tokio::sync::Notify>,
+    /// Concurrent task creations share transactions.
+    group: std::sync::Arc<super::group_commit::GroupCommit>,
+    /// Concurrent message-id lookups share statements (one hop to the connection's
+    /// thread for many sends).
+    lookups: std::sync::Arc<super::sql::MessageLookups>,
 }
 
 impl SqliteStore {
@@ -72,7 +77,115 @@ impl SqliteStore {
             pool,
             writer,
             outbox_signal: Default::default(),
+            group: Default::default(),
+            lookups: Default::default(),
         })
+    }
+}
+
+/// The tasks of many message ids (`$1`: a JSON array of `[tenant, owner, messageId]`);
+/// a lookup of an unused id has no row.
+const TASKS_FOR_MESSAGES: &str = "\
+    SELECT m.tenant, m.owner, m.message_id, m.task_id \
+    FROM json_each($1) AS q CROSS JOIN a2a_message_ids m \
+    WHERE m.tenant = q.value ->> 0 AND m.owner = q.value ->> 1 \
+      AND m.message_id = q.value ->> 2";
+
+impl SqliteStore {
+    /// One transaction for a group of creations (see `group_commit`): a multi-row
+    /// `INSERT` per table, events and message ids only for the tasks inserted.
+    async fn write_batch(
+        pool: &sqlx::SqlitePool,
+        jobs: &[crate::store::group_commit::CreateJob],
+    ) -> crate::store::group_commit::BatchResult {
+        use crate::store::sql::{backend, now_millis, to_i64};
+        use sqlx::types::Json;
+        let now = now_millis();
+        let mut tx = pool.begin_with(BEGIN_SQLITE).await.map_err(backend)?;
+        let mut tasks = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO a2a_tasks (id, tenant, owner, context_id, state, status_ts, \
+             origin, version, last_seq, task, created_at, updated_at, runner, \
+             lease_until) ",
+        );
+        tasks.push_values(jobs, |mut row, j| {
+            row.push_bind(&j.task_id)
+                .push_bind(&j.scope.tenant)
+                .push_bind(&j.scope.owner)
+                .push_bind(&j.context_id)
+                .push_bind(j.state)
+                .push_bind(j.status_ts)
+                .push_bind(j.origin.as_str())
+                .push("1")
+                .push_bind(to_i64(j.events.len()))
+                .push_bind(Json(&j.task_json))
+                .push_bind(now)
+                .push_bind(now)
+                .push_bind(&j.runner)
+                .push_bind(j.lease_until);
+        });
+        tasks.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
+        let inserted: std::collections::HashSet<String> = tasks
+            .build_query_scalar()
+            .persistent(false)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .collect();
+        let written: Vec<_> = jobs
+            .iter()
+            .filter(|j| inserted.contains(&j.task_id))
+            .collect();
+        let events = written
+            .iter()
+            .flat_map(|j| j.events.iter().map(move |(seq, e)| (&j.task_id, seq, e)));
+        if written.iter().any(|j| !j.events.is_empty()) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO a2a_task_events (task_id, seq, event, created_at) ",
+            );
+            insert.push_values(events, |mut row, (task_id, seq, event)| {
+                row.push_bind(task_id)
+                    .push_bind(*seq)
+                    .push_bind(Json(event))
+                    .push_bind(now);
+            });
+            insert
+                .build()
+                .persistent(false)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        let ids = written
+            .iter()
+            .flat_map(|j| j.message_ids.iter().map(move |m| (*j, m)));
+        if written.iter().any(|j| !j.message_ids.is_empty()) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO a2a_message_ids (tenant, owner, message_id, task_id) ",
+            );
+            insert.push_values(ids, |mut row, (j, message_id)| {
+                row.push_bind(&j.scope.tenant)
+                    .push_bind(&j.scope.owner)
+                    .push_bind(message_id)
+                    .push_bind(&j.task_id);
+            });
+            insert.push(" ON CONFLICT (tenant, owner, message_id) DO NOTHING");
+            insert
+                .build()
+                .persistent(false)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        for j in &written {
+            if let Some(push) = &j.push {
+                let (configs, task, seqd) = &**push;
+                Self::insert_configs(&mut tx, &j.task_id, configs, now).await?;
+                Self::enqueue(&mut tx, task, seqd, now).await?;
+            }
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(jobs.iter().map(|j| inserted.contains(&j.task_id)).collect())
     }
 }
 
@@ -81,7 +194,10 @@ sql_task_store!(
     sqlx::Sqlite,
     begin = BEGIN_SQLITE,
     migrator = MIGRATOR,
-    take_expired = TAKE_EXPIRED_RUNS_SQLITE
+    take_expired = TAKE_EXPIRED_RUNS_SQLITE,
+    lookup = TASKS_FOR_MESSAGES,
+    // one writer: SQLite has one write connection
+    writers = 1
 );
 
 sql_push_store!(
