@@ -12,8 +12,12 @@
 #   --python                  also measure the official Python SDK server (needs
 #                             `bash .ci/setup-interop.sh` first)
 #
-# Postgres: A2A_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/a2a_bench);
-# the database is created if missing and the Postgres runs are skipped if it is unreachable.
+# Postgres: A2A_BENCH_POSTGRES_URL (default
+# postgres://postgres@127.0.0.1:5432/a2a_bench?sslmode=disable: a database on loopback, no
+# TLS); the database is recreated each run and the Postgres runs are skipped if it is
+# unreachable. The Postgres runs leave the server unpinned (it shares both cores with the
+# database and the load generator), and pgbench measures plain one-row INSERTs on the same
+# database for comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -36,7 +40,7 @@ if [ "$QUICK" = 1 ]; then
 else
   DURATION=8s WARMUP=2s CONNS="1 16 64" HOLD=10000 SUBSCRIBERS=100 POSTGRES=1
 fi
-PG_URL="${A2A_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/a2a_bench}"
+PG_URL="${A2A_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/a2a_bench?sslmode=disable}"
 
 command -v jq >/dev/null || { echo "benches/run.sh needs jq (apt-get install jq)" >&2; exit 1; }
 
@@ -192,19 +196,35 @@ for c in $CONNS; do
 done
 
 if [ "$POSTGRES" = 1 ]; then
-  PG_ADMIN="${PG_URL%/*}/postgres"
-  PG_DB="${PG_URL##*/}"
-  PG_DB="${PG_DB%%\?*}"
+  PG_QUERY=""
+  case "$PG_URL" in *\?*) PG_QUERY="?${PG_URL#*\?}" ;; esac
+  PG_BASE="${PG_URL%%\?*}"
+  PG_ADMIN="${PG_BASE%/*}/postgres$PG_QUERY"
+  PG_DB="${PG_BASE##*/}"
   if psql "$PG_ADMIN" -qtAc 'select 1' >/dev/null 2>&1; then
     # A fresh database each run, so earlier runs' tasks do not weigh on this one.
     psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null
     psql "$PG_ADMIN" -qc "CREATE DATABASE \"$PG_DB\"" >/dev/null
+    SAVED_PIN=("${PIN_SERVER[@]}")
+    PIN_SERVER=()
     for c in $CONNS; do
       start_server "pg-$c" "$A2A" serve --listen 127.0.0.1:0 --store "$PG_URL" --agent echo
       bench "o-pg-$c" --scenario send -c "$c"
       stop_server
-      row "SendMessage (echo)" postgres "$c" "o-pg-$c" "b-send-$c"
+      row "SendMessage (echo)" "postgres (unpinned)" "$c" "o-pg-$c" "b-send-$c"
     done
+    PIN_SERVER=("${SAVED_PIN[@]}")
+    if command -v pgbench >/dev/null; then
+      PG_DB_URL="${PG_BASE}${PG_QUERY}"
+      psql "$PG_DB_URL" -qc "CREATE TABLE IF NOT EXISTS pgbench_inserts (id text PRIMARY KEY, v jsonb)" >/dev/null
+      echo "INSERT INTO pgbench_inserts VALUES (gen_random_uuid()::text, '{\"a\": 1}');" >"$WORK/insert.sql"
+      PGB_SECS=${DURATION%s}
+      PGB_TPS=$(pgbench -n -c 64 -j 2 -T "$PGB_SECS" -f "$WORK/insert.sql" "$PG_DB_URL" 2>/dev/null |
+        awk '/^tps/ {printf "%.0f", $3}')
+      COMMANDS+=("pgbench -n -c 64 -j 2 -T $PGB_SECS -f insert.sql (INSERT INTO pgbench_inserts VALUES (gen_random_uuid()::text, '{\"a\": 1}'))")
+      NOTES+=("pgbench on the same database, 64 clients, one-row INSERT per transaction: ${PGB_TPS:-?} tps.")
+      echo "pgbench: ${PGB_TPS:-?} tps"
+    fi
   else
     echo "skipping Postgres: $PG_ADMIN is unreachable (set A2A_BENCH_POSTGRES_URL)"
     NOTES+=("Postgres skipped: $PG_ADMIN was unreachable.")
@@ -221,17 +241,22 @@ SUB_LINE="subscribe fan-out ($SUBSCRIBERS subscribers, one publisher, memory): $
 echo "$SUB_LINE"
 
 # The bench's webhook receiver is on loopback, which the server refuses by default.
-start_server "ours-push" "$A2A" serve --listen 127.0.0.1:0 --store memory: --agent echo --push-allow-private-networks
-bench "o-push" --scenario push -c 64
-stop_server
-if [ -n "$(field o-push .failed)" ]; then
-  PUSH_LINE="push delivery (64 connections, memory): not measured: $(field o-push .failed | tr '\n' ' ')"
-elif [ "$(field o-push .metrics.deliveries)" = 0 ]; then
-  PUSH_LINE="push delivery (64 connections, memory): the server accepted the push configs but no notification reached the webhook ($(field o-push .requests_per_sec) SendMessage/s with a config)"
-else
-  PUSH_LINE="push delivery (64 connections, memory): $(field o-push .metrics.deliveries_per_sec) deliveries/s ($(field o-push .metrics.deliveries_per_request) per request), delivery p50 $(us "$(field o-push .delivery_latency.p50_us)") p99 $(us "$(field o-push .delivery_latency.p99_us)"), errors $(errs o-push)"
-fi
-echo "$PUSH_LINE"
+PUSH_LINES=()
+for c in 1 64; do
+  start_server "ours-push-$c" "$A2A" serve --listen 127.0.0.1:0 --store memory: --agent echo --push-allow-private-networks
+  bench "o-push-$c" --scenario push -c "$c"
+  stop_server
+  out="o-push-$c"
+  if [ -n "$(field "$out" .failed)" ]; then
+    line="push delivery ($c connections, memory): not measured: $(field "$out" .failed | tr '\n' ' ')"
+  elif [ "$(field "$out" .metrics.deliveries)" = 0 ]; then
+    line="push delivery ($c connections, memory): the server accepted the push configs but no notification reached the webhook ($(field "$out" .requests_per_sec) SendMessage/s with a config)"
+  else
+    line="push delivery ($c connections, memory): $(field "$out" .metrics.deliveries_per_sec) deliveries/s ($(field "$out" .metrics.deliveries_per_request) per request), delivery p50 $(us "$(field "$out" .delivery_latency.p50_us)") p99 $(us "$(field "$out" .delivery_latency.p99_us)"), errors $(errs "$out")"
+  fi
+  echo "$line"
+  PUSH_LINES+=("$line")
+done
 
 echo "== memory"
 start_server "baseline-idle" "$BASELINE" --listen 127.0.0.1:0
@@ -304,7 +329,7 @@ SECTION="$WORK/section.md"
   printf '%s\n' "${RESULTS[@]}"
   echo
   echo "- $SUB_LINE"
-  echo "- $PUSH_LINE"
+  for l in "${PUSH_LINES[@]}"; do echo "- $l"; done
   echo "- $MEM_LINE"
   for l in "${PY_LINES[@]}" "${NOTES[@]}"; do echo "- $l"; done
   echo

@@ -79,7 +79,7 @@ pub(crate) struct Inner {
 
 struct RunningAgent {
     cancel: CancellationToken,
-    abort: tokio::task::AbortHandle,
+    abort: futures::future::AbortHandle,
 }
 
 /// Where a started run stands, for the caller that started it.

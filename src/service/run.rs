@@ -1,7 +1,11 @@
 //! Starting runs: resolving the task a message belongs to, and running the agent on its
 //! own tokio task under a lease, so a crashed process's runs can be found and recovered.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+
+use futures::FutureExt;
+use futures::future::{AbortHandle, Abortable, Aborted};
 
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
@@ -263,8 +267,13 @@ impl TaskService {
         let inner = self.inner.clone();
         let task_id = ctx.task_id.clone();
         let cancel = ctx.cancel.clone();
-        let run = tokio::spawn(agent_run(inner.agent.clone(), ctx, sink.clone()));
-        let abort = run.abort_handle();
+        // One tokio task runs the agent and then settles the run: the agent future is
+        // abortable and panic-safe in place, instead of a second task watching a first.
+        let (abort, registration) = AbortHandle::new_pair();
+        let run = Abortable::new(
+            AssertUnwindSafe(agent_run(inner.agent.clone(), ctx, sink.clone())).catch_unwind(),
+            registration,
+        );
         inner
             .running
             .lock()
@@ -273,13 +282,13 @@ impl TaskService {
             let outcome = run.await;
             inner.running.lock().remove(&task_id);
             let failure = match outcome {
-                Ok(Ok(())) if sink.replied() => None,
-                Ok(Ok(())) => {
+                Ok(Ok(Ok(()))) if sink.replied() => None,
+                Ok(Ok(Ok(()))) => {
                     Some("the agent returned without reaching a final or interrupted state".into())
                 }
-                Ok(Err(e)) => Some(e.to_string()),
-                Err(e) if e.is_cancelled() => Some("the agent was stopped".into()),
-                Err(_) => Some("the agent panicked".into()),
+                Ok(Ok(Err(e))) => Some(e.to_string()),
+                Ok(Err(_panic)) => Some("the agent panicked".into()),
+                Err(Aborted) => Some("the agent was stopped".into()),
             };
             if let Some(why) = failure
                 && let Err(e) = sink.finish(why).await

@@ -23,9 +23,16 @@ pub(crate) struct CreateJob {
     pub message_ids: Vec<String>,
     pub runner: Option<String>,
     pub lease_until: Option<i64>,
-    /// Webhooks registered with the task: the configs, and the task and events their
-    /// notifications are made of.
-    pub push: Option<Box<(Vec<PushConfig>, Task, Vec<SequencedEvent>)>>,
+    /// Webhooks registered with the task.
+    pub push: Option<Box<PushPart>>,
+}
+
+/// A creation's webhooks: the configs, and the task and events their notifications are
+/// made of.
+pub(crate) struct PushPart {
+    pub configs: Vec<PushConfig>,
+    pub task: Task,
+    pub events: Vec<SequencedEvent>,
 }
 
 /// The creations queue of a SQL store; the answer says whether the task was inserted
@@ -67,7 +74,13 @@ impl CreateJob {
                 .collect(),
             runner,
             lease_until,
-            push: (!push.is_empty()).then(|| Box::new((push.to_vec(), task.clone(), seqd.clone()))),
+            push: (!push.is_empty()).then(|| {
+                Box::new(PushPart {
+                    configs: push.to_vec(),
+                    task: task.clone(),
+                    events: seqd.clone(),
+                })
+            }),
         };
         Ok((job, seqd))
     }

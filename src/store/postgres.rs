@@ -151,9 +151,8 @@ impl PostgresStore {
                 .collect();
             for j in jobs.iter().filter(|j| inserted.contains(&j.task_id)) {
                 if let Some(push) = &j.push {
-                    let (configs, task, seqd) = &**push;
-                    Self::insert_configs(&mut tx, &j.task_id, configs, now).await?;
-                    Self::enqueue(&mut tx, task, seqd, now).await?;
+                    Self::insert_configs(&mut tx, &j.task_id, &push.configs, now).await?;
+                    Self::enqueue(&mut tx, &push.task, &push.events, now).await?;
                 }
             }
             tx.commit().await.map_err(backend)?;

@@ -179,9 +179,8 @@ impl SqliteStore {
         }
         for j in &written {
             if let Some(push) = &j.push {
-                let (configs, task, seqd) = &**push;
-                Self::insert_configs(&mut tx, &j.task_id, configs, now).await?;
-                Self::enqueue(&mut tx, task, seqd, now).await?;
+                Self::insert_configs(&mut tx, &j.task_id, &push.configs, now).await?;
+                Self::enqueue(&mut tx, &push.task, &push.events, now).await?;
             }
         }
         tx.commit().await.map_err(backend)?;

@@ -124,6 +124,17 @@ async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 async fn rpc(
+    state: State<AppState>,
+    query: RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    // The call's future is large (every method's handler state, inline); boxed once here,
+    // the router and tower layers move a pointer instead of copying it at every layer.
+    Box::pin(handle_rpc(state, query, headers, body)).await
+}
+
+async fn handle_rpc(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
