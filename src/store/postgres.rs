@@ -64,11 +64,14 @@ impl PostgresStore {
 }
 
 /// The tasks of many message ids (`$1`: a JSON array of `[tenant, owner, messageId]`);
-/// a lookup of an unused id has no row.
+/// a lookup of an unused id has no row. `LATERAL` makes each key a primary-key probe:
+/// a plain join lets the planner hash the whole table.
 const TASKS_FOR_MESSAGES: &str = "\
-    SELECT m.tenant, m.owner, m.message_id, m.task_id \
+    SELECT q->>0, q->>1, q->>2, m.task_id \
     FROM jsonb_array_elements($1::jsonb) q \
-    JOIN a2a_message_ids m ON m.tenant = q->>0 AND m.owner = q->>1 AND m.message_id = q->>2";
+    CROSS JOIN LATERAL ( \
+        SELECT task_id FROM a2a_message_ids \
+        WHERE tenant = q->>0 AND owner = q->>1 AND message_id = q->>2) m";
 
 /// A group of creations in one statement (see `group_commit`): the rows come as arrays,
 /// so the text never changes and is prepared once per connection; events and message ids
