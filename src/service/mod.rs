@@ -342,24 +342,45 @@ impl Inner {
         self.update_with_events(scope, id, f).await.map(|(t, _)| t)
     }
 
-    /// [`Inner::update`], also returning the sequence number of the last event (0 if `f`
-    /// returned none).
+    /// [`Inner::update`], also returning the task's last sequence number after the commit.
     pub(crate) async fn update_with_events<F>(
         &self,
         scope: &Scope,
         id: &str,
-        mut f: F,
+        f: F,
     ) -> Result<(Task, u64), A2aError>
     where
         F: FnMut(&Task) -> Result<Vec<TaskEvent>, A2aError>,
     {
+        self.update_from(scope, id, None, f)
+            .await
+            .map(|r| (r.task, r.last_seq))
+    }
+
+    /// The update loop. `known` is the caller's copy of the stored record (an agent's sink
+    /// keeps the one it last committed): the first attempt applies `f` to it without
+    /// reading the store, and a stale copy only costs the compare-and-swap a retry.
+    /// Returns the record as committed.
+    pub(crate) async fn update_from<F>(
+        &self,
+        scope: &Scope,
+        id: &str,
+        mut known: Option<TaskRecord>,
+        mut f: F,
+    ) -> Result<TaskRecord, A2aError>
+    where
+        F: FnMut(&Task) -> Result<Vec<TaskEvent>, A2aError>,
+    {
         for _ in 0..MAX_COMMIT_ATTEMPTS {
-            let record = self
-                .store
-                .get(scope, id)
-                .await
-                .map_err(store_error)?
-                .ok_or_else(|| A2aError::TaskNotFound(format!("no task with id `{id}`")))?;
+            let record = match known.take() {
+                Some(r) => r,
+                None => self
+                    .store
+                    .get(scope, id)
+                    .await
+                    .map_err(store_error)?
+                    .ok_or_else(|| A2aError::TaskNotFound(format!("no task with id `{id}`")))?,
+            };
             let events = f(&record.task)?;
             let mut task = record.task;
             for e in &events {
@@ -378,9 +399,14 @@ impl Inner {
                 .await
             {
                 Ok(seqd) => {
-                    let last = seqd.last().map_or(0, |e| e.seq);
+                    let last_seq = seqd.last().map_or(record.last_seq, |e| e.seq);
                     self.bus.publish(id, seqd);
-                    return Ok((task, last));
+                    return Ok(TaskRecord {
+                        task,
+                        version: record.version + 1,
+                        last_seq,
+                        origin: record.origin,
+                    });
                 }
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(store_error(e)),

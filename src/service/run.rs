@@ -262,6 +262,7 @@ impl TaskService {
                 pending: Mutex::new(pending),
                 reply: Mutex::new(reply),
                 last_state: Mutex::new(None),
+                current: Mutex::new(None),
             }),
         };
         let inner = self.inner.clone();

@@ -11,7 +11,7 @@ use crate::protocol::{
     A2aError, Artifact, Message, Part, PushConfig, Role, Task, TaskArtifactUpdateEvent, TaskEvent,
     TaskState, TaskStatus, TaskStatusUpdateEvent, Version,
 };
-use crate::store::Scope;
+use crate::store::{Scope, TaskRecord};
 
 /// Why an emit was refused.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +45,9 @@ pub(super) struct SinkInner {
     pub reply: Mutex<Option<oneshot::Sender<Message>>>,
     /// The last state this sink committed, so the end of a run rarely needs a read.
     pub last_state: Mutex<Option<TaskState>>,
+    /// The record as this sink last committed it: the next emit starts from it instead of
+    /// reading the store (a concurrent writer, such as a cancel, makes it retry).
+    pub current: Mutex<Option<TaskRecord>>,
 }
 
 impl EventSink {
@@ -150,13 +153,21 @@ impl EventSink {
                 )
                 .await
                 .map_err(super::store_error)?;
+            let last_seq = events.len() as u64;
             inner.service.bus.publish(&inner.task_id, events);
             *inner.last_state.lock() = Some(task.status.state);
+            *inner.current.lock() = Some(TaskRecord {
+                task,
+                version: 1,
+                last_seq,
+                origin: inner.origin,
+            });
             return Ok(());
         }
+        let known = inner.current.lock().take();
         let result = inner
             .service
-            .update(&inner.scope, &inner.task_id, |task| {
+            .update_from(&inner.scope, &inner.task_id, known, |task| {
                 if let Some(to) = event.state() {
                     if !task.status.state.can_transition_to(to) {
                         return Err(A2aError::UnsupportedOperation(format!(
@@ -174,8 +185,9 @@ impl EventSink {
             })
             .await;
         match result {
-            Ok(task) => {
-                *inner.last_state.lock() = Some(task.status.state);
+            Ok(record) => {
+                *inner.last_state.lock() = Some(record.task.status.state);
+                *inner.current.lock() = Some(record);
                 Ok(())
             }
             Err(A2aError::UnsupportedOperation(why)) => {

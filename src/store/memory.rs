@@ -21,6 +21,9 @@ struct State {
     /// Notifications to deliver, by outbox id (insertion order).
     outbox: BTreeMap<i64, OutboxRow>,
     next_outbox_id: i64,
+    /// Ids of the tasks holding a lease, so heartbeats and recovery visit only active
+    /// tasks, not every task kept in memory.
+    leased: HashSet<String>,
 }
 
 struct Entry {
@@ -119,6 +122,17 @@ impl MemoryStore {
     }
 }
 
+/// Records in `leased` whether task `id` now holds a lease.
+fn track_lease(leased: &mut HashSet<String>, id: &str, lease: &Option<(String, i64)>) {
+    if lease.is_some() {
+        if !leased.contains(id) {
+            leased.insert(id.to_string());
+        }
+    } else {
+        leased.remove(id);
+    }
+}
+
 fn lease_of(task: &Task, lease: Option<Lease<'_>>) -> Option<(String, i64)> {
     lease
         .filter(|_| super::holds_lease(task.status.state))
@@ -160,6 +174,8 @@ impl TaskStore for MemoryStore {
             state.enqueue(push, &seqd, task, now_millis());
             self.outbox_signal.notify_one();
         }
+        let lease = lease_of(task, lease);
+        track_lease(&mut state.leased, &task.id, &lease);
         let tasks = &mut state.tasks;
         let record = TaskRecord {
             task: task.clone(),
@@ -173,7 +189,7 @@ impl TaskStore for MemoryStore {
                 scope: scope.clone(),
                 record,
                 events: seqd.clone(),
-                lease: lease_of(task, lease),
+                lease,
                 push: push.iter().map(|c| (c.id.clone(), c.clone())).collect(),
             },
         );
@@ -215,6 +231,7 @@ impl TaskStore for MemoryStore {
         entry.record.last_seq += seqd.len() as u64;
         entry.events.extend(seqd.iter().cloned());
         entry.lease = lease_of(task, lease);
+        track_lease(&mut state.leased, id, &entry.lease);
         if !entry.push.is_empty() {
             let configs: Vec<PushConfig> = entry.push.values().cloned().collect();
             state.enqueue(&configs, &seqd, task, now_millis());
@@ -294,8 +311,11 @@ impl TaskStore for MemoryStore {
 
     async fn heartbeat(&self, runner: &str, lease_until: i64) -> Result<(), StoreError> {
         let mut state = self.state.write();
-        for (r, until) in state.tasks.values_mut().filter_map(|e| e.lease.as_mut()) {
-            if r == runner {
+        let state = &mut *state;
+        for id in &state.leased {
+            if let Some((r, until)) = state.tasks.get_mut(id).and_then(|e| e.lease.as_mut())
+                && r == runner
+            {
                 *until = lease_until;
             }
         }
@@ -308,17 +328,29 @@ impl TaskStore for MemoryStore {
         limit: usize,
     ) -> Result<Vec<ExpiredRun>, StoreError> {
         let mut state = self.state.write();
-        Ok(state
-            .tasks
-            .iter_mut()
-            .filter(|(_, e)| e.lease.as_ref().is_some_and(|(_, until)| *until < now))
+        let state = &mut *state;
+        let expired: Vec<String> = state
+            .leased
+            .iter()
+            .filter(|id| {
+                state
+                    .tasks
+                    .get(*id)
+                    .is_some_and(|e| e.lease.as_ref().is_some_and(|(_, until)| *until < now))
+            })
             .take(limit)
-            .map(|(id, e)| {
+            .cloned()
+            .collect();
+        Ok(expired
+            .into_iter()
+            .filter_map(|id| {
+                state.leased.remove(&id);
+                let e = state.tasks.get_mut(&id)?;
                 e.lease = None;
-                ExpiredRun {
+                Some(ExpiredRun {
                     scope: e.scope.clone(),
-                    task_id: id.clone(),
-                }
+                    task_id: id,
+                })
             })
             .collect())
     }
@@ -343,6 +375,7 @@ impl TaskStore for MemoryStore {
             .map(|(id, _)| id.clone())
             .collect();
         state.tasks.retain(|id, _| !doomed.contains(id));
+        state.leased.retain(|id| !doomed.contains(id));
         state.messages.retain(|_, task| !doomed.contains(task));
         state
             .outbox
