@@ -152,12 +152,11 @@ impl PostgresStore {
                 .map_err(backend)?
                 .into_iter()
                 .collect();
-            for j in jobs.iter().filter(|j| inserted.contains(&j.task_id)) {
-                if let Some(push) = &j.push {
-                    Self::insert_configs(&mut tx, &j.task_id, &push.configs, now).await?;
-                    Self::enqueue(&mut tx, &push.task, &push.events, now).await?;
-                }
-            }
+            let created: Vec<&CreateJob> = jobs
+                .iter()
+                .filter(|j| inserted.contains(&j.task_id))
+                .collect();
+            Self::register_webhooks(&mut tx, &created, now).await?;
             tx.commit().await.map_err(backend)?;
             inserted
         } else {

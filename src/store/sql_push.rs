@@ -221,6 +221,22 @@ macro_rules! sql_push_store {
                 Ok(())
             }
 
+            /// For each created task among `jobs` that registered webhooks: its configs,
+            /// and the notifications of its first events (inside the creating transaction).
+            async fn register_webhooks(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                jobs: &[&$crate::store::group_commit::CreateJob],
+                now: i64,
+            ) -> Result<(), $crate::store::StoreError> {
+                for j in jobs {
+                    if let Some(push) = &j.push {
+                        Self::insert_configs(&mut *conn, &j.task_id, &push.configs, now).await?;
+                        Self::enqueue(&mut *conn, &push.task, &push.events, now).await?;
+                    }
+                }
+                Ok(())
+            }
+
             /// Queues the notifications of `events` to the task's configs.
             async fn enqueue(
                 conn: &mut <$db as sqlx::Database>::Connection,

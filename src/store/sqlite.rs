@@ -177,12 +177,7 @@ impl SqliteStore {
                 .await
                 .map_err(backend)?;
         }
-        for j in &written {
-            if let Some(push) = &j.push {
-                Self::insert_configs(&mut tx, &j.task_id, &push.configs, now).await?;
-                Self::enqueue(&mut tx, &push.task, &push.events, now).await?;
-            }
-        }
+        Self::register_webhooks(&mut tx, &written, now).await?;
         tx.commit().await.map_err(backend)?;
         Ok(jobs.iter().map(|j| inserted.contains(&j.task_id)).collect())
     }
