@@ -66,12 +66,13 @@ pub(super) fn match_lookups(
     jobs: &[MessageLookup],
     rows: Vec<(String, String, String, String)>,
 ) -> Vec<Option<String>> {
-    let mut found: std::collections::HashMap<(String, String, String), String> = rows
+    let found: std::collections::HashMap<(String, String, String), String> = rows
         .into_iter()
         .map(|(tenant, owner, message_id, task_id)| ((tenant, owner, message_id), task_id))
         .collect();
+    // `get`, not `remove`: two retries of one message in a batch both find its task.
     jobs.iter()
-        .map(|MessageLookup(t, o, m)| found.remove(&(t.clone(), o.clone(), m.clone())))
+        .map(|MessageLookup(t, o, m)| found.get(&(t.clone(), o.clone(), m.clone())).cloned())
         .collect()
 }
 
@@ -535,6 +536,21 @@ mod tests {
         assert_eq!(min_status_ts(t), 1_700_000_000_123);
         let t = t + chrono::Duration::microseconds(1);
         assert_eq!(min_status_ts(t), 1_700_000_000_124);
+    }
+
+    #[test]
+    fn lookups_of_one_message_in_a_batch_all_find_its_task() {
+        let key = || MessageLookup("t".into(), "o".into(), "m1".into());
+        let jobs = [
+            key(),
+            MessageLookup("t".into(), "o".into(), "m2".into()),
+            key(),
+        ];
+        let rows = vec![("t".into(), "o".into(), "m1".into(), "task-1".into())];
+        assert_eq!(
+            match_lookups(&jobs, rows),
+            [Some("task-1".to_string()), None, Some("task-1".to_string())]
+        );
     }
 
     #[test]
