@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::agents::AgentExecutor;
@@ -16,7 +15,7 @@ use crate::push::jwt::NotificationSigner;
 use crate::push::keys::{SigningAlgorithm, SigningKey, SigningKeys};
 use crate::push::worker::PushWorker;
 use crate::service::{ServiceConfig, TaskService};
-use crate::transport::{AppState, Limits, router};
+use crate::transport::{AppState, Limits, router, serve};
 
 /// How long in-flight requests and open streams may take to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -118,34 +117,26 @@ impl Application {
         let jobs = tokio::spawn(self.service.clone().run_background(stop.clone()));
         let push = self.push.map(|w| tokio::spawn(w.run(stop.clone())));
         let signalled = stop.clone();
-        // Without TCP_NODELAY, small SSE writes wait ~40 ms on Nagle's algorithm.
-        let listener = self.listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        // `into_make_service`: serving a `Router` directly rebuilds its route table for every
-        // connection (a few KB each, held as long as an SSE stream is open).
-        let app = self.router.into_make_service();
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let serve = serve(self.listener, self.router, async move {
             shutdown.await;
             signalled.cancel();
         });
         // Open SSE streams would hold a graceful shutdown forever: give them a grace period.
-        let result = tokio::select! {
-            r = serve => r,
-            _ = async {
+        tokio::select! {
+            () = serve => {}
+            () = async {
                 stop.cancelled().await;
                 tokio::time::sleep(SHUTDOWN_GRACE).await;
             } => {
                 tracing::info!("shutdown grace period over; closing open streams");
-                Ok(())
             }
-        };
+        }
         stop.cancel();
         let _ = jobs.await;
         if let Some(p) = push {
             let _ = p.await;
         }
-        result
+        Ok(())
     }
 
     /// Serves until Ctrl-C or SIGTERM.

@@ -9,6 +9,7 @@ mod cross_version;
 mod errors;
 mod push;
 mod streaming;
+mod transport;
 mod v01;
 mod v03;
 mod v1;

@@ -1,0 +1,120 @@
+//! The accept loop. `axum::serve` hides hyper's connection builders; this one sets them up
+//! for a server that holds thousands of idle SSE streams open, where every byte kept per
+//! connection counts ten thousand times.
+
+use std::future::Future;
+use std::time::Duration;
+
+use hyper::server::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+
+/// hyper's HTTP/1 read buffer limit, at hyper's minimum. With the default (~400 KB) the
+/// buffer doubles to 16 KB on the read that follows a request and stays that size for as
+/// long as the connection lives: 8 KB more for every open stream. The limit also bounds a
+/// request head (larger heads get 431); bodies are read through the buffer in pieces.
+const READ_BUF_MAX: usize = 8 * 1024;
+
+/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and waits
+/// for open connections to finish (the caller bounds that wait).
+pub async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut h1 = http1::Builder::new();
+    h1.max_buf_size(READ_BUF_MAX);
+    let h2 = http2::Builder::new(TokioExecutor::new());
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let tcp = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    accept_error(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Without TCP_NODELAY, small SSE writes wait ~40 ms on Nagle's algorithm.
+        let _ = tcp.set_nodelay(true);
+        // A `Router` clone is a reference count: the route table is built once.
+        let service = TowerToHyperService::new(router.clone());
+        tokio::spawn(connection(
+            tcp,
+            service,
+            h1.clone(),
+            h2.clone(),
+            graceful.watcher(),
+        ));
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// The HTTP/2 client preface (RFC 9113, section 3.4): HTTP/2 with prior knowledge.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Serves one connection, HTTP/1.1 or HTTP/2 by its first bytes. The HTTP/2 connection is
+/// boxed: inline, its state would size every connection's task, and nearly every A2A
+/// client speaks HTTP/1.1 (hyper-util's auto connection keeps both inline).
+async fn connection(
+    tcp: TcpStream,
+    service: TowerToHyperService<axum::Router>,
+    h1: http1::Builder,
+    h2: http2::Builder<TokioExecutor>,
+    watcher: Watcher,
+) {
+    let result = if starts_with_h2_preface(&tcp).await {
+        let conn = h2.serve_connection(TokioIo::new(tcp), service);
+        Box::pin(watcher.watch(conn)).await
+    } else {
+        watcher
+            .watch(h1.serve_connection(TokioIo::new(tcp), service))
+            .await
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+/// Whether the connection opens with the HTTP/2 preface. Peeks, so the bytes stay for
+/// hyper. Two bytes tell `PRI` from every HTTP/1 method; a client that stops partway
+/// through the preface is handed to HTTP/1, which rejects it.
+async fn starts_with_h2_preface(tcp: &TcpStream) -> bool {
+    let mut buf = [0u8; H2_PREFACE.len()];
+    for _ in 0..100 {
+        let n = match tcp.peek(&mut buf).await {
+            Ok(n) => n,
+            Err(_) => return false,
+        };
+        if n == 0 || buf[..n] != H2_PREFACE[..n] {
+            return false;
+        }
+        if n == H2_PREFACE.len() {
+            return true;
+        }
+        // A prefix of the preface: peek returns at once while bytes wait, so pause.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+/// A failed accept: a client that gave up is nothing to report; anything else (such as
+/// running out of file descriptors) is logged and retried after a pause, as `axum::serve`
+/// does, instead of spinning.
+async fn accept_error(e: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accept failed; retrying in 1 s");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}

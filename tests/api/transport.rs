@@ -1,0 +1,96 @@
+//! The connection layer: HTTP/1.1 and HTTP/2 (prior knowledge) on one port, request heads
+//! and bodies larger than the per-connection read buffer.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{msg_v1, spawn_app};
+
+fn send_body(text: &str) -> Value {
+    let mut message = msg_v1("transport");
+    message["parts"] = json!([{ "text": text }]);
+    json!({"jsonrpc": "2.0", "id": 7, "method": "SendMessage", "params": {"message": message}})
+}
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_serves_json_rpc_and_sse() {
+    let app = spawn_app().await;
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+
+    let resp = h2
+        .post(format!("{}/", app.url))
+        .header("A2A-Version", "1.0")
+        .json(&send_body("over h2"))
+        .send()
+        .await
+        .expect("h2 request sent");
+    assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["result"]["task"]["id"].is_string(), "{body}");
+
+    let mut stream = send_body("streamed over h2");
+    stream["method"] = json!("SendStreamingMessage");
+    let resp = h2
+        .post(format!("{}/", app.url))
+        .header("A2A-Version", "1.0")
+        .json(&stream)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("\"task\""), "{text}");
+}
+
+#[tokio::test]
+async fn http1_body_larger_than_the_read_buffer_arrives_whole() {
+    let app = spawn_app().await;
+    let text = "x".repeat(200 * 1024);
+    let body: Value = app
+        .http
+        .post(format!("{}/", app.url))
+        .header("A2A-Version", "1.0")
+        .json(&send_body(&text))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let task = &body["result"]["task"];
+    let history = task["history"].as_array().expect("history");
+    assert_eq!(history[0]["parts"][0]["text"].as_str(), Some(text.as_str()));
+}
+
+#[tokio::test]
+async fn request_head_over_8_kib_is_431_and_the_server_keeps_serving() {
+    let app = spawn_app().await;
+    let resp = app
+        .http
+        .post(format!("{}/", app.url))
+        .header("A2A-Version", "1.0")
+        .header("x-padding", "p".repeat(9 * 1024))
+        .json(&send_body("big head"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 431);
+
+    let resp = app
+        .http
+        .post(format!("{}/", app.url))
+        .header("A2A-Version", "1.0")
+        .json(&send_body("after"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
