@@ -494,9 +494,7 @@ mod tests {
     use clap::Parser;
 
     use super::*;
-    use crate::protocol::{
-        Artifact, SequencedEvent, TaskArtifactUpdateEvent, TaskStatus, TaskStatusUpdateEvent,
-    };
+    use crate::protocol::{Artifact, TaskArtifactUpdateEvent, TaskStatus, TaskStatusUpdateEvent};
 
     #[derive(Parser)]
     struct T {
@@ -567,7 +565,7 @@ mod tests {
 
     #[test]
     fn readable_lines() {
-        let ev = |event| StreamItem::Event(SequencedEvent { seq: 3, event });
+        let ev = |event| StreamItem::event(3, event);
         let status = TaskEvent::StatusUpdate(TaskStatusUpdateEvent {
             task_id: "t".into(),
             context_id: "c".into(),

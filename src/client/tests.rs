@@ -1,7 +1,7 @@
 //! Client tests: pure helpers and a fake agent for stream and error edge cases.
 
 use super::*;
-use crate::protocol::{SequencedEvent, TaskEvent, TaskStatus, TaskStatusUpdateEvent};
+use crate::protocol::{TaskEvent, TaskStatus, TaskStatusUpdateEvent};
 
 #[test]
 fn endpoint_from_v1_interfaces_or_url() {
@@ -151,15 +151,15 @@ async fn headers_and_http_errors() {
 
 fn status(state: TaskState) -> DecodedItem {
     DecodedItem {
-        item: StreamItem::Event(SequencedEvent {
-            seq: 0,
-            event: TaskEvent::StatusUpdate(TaskStatusUpdateEvent {
+        item: StreamItem::event(
+            0,
+            TaskEvent::StatusUpdate(TaskStatusUpdateEvent {
                 task_id: "t".into(),
                 context_id: "c".into(),
                 status: TaskStatus::new(state, None),
                 metadata: None,
             }),
-        }),
+        ),
         final_flag: false,
     }
 }
@@ -185,9 +185,9 @@ fn finality_tracks_terminal_and_interrupted_states() {
     let mut f = Finality::default();
     f.observe(&status(TaskState::InputRequired));
     let snapshot = |state| DecodedItem {
-        item: StreamItem::Event(SequencedEvent {
-            seq: 0,
-            event: TaskEvent::Task(Task {
+        item: StreamItem::event(
+            0,
+            TaskEvent::Task(Task {
                 id: "t".into(),
                 context_id: "c".into(),
                 status: TaskStatus::new(state, None),
@@ -195,7 +195,7 @@ fn finality_tracks_terminal_and_interrupted_states() {
                 history: Vec::new(),
                 metadata: None,
             }),
-        }),
+        ),
         final_flag: false,
     };
     f.observe(&snapshot(TaskState::InputRequired));

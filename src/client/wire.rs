@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::{ClientError, ListOptions, SendOptions};
 use crate::codec::{v01, v1, v03};
 use crate::protocol::{
-    Artifact, Message, Part, Role, SendResult, SequencedEvent, StreamItem, Task,
-    TaskArtifactUpdateEvent, TaskEvent, TaskStatus, TaskStatusUpdateEvent, Version,
+    Artifact, Message, Part, Role, SendResult, StreamItem, Task, TaskArtifactUpdateEvent,
+    TaskEvent, TaskStatus, TaskStatusUpdateEvent, Version,
 };
 
 /// A JSON-RPC method and its params, before the envelope is added.
@@ -226,14 +226,13 @@ pub fn decode_send(version: Version, raw: &str) -> Result<SendResult, ClientErro
     };
     match item {
         StreamItem::Message(m) => Ok(SendResult::Message(m)),
-        StreamItem::Event(SequencedEvent {
-            event: TaskEvent::Task(t),
-            ..
-        }) => Ok(SendResult::Task(t)),
-        StreamItem::Event(_) => Err(decode_err(
-            "send result",
-            "expected a task or a message, got a task event",
-        )),
+        StreamItem::Event(e) => match std::sync::Arc::unwrap_or_clone(e).event {
+            TaskEvent::Task(t) => Ok(SendResult::Task(t)),
+            _ => Err(decode_err(
+                "send result",
+                "expected a task or a message, got a task event",
+            )),
+        },
     }
 }
 
@@ -353,7 +352,7 @@ fn event01_item(e: v01::Event01) -> Result<StreamItem, ClientError> {
             })
         }
     };
-    Ok(StreamItem::Event(SequencedEvent { seq: 0, event }))
+    Ok(StreamItem::event(0, event))
 }
 
 #[cfg(test)]
@@ -567,7 +566,7 @@ mod tests {
         let StreamItem::Event(e) = decode_stream_item(Version::V01, &raw).unwrap().item else {
             panic!()
         };
-        let TaskEvent::ArtifactUpdate(a) = e.event else {
+        let TaskEvent::ArtifactUpdate(a) = &e.event else {
             panic!()
         };
         assert_eq!(

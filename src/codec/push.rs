@@ -240,10 +240,7 @@ pub fn notification_body(origin: Version, payload: &TaskEvent) -> (Box<RawValue>
             (super::encode(&super::v01::task(t)), "application/json")
         }
         (_, event) => {
-            let item = StreamItem::Event(crate::protocol::SequencedEvent {
-                seq: 0,
-                event: event.clone(),
-            });
+            let item = StreamItem::event(0, event.clone());
             let body = super::v1::stream_item(&item)
                 .unwrap_or_else(|| super::encode(&serde_json::json!({})));
             (body, "application/a2a+json")

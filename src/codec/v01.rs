@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::v03::FileContent;
 use crate::protocol::request::{self, SendRequest};
 use crate::protocol::{
-    A2aError, Artifact, Message, Metadata, Part, Role, SequencedEvent, StreamItem, Task, TaskEvent,
-    TaskStatus, timestamp,
+    A2aError, Artifact, Message, Metadata, Part, Role, StreamItem, Task, TaskEvent, TaskStatus,
+    timestamp,
 };
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -213,11 +213,11 @@ pub fn task(t: &Task) -> Task01 {
 /// initial task snapshot becomes a status event. `artifact_ids` numbers artifacts in the
 /// order the stream first saw them (0.1 addresses artifacts by index).
 pub fn stream_item(item: &StreamItem, artifact_ids: &mut Vec<String>) -> Option<Event01> {
-    let StreamItem::Event(SequencedEvent { event, .. }) = item else {
+    let StreamItem::Event(e) = item else {
         // A bare message has no 0.1 form; the service never produces one for 0.1 calls.
         return None;
     };
-    Some(match event {
+    Some(match &e.event {
         TaskEvent::Task(t) => {
             artifact_ids.extend(t.artifacts.iter().map(|a| a.artifact_id.clone()));
             Event01::Status(StatusUpdate01 {

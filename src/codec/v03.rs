@@ -9,9 +9,8 @@ use serde_json::{Value, json};
 use crate::protocol::card::AgentCard;
 use crate::protocol::request::{self, SendRequest};
 use crate::protocol::{
-    A2aError, Artifact, Message, Metadata, Part, PartContent, Role, SendResult, SequencedEvent,
-    StreamItem, Task, TaskArtifactUpdateEvent, TaskEvent, TaskState, TaskStatus,
-    TaskStatusUpdateEvent, timestamp,
+    A2aError, Artifact, Message, Metadata, Part, PartContent, Role, SendResult, StreamItem, Task,
+    TaskArtifactUpdateEvent, TaskEvent, TaskState, TaskStatus, TaskStatusUpdateEvent, timestamp,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -306,7 +305,7 @@ pub fn send_result(r: &SendResult) -> Result03 {
 pub fn stream_item(item: &StreamItem, interrupted_is_final: bool) -> Option<Result03> {
     Some(match item {
         StreamItem::Message(m) => Result03::Message(message(m)),
-        StreamItem::Event(SequencedEvent { event, .. }) => match event {
+        StreamItem::Event(e) => match &e.event {
             TaskEvent::Task(t) => Result03::Task(task(t)),
             TaskEvent::StatusUpdate(s) => Result03::StatusUpdate(StatusUpdate03 {
                 task_id: s.task_id.clone(),
@@ -470,7 +469,7 @@ impl Result03 {
                 metadata: a.metadata,
             }),
         };
-        Ok(StreamItem::Event(SequencedEvent { seq: 0, event }))
+        Ok(StreamItem::event(0, event))
     }
 }
 

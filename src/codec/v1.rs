@@ -265,10 +265,7 @@ impl StreamResponse {
                 ));
             }
         };
-        Ok(StreamItem::Event(crate::protocol::SequencedEvent {
-            seq: 0,
-            event,
-        }))
+        Ok(StreamItem::event(0, event))
     }
 }
 

@@ -251,11 +251,18 @@ pub struct SequencedEvent {
     pub event: TaskEvent,
 }
 
-/// What a streaming call yields: a task event, or a bare message reply.
+/// What a streaming call yields: a task event, or a bare message reply. Events are shared:
+/// every subscriber of a task streams the one copy the bus carries.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamItem {
-    Event(SequencedEvent),
+    Event(std::sync::Arc<SequencedEvent>),
     Message(Message),
+}
+
+impl StreamItem {
+    pub fn event(seq: u64, event: TaskEvent) -> Self {
+        StreamItem::Event(std::sync::Arc::new(SequencedEvent { seq, event }))
+    }
 }
 
 /// The result of a send: a task, or a bare message when the agent answered without one.

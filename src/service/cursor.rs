@@ -18,9 +18,9 @@ pub struct EventCursor {
     task_id: String,
     /// The sequence number of the last event handed out.
     last_seq: u64,
-    backlog: VecDeque<SequencedEvent>,
+    backlog: VecDeque<Arc<SequencedEvent>>,
     /// Handed out before anything else (a snapshot at `last_seq`).
-    first: Option<SequencedEvent>,
+    first: Option<Arc<SequencedEvent>>,
 }
 
 impl EventCursor {
@@ -45,12 +45,12 @@ impl EventCursor {
 
     /// Returns `first` before the events that follow it.
     pub fn with_first(mut self, first: SequencedEvent) -> Self {
-        self.first = Some(first);
+        self.first = Some(Arc::new(first));
         self
     }
 
     /// The next event after the last one returned; `None` if the bus closed.
-    pub async fn next(&mut self) -> Result<Option<SequencedEvent>, A2aError> {
+    pub async fn next(&mut self) -> Result<Option<Arc<SequencedEvent>>, A2aError> {
         if let Some(f) = self.first.take() {
             return Ok(Some(f));
         }
@@ -66,7 +66,7 @@ impl EventCursor {
                 Ok(e) if e.seq <= self.last_seq => continue,
                 Ok(e) if e.seq == self.last_seq + 1 => {
                     self.last_seq = e.seq;
-                    return Ok(Some(Arc::unwrap_or_clone(e)));
+                    return Ok(Some(e));
                 }
                 // A gap: the events in between are in the store.
                 Ok(_) | Err(RecvError::Lagged(_)) => self.backfill().await?,
@@ -81,7 +81,7 @@ impl EventCursor {
             .events_after(&self.scope, &self.task_id, self.last_seq)
             .await
             .map_err(|e| A2aError::Internal(e.to_string()))?;
-        self.backlog.extend(events);
+        self.backlog.extend(events.into_iter().map(Arc::new));
         Ok(())
     }
 }

@@ -148,9 +148,9 @@ impl TaskService {
                 .event
                 .state()
                 .is_some_and(|s| s.is_terminal() || s.is_interrupted());
-            match (&mut task, event.event) {
-                (_, TaskEvent::Task(t)) => task = Some(t),
-                (Some(t), e) => t.apply(&e),
+            match (&mut task, &event.event) {
+                (_, TaskEvent::Task(t)) => task = Some(t.clone()),
+                (Some(t), e) => t.apply(e),
                 (None, _) => {}
             }
             if settled {
@@ -296,9 +296,11 @@ impl TaskService {
             id.to_string(),
             start,
         );
-        let snapshot = after.is_none().then(|| SequencedEvent {
-            seq: record.last_seq,
-            event: TaskEvent::Task(record.task.clone()),
+        let snapshot = after.is_none().then(|| {
+            Arc::new(SequencedEvent {
+                seq: record.last_seq,
+                event: TaskEvent::Task(record.task.clone()),
+            })
         });
         let already_done = record.task.status.state.is_terminal();
         let backlog = match after {
@@ -316,6 +318,7 @@ impl TaskService {
             }
             let mut last = start;
             for e in backlog {
+                let e = Arc::new(e);
                 last = e.seq;
                 let stop = e.event.state().is_some_and(TaskState::is_terminal);
                 if e.event.is_streamed() { yield StreamItem::Event(e); }

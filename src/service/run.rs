@@ -339,7 +339,7 @@ impl EventSink {
 
 pub(super) enum First {
     Reply(Message),
-    Event(Option<SequencedEvent>),
+    Event(Option<Arc<SequencedEvent>>),
 }
 
 /// Waits for a new run's first output: a bare message reply or its first task event.
