@@ -1,5 +1,7 @@
 //! In-memory store: for tests and for running without a database.
 
+mod outbox;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
@@ -18,9 +20,8 @@ struct State {
     tasks: HashMap<String, Entry>,
     /// (scope, messageId) -> task id.
     messages: HashMap<(Scope, String), String>,
-    /// Notifications to deliver, by outbox id (insertion order).
-    outbox: BTreeMap<i64, OutboxRow>,
-    next_outbox_id: i64,
+    /// Notifications to deliver.
+    outbox: outbox::Outbox,
     /// Ids of the tasks holding a lease, so heartbeats and recovery visit only active
     /// tasks, not every task kept in memory.
     leased: HashSet<String>,
@@ -34,12 +35,6 @@ struct Entry {
     lease: Option<(String, i64)>,
     /// Push configs by id.
     push: BTreeMap<String, PushConfig>,
-}
-
-struct OutboxRow {
-    delivery: Delivery,
-    next_attempt_at: i64,
-    claimed_until: Option<i64>,
 }
 
 impl State {
@@ -60,10 +55,8 @@ impl State {
                     Version::V1 => events[i].event.clone(),
                     _ => TaskEvent::Task(task.clone()),
                 };
-                self.next_outbox_id += 1;
-                let id = self.next_outbox_id;
                 let delivery = Delivery {
-                    id,
+                    id: 0,
                     task_id: task.id.clone(),
                     config_id: c.id.clone(),
                     seq: events[i].seq,
@@ -77,14 +70,7 @@ impl State {
                     last_error: None,
                     dead_at: None,
                 };
-                self.outbox.insert(
-                    id,
-                    OutboxRow {
-                        delivery,
-                        next_attempt_at: now,
-                        claimed_until: None,
-                    },
-                );
+                self.outbox.push(delivery, now);
             }
         }
     }
@@ -95,18 +81,6 @@ impl State {
             .filter(|e| &e.scope == scope)
             .ok_or(StoreError::NotFound)
     }
-}
-
-fn claimable(row: &OutboxRow, now: i64) -> bool {
-    row.delivery.dead_at.is_none()
-        && row.next_attempt_at <= now
-        && row.claimed_until.is_none_or(|c| c < now)
-}
-
-fn claim(row: &mut OutboxRow, claim_until: i64) -> Delivery {
-    row.claimed_until = Some(claim_until);
-    row.delivery.attempts += 1;
-    row.delivery.clone()
 }
 
 /// Tasks and event logs in a map behind one lock; critical sections never await.
@@ -357,12 +331,6 @@ impl TaskStore for MemoryStore {
 
     async fn purge_terminal(&self, before: i64) -> Result<u64, StoreError> {
         let mut state = self.state.write();
-        let undelivered: HashSet<&str> = state
-            .outbox
-            .values()
-            .filter(|o| o.delivery.dead_at.is_none())
-            .map(|o| o.delivery.task_id.as_str())
-            .collect();
         let doomed: HashSet<String> = state
             .tasks
             .iter()
@@ -370,16 +338,14 @@ impl TaskStore for MemoryStore {
                 let s = &e.record.task.status;
                 s.state.is_terminal()
                     && s.timestamp.timestamp_millis() < before
-                    && !undelivered.contains(id.as_str())
+                    && !state.outbox.has_live(id)
             })
             .map(|(id, _)| id.clone())
             .collect();
         state.tasks.retain(|id, _| !doomed.contains(id));
         state.leased.retain(|id| !doomed.contains(id));
         state.messages.retain(|_, task| !doomed.contains(task));
-        state
-            .outbox
-            .retain(|_, o| !doomed.contains(&o.delivery.task_id));
+        state.outbox.remove_tasks(&doomed);
         Ok(doomed.len() as u64)
     }
 }
@@ -438,9 +404,7 @@ impl PushStore for MemoryStore {
             .filter(|e| &e.scope == scope)
             .ok_or(StoreError::NotFound)?;
         let existed = entry.push.remove(id).is_some();
-        state
-            .outbox
-            .retain(|_, o| !(o.delivery.task_id == task_id && o.delivery.config_id == id));
+        state.outbox.remove_config(task_id, id);
         Ok(existed)
     }
 
@@ -450,31 +414,11 @@ impl PushStore for MemoryStore {
         claim_until: i64,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let mut state = self.state.write();
-        // Only the first live row of each config may go: later ones wait their turn.
-        // Borrowed keys in a first pass, so a long backlog costs no string copies.
-        let ids: Vec<i64> = {
-            let mut seen: HashSet<(&str, &str)> = HashSet::new();
-            let mut ids = Vec::new();
-            for row in state.outbox.values() {
-                if ids.len() == limit {
-                    break;
-                }
-                let d = &row.delivery;
-                if d.dead_at.is_some() || !seen.insert((&d.task_id, &d.config_id)) {
-                    continue;
-                }
-                if claimable(row, now) {
-                    ids.push(d.id);
-                }
-            }
-            ids
-        };
-        let outbox = &mut state.outbox;
-        Ok(ids
-            .into_iter()
-            .filter_map(|id| outbox.get_mut(&id).map(|row| claim(row, claim_until)))
-            .collect())
+        Ok(self
+            .state
+            .write()
+            .outbox
+            .claim_batch(now, claim_until, limit))
     }
 
     async fn claim_next_delivery(
@@ -483,23 +427,15 @@ impl PushStore for MemoryStore {
         now: i64,
         claim_until: i64,
     ) -> Result<Option<Delivery>, StoreError> {
-        let mut state = self.state.write();
-        let next = state
+        Ok(self
+            .state
+            .write()
             .outbox
-            .values()
-            .find(|o| {
-                o.delivery.dead_at.is_none()
-                    && o.delivery.task_id == after.task_id
-                    && o.delivery.config_id == after.config_id
-            })
-            .map(|o| o.delivery.id);
-        let Some(id) = next else { return Ok(None) };
-        let row = state.outbox.get_mut(&id).expect("found above");
-        Ok(claimable(row, now).then(|| claim(row, claim_until)))
+            .claim_next(after, now, claim_until))
     }
 
     async fn complete_delivery(&self, id: i64) -> Result<(), StoreError> {
-        self.state.write().outbox.remove(&id);
+        self.state.write().outbox.complete(id);
         Ok(())
     }
 
@@ -509,63 +445,29 @@ impl PushStore for MemoryStore {
         next_attempt_at: i64,
         error: &str,
     ) -> Result<(), StoreError> {
-        if let Some(row) = self.state.write().outbox.get_mut(&id) {
-            row.next_attempt_at = next_attempt_at;
-            row.claimed_until = None;
-            row.delivery.last_error = Some(error.to_string());
-        }
+        self.state.write().outbox.retry(id, next_attempt_at, error);
         Ok(())
     }
 
     async fn dead_letter(&self, id: i64, now: i64, error: &str) -> Result<(), StoreError> {
-        if let Some(row) = self.state.write().outbox.get_mut(&id) {
-            row.claimed_until = None;
-            row.delivery.dead_at = Some(now);
-            row.delivery.last_error = Some(error.to_string());
-        }
+        self.state.write().outbox.dead_letter(id, now, error);
         Ok(())
     }
 
     async fn dead_letters(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
-        let state = self.state.read();
-        let mut dead: Vec<Delivery> = state
-            .outbox
-            .values()
-            .filter(|o| o.delivery.dead_at.is_some())
-            .map(|o| o.delivery.clone())
-            .collect();
-        dead.sort_by_key(|d| (d.dead_at, d.id));
-        dead.truncate(limit);
-        Ok(dead)
+        Ok(self.state.read().outbox.dead_letters(limit))
     }
 
     async fn requeue_dead_letters(&self, id: Option<i64>, now: i64) -> Result<u64, StoreError> {
-        let mut state = self.state.write();
-        let mut n = 0;
-        for row in state.outbox.values_mut() {
-            if row.delivery.dead_at.is_some() && id.is_none_or(|i| i == row.delivery.id) {
-                row.delivery.dead_at = None;
-                row.delivery.attempts = 0;
-                row.next_attempt_at = now;
-                row.claimed_until = None;
-                n += 1;
-                self.outbox_signal.notify_one();
-            }
+        let n = self.state.write().outbox.requeue(id, now);
+        if n > 0 {
+            self.outbox_signal.notify_one();
         }
         Ok(n)
     }
 
     async fn outbox_depth(&self) -> Result<OutboxDepth, StoreError> {
-        let state = self.state.read();
-        let dead = state
-            .outbox
-            .values()
-            .filter(|o| o.delivery.dead_at.is_some())
-            .count() as u64;
-        Ok(OutboxDepth {
-            pending: state.outbox.len() as u64 - dead,
-            dead,
-        })
+        Ok(self.state.read().outbox.depth())
     }
 
     fn outbox_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
