@@ -64,14 +64,17 @@ impl PostgresStore {
 }
 
 /// The tasks of many message ids (`$1`: a JSON array of `[tenant, owner, messageId]`);
-/// a lookup of an unused id has no row. `LATERAL` makes each key a primary-key probe:
-/// a plain join lets the planner hash the whole table.
+/// a lookup of an unused id has no row. Each key must be a primary-key probe. The
+/// planner guesses 100 keys for `jsonb_array_elements`, and for that many it would rather
+/// hash the whole table (a plain `LATERAL` subquery is flattened into that same join; a
+/// benchmark showed it seq-scanning 35 M rows). `LIMIT 1` keeps the subquery apart, so it
+/// runs once per key, where the index always wins.
 const TASKS_FOR_MESSAGES: &str = "\
     SELECT q->>0, q->>1, q->>2, m.task_id \
     FROM jsonb_array_elements($1::jsonb) q \
     CROSS JOIN LATERAL ( \
         SELECT task_id FROM a2a_message_ids \
-        WHERE tenant = q->>0 AND owner = q->>1 AND message_id = q->>2) m";
+        WHERE tenant = q->>0 AND owner = q->>1 AND message_id = q->>2 LIMIT 1) m";
 
 /// A group of creations in one statement (see `group_commit`): the rows come as arrays,
 /// so the text never changes and is prepared once per connection; events and message ids
@@ -102,7 +105,70 @@ const CREATE_TASKS: &str = "\
         ON CONFLICT (tenant, owner, message_id) DO NOTHING) \
     SELECT id FROM t";
 
+/// A commit as one statement in autocommit: the compare-and-swap `UPDATE`, its events and
+/// its message ids, one round trip and one statement to plan instead of four (`BEGIN`,
+/// `UPDATE`, `INSERT`, `COMMIT`). Only for tasks without webhooks (their outbox rows need
+/// the task's configs): no row back sends the caller to the transaction, which also tells
+/// a lost race from a missing task.
+const COMMIT_TASK: &str = "\
+    WITH u AS ( \
+        UPDATE a2a_tasks \
+        SET context_id = $1, state = $2, status_ts = $3, task = $4, updated_at = $5, \
+            version = version + 1, last_seq = last_seq + $6, runner = $11, lease_until = $12 \
+        WHERE id = $7 AND tenant = $8 AND owner = $9 AND version = $10 AND push_configs = 0 \
+        RETURNING last_seq), \
+    e AS ( \
+        INSERT INTO a2a_task_events (task_id, seq, event, created_at) \
+        SELECT $7, u.last_seq - $6 + v.n, v.event::jsonb, $5 \
+        FROM u, UNNEST($13::text[]) WITH ORDINALITY AS v(event, n)), \
+    m AS ( \
+        INSERT INTO a2a_message_ids (tenant, owner, message_id, task_id) \
+        SELECT $8, $9, v.message_id, $7 FROM u, UNNEST($14::text[]) AS v(message_id) \
+        ON CONFLICT (tenant, owner, message_id) DO NOTHING) \
+    SELECT last_seq FROM u";
+
 impl PostgresStore {
+    /// [`COMMIT_TASK`]; `None` when the caller must take the transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn commit_in_one(
+        &self,
+        scope: &super::Scope,
+        id: &str,
+        expected_version: u64,
+        task: &crate::protocol::Task,
+        events: &[crate::protocol::TaskEvent],
+        lease: (Option<String>, Option<i64>),
+        now: i64,
+    ) -> Result<Option<Vec<crate::protocol::SequencedEvent>>, StoreError> {
+        let json: Vec<String> = events
+            .iter()
+            .map(|e| serde_json::to_string(e).expect("events serialize"))
+            .collect();
+        let message_ids: Vec<&str> = events.iter().flat_map(super::user_message_ids).collect();
+        let last_seq: Option<i64> = sqlx::query_scalar(COMMIT_TASK)
+            .bind(&task.context_id)
+            .bind(task.status.state.v1_name())
+            .bind(task.status.timestamp.timestamp_millis())
+            .bind(sqlx::types::Json(task))
+            .bind(now)
+            .bind(to_i64(events.len()))
+            .bind(id)
+            .bind(&scope.tenant)
+            .bind(&scope.owner)
+            .bind(to_i64(expected_version))
+            .bind(lease.0)
+            .bind(lease.1)
+            .bind(json)
+            .bind(message_ids)
+            .fetch_optional(&self.writer)
+            .await
+            .map_err(backend)?;
+        Ok(last_seq.map(|last| {
+            let after = super::sql::to_u64(last) - events.len() as u64;
+            super::sequence(events, after)
+        }))
+    }
+
     /// Writes a group of creations; one statement, in its own transaction unless some
     /// creation registers webhooks (their configs and outbox rows join the transaction).
     async fn write_batch(pool: &PgPool, jobs: &[CreateJob]) -> BatchResult {

@@ -301,6 +301,20 @@ macro_rules! sql_task_store {
                 };
                 let now = now_millis();
                 let (runner, lease_until) = lease_columns(task, lease);
+                if let Some(seqd) = self
+                    .commit_in_one(
+                        scope,
+                        id,
+                        expected_version,
+                        task,
+                        events,
+                        (runner.clone(), lease_until),
+                        now,
+                    )
+                    .await?
+                {
+                    return Ok(seqd);
+                }
                 let mut tx = self.writer.begin_with($begin).await.map_err(backend)?;
                 let updated: Option<(i64, i64)> = sqlx::query_as(UPDATE_TASK)
                     .bind(&task.context_id)

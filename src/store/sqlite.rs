@@ -183,6 +183,24 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// PostgreSQL's one-statement commit saves round trips to a server; an embedded
+    /// database has none to save, and SQLite has no `UPDATE` inside `WITH`.
+    #[allow(clippy::too_many_arguments)]
+    async fn commit_in_one(
+        &self,
+        _scope: &super::Scope,
+        _id: &str,
+        _expected_version: u64,
+        _task: &crate::protocol::Task,
+        _events: &[crate::protocol::TaskEvent],
+        _lease: (Option<String>, Option<i64>),
+        _now: i64,
+    ) -> Result<Option<Vec<crate::protocol::SequencedEvent>>, StoreError> {
+        Ok(None)
+    }
+}
+
 sql_task_store!(
     SqliteStore,
     sqlx::Sqlite,
