@@ -3,6 +3,7 @@
 //! connection counts ten thousand times.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::server::conn::{http1, http2};
@@ -26,7 +27,10 @@ pub async fn serve(
 ) {
     let mut h1 = http1::Builder::new();
     h1.max_buf_size(READ_BUF_MAX);
-    let h2 = http2::Builder::new(TokioExecutor::new());
+    let builders = Arc::new(Builders {
+        h1,
+        h2: http2::Builder::new(TokioExecutor::new()),
+    });
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -47,13 +51,18 @@ pub async fn serve(
         tokio::spawn(connection(
             tcp,
             service,
-            h1.clone(),
-            h2.clone(),
+            builders.clone(),
             graceful.watcher(),
         ));
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// The connection settings, shared: each connection's task holds a pointer, not a copy.
+struct Builders {
+    h1: http1::Builder,
+    h2: http2::Builder<TokioExecutor>,
 }
 
 /// The HTTP/2 client preface (RFC 9113, section 3.4): HTTP/2 with prior knowledge.
@@ -65,16 +74,15 @@ const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 async fn connection(
     tcp: TcpStream,
     service: TowerToHyperService<axum::Router>,
-    h1: http1::Builder,
-    h2: http2::Builder<TokioExecutor>,
+    builders: Arc<Builders>,
     watcher: Watcher,
 ) {
     let result = if starts_with_h2_preface(&tcp).await {
-        let conn = h2.serve_connection(TokioIo::new(tcp), service);
+        let conn = builders.h2.serve_connection(TokioIo::new(tcp), service);
         Box::pin(watcher.watch(conn)).await
     } else {
         watcher
-            .watch(h1.serve_connection(TokioIo::new(tcp), service))
+            .watch(builders.h1.serve_connection(TokioIo::new(tcp), service))
             .await
     };
     if let Err(e) = result {
