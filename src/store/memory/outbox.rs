@@ -32,8 +32,15 @@ pub(super) struct Outbox {
     /// Every row, dead letters included, by id (insertion order).
     rows: BTreeMap<i64, Row>,
     next_id: i64,
-    /// Live (not dead-lettered) row ids by task, then config: each config's queue.
-    queues: HashMap<String, HashMap<String, BTreeSet<i64>>>,
+    queues: Queues,
+}
+
+/// The live (not dead-lettered) rows of each config, in order. Apart from `rows`, so a row
+/// can be linked or unlinked while borrowed.
+#[derive(Default)]
+struct Queues {
+    /// Row ids by task, then config: each config's queue.
+    by_config: HashMap<String, HashMap<String, BTreeSet<i64>>>,
     /// The first id of every non-empty queue: the only rows that may go out, since a
     /// config's notifications are delivered in order.
     heads: BTreeSet<i64>,
@@ -44,7 +51,7 @@ impl Outbox {
     pub fn push(&mut self, mut delivery: Delivery, now: i64) {
         self.next_id += 1;
         delivery.id = self.next_id;
-        self.link(&delivery);
+        self.queues.link(&delivery);
         self.rows.insert(
             delivery.id,
             Row {
@@ -55,51 +62,10 @@ impl Outbox {
         );
     }
 
-    /// Adds a live row to its config's queue.
-    fn link(&mut self, d: &Delivery) {
-        let queue = self
-            .queues
-            .entry(d.task_id.clone())
-            .or_default()
-            .entry(d.config_id.clone())
-            .or_default();
-        let old_head = queue.first().copied();
-        queue.insert(d.id);
-        if old_head.is_none_or(|h| d.id < h) {
-            if let Some(h) = old_head {
-                self.heads.remove(&h);
-            }
-            self.heads.insert(d.id);
-        }
-    }
-
-    /// Takes a row out of its config's queue (delivered, dead-lettered or deleted).
-    fn unlink(&mut self, d: &Delivery) {
-        let Some(configs) = self.queues.get_mut(&d.task_id) else {
-            return;
-        };
-        let Some(queue) = configs.get_mut(&d.config_id) else {
-            return;
-        };
-        if !queue.remove(&d.id) {
-            return;
-        }
-        if self.heads.remove(&d.id)
-            && let Some(&next) = queue.first()
-        {
-            self.heads.insert(next);
-        }
-        if queue.is_empty() {
-            configs.remove(&d.config_id);
-            if configs.is_empty() {
-                self.queues.remove(&d.task_id);
-            }
-        }
-    }
-
     /// Claims up to `limit` due rows, each the oldest live row of its config.
     pub fn claim_batch(&mut self, now: i64, claim_until: i64, limit: usize) -> Vec<Delivery> {
         let ids: Vec<i64> = self
+            .queues
             .heads
             .iter()
             .filter(|id| self.rows[id].claimable(now))
@@ -120,6 +86,7 @@ impl Outbox {
     pub fn claim_next(&mut self, after: &Delivery, now: i64, claim_until: i64) -> Option<Delivery> {
         let id = *self
             .queues
+            .by_config
             .get(&after.task_id)?
             .get(&after.config_id)?
             .first()?;
@@ -129,7 +96,7 @@ impl Outbox {
 
     pub fn complete(&mut self, id: i64) {
         if let Some(row) = self.rows.remove(&id) {
-            self.unlink(&row.delivery);
+            self.queues.unlink(&row.delivery);
         }
     }
 
@@ -148,8 +115,7 @@ impl Outbox {
         row.claimed_until = None;
         row.delivery.dead_at = Some(now);
         row.delivery.last_error = Some(error.to_string());
-        let d = row.delivery.clone();
-        self.unlink(&d);
+        self.queues.unlink(&row.delivery);
     }
 
     /// The oldest dead letters first.
@@ -167,25 +133,24 @@ impl Outbox {
 
     /// Makes dead letters (all, or the one with `id`) due again; returns how many.
     pub fn requeue(&mut self, id: Option<i64>, now: i64) -> u64 {
-        let mut revived = Vec::new();
+        let mut revived = 0;
         for row in self.rows.values_mut() {
             if row.delivery.dead_at.is_some() && id.is_none_or(|i| i == row.delivery.id) {
                 row.delivery.dead_at = None;
                 row.delivery.attempts = 0;
                 row.next_attempt_at = now;
                 row.claimed_until = None;
-                revived.push(row.delivery.clone());
+                self.queues.link(&row.delivery);
+                revived += 1;
             }
         }
-        for d in &revived {
-            self.link(d);
-        }
-        revived.len() as u64
+        revived
     }
 
     pub fn depth(&self) -> OutboxDepth {
         let pending = self
             .queues
+            .by_config
             .values()
             .flat_map(|c| c.values())
             .map(BTreeSet::len)
@@ -200,19 +165,70 @@ impl Outbox {
     pub fn remove_config(&mut self, task_id: &str, config_id: &str) {
         self.rows
             .retain(|_, r| !(r.delivery.task_id == task_id && r.delivery.config_id == config_id));
-        self.drop_queues(|t, c| t == task_id && c == config_id);
+        self.queues
+            .drop_where(|t, c| t == task_id && c == config_id);
     }
 
     /// Drops every row of the given tasks.
     pub fn remove_tasks(&mut self, tasks: &HashSet<String>) {
         self.rows
             .retain(|_, r| !tasks.contains(&r.delivery.task_id));
-        self.drop_queues(|t, _| tasks.contains(t));
+        self.queues.drop_where(|t, _| tasks.contains(t));
     }
 
-    fn drop_queues(&mut self, doomed: impl Fn(&str, &str) -> bool) {
+    /// Whether any live notification of `task_id` waits.
+    pub fn has_live(&self, task_id: &str) -> bool {
+        self.queues.by_config.contains_key(task_id)
+    }
+}
+
+impl Queues {
+    /// Adds a live row to its config's queue.
+    fn link(&mut self, d: &Delivery) {
+        let queue = self
+            .by_config
+            .entry(d.task_id.clone())
+            .or_default()
+            .entry(d.config_id.clone())
+            .or_default();
+        let old_head = queue.first().copied();
+        queue.insert(d.id);
+        if old_head.is_none_or(|h| d.id < h) {
+            if let Some(h) = old_head {
+                self.heads.remove(&h);
+            }
+            self.heads.insert(d.id);
+        }
+    }
+
+    /// Takes a row out of its config's queue (delivered, dead-lettered or deleted).
+    fn unlink(&mut self, d: &Delivery) {
+        let Some(configs) = self.by_config.get_mut(&d.task_id) else {
+            return;
+        };
+        let Some(queue) = configs.get_mut(&d.config_id) else {
+            return;
+        };
+        if !queue.remove(&d.id) {
+            return;
+        }
+        if self.heads.remove(&d.id)
+            && let Some(&next) = queue.first()
+        {
+            self.heads.insert(next);
+        }
+        if queue.is_empty() {
+            configs.remove(&d.config_id);
+            if configs.is_empty() {
+                self.by_config.remove(&d.task_id);
+            }
+        }
+    }
+
+    /// Drops the queues of the (task, config) pairs `doomed` names.
+    fn drop_where(&mut self, doomed: impl Fn(&str, &str) -> bool) {
         let heads = &mut self.heads;
-        self.queues.retain(|task, configs| {
+        self.by_config.retain(|task, configs| {
             configs.retain(|config, queue| {
                 if doomed(task, config) {
                     if let Some(h) = queue.first() {
@@ -225,11 +241,6 @@ impl Outbox {
             });
             !configs.is_empty()
         });
-    }
-
-    /// Whether any live notification of `task_id` waits.
-    pub fn has_live(&self, task_id: &str) -> bool {
-        self.queues.contains_key(task_id)
     }
 }
 
