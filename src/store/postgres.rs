@@ -12,7 +12,8 @@ use sqlx::postgres::PgConnectOptions;
 use super::connect::{connect_error, open_pool};
 use super::group_commit::{BatchResult, CreateJob};
 use super::sql::{
-    BEGIN_POSTGRES, TAKE_EXPIRED_RUNS_POSTGRES, backend, now_millis, sql_task_store, to_i64,
+    BEGIN_POSTGRES, TAKE_EXPIRED_RUNS_POSTGRES, backend, bind_task_update, now_millis,
+    sql_task_store, to_i64,
 };
 use super::sql_push::{claim_sql, sql_push_store};
 use super::{DbOptions, StoreError};
@@ -137,7 +138,7 @@ impl PostgresStore {
         expected_version: u64,
         task: &crate::protocol::Task,
         events: &[crate::protocol::TaskEvent],
-        lease: (Option<String>, Option<i64>),
+        (runner, lease_until): (Option<&str>, Option<i64>),
         now: i64,
     ) -> Result<Option<Vec<crate::protocol::SequencedEvent>>, StoreError> {
         let json: Vec<String> = events
@@ -145,24 +146,22 @@ impl PostgresStore {
             .map(|e| serde_json::to_string(e).expect("events serialize"))
             .collect();
         let message_ids: Vec<&str> = events.iter().flat_map(super::user_message_ids).collect();
-        let last_seq: Option<i64> = sqlx::query_scalar(COMMIT_TASK)
-            .bind(&task.context_id)
-            .bind(task.status.state.v1_name())
-            .bind(task.status.timestamp.timestamp_millis())
-            .bind(sqlx::types::Json(task))
-            .bind(now)
-            .bind(to_i64(events.len()))
-            .bind(id)
-            .bind(&scope.tenant)
-            .bind(&scope.owner)
-            .bind(to_i64(expected_version))
-            .bind(lease.0)
-            .bind(lease.1)
-            .bind(json)
-            .bind(message_ids)
-            .fetch_optional(&self.writer)
-            .await
-            .map_err(backend)?;
+        let last_seq: Option<i64> = bind_task_update!(
+            sqlx::query_scalar(COMMIT_TASK),
+            scope,
+            id,
+            expected_version,
+            task,
+            events,
+            now,
+            runner,
+            lease_until
+        )
+        .bind(json)
+        .bind(message_ids)
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(backend)?;
         Ok(last_seq.map(|last| {
             let after = super::sql::to_u64(last) - events.len() as u64;
             super::sequence(events, after)

@@ -28,6 +28,28 @@ pub(super) const UPDATE_TASK: &str = "\
     WHERE id = $7 AND tenant = $8 AND owner = $9 AND version = $10 \
     RETURNING last_seq, push_configs";
 
+/// Binds `$1`..`$12` of [`UPDATE_TASK`], in its order; PostgreSQL's one-statement commit
+/// embeds the same `UPDATE` and binds it the same way.
+macro_rules! bind_task_update {
+    ($query:expr, $scope:expr, $id:expr, $expected_version:expr, $task:expr, $events:expr,
+     $now:expr, $runner:expr, $lease_until:expr) => {
+        $query
+            .bind(&$task.context_id)
+            .bind($task.status.state.v1_name())
+            .bind($task.status.timestamp.timestamp_millis())
+            .bind(sqlx::types::Json($task))
+            .bind($now)
+            .bind($crate::store::sql::to_i64($events.len()))
+            .bind($id)
+            .bind(&$scope.tenant)
+            .bind(&$scope.owner)
+            .bind($crate::store::sql::to_i64($expected_version))
+            .bind($runner)
+            .bind($lease_until)
+    };
+}
+pub(super) use bind_task_update;
+
 pub(super) const TASK_EXISTS: &str =
     "SELECT 1 FROM a2a_tasks WHERE id = $1 AND tenant = $2 AND owner = $3";
 
@@ -297,7 +319,8 @@ macro_rules! sql_task_store {
             ) -> Result<Vec<$crate::protocol::SequencedEvent>, $crate::store::StoreError> {
                 use $crate::store::StoreError;
                 use $crate::store::sql::{
-                    TASK_EXISTS, UPDATE_TASK, backend, lease_columns, now_millis, to_i64, to_u64,
+                    TASK_EXISTS, UPDATE_TASK, backend, bind_task_update, lease_columns, now_millis,
+                    to_u64,
                 };
                 let now = now_millis();
                 let (runner, lease_until) = lease_columns(task, lease);
@@ -308,7 +331,7 @@ macro_rules! sql_task_store {
                         expected_version,
                         task,
                         events,
-                        (runner.clone(), lease_until),
+                        (runner.as_deref(), lease_until),
                         now,
                     )
                     .await?
@@ -316,22 +339,20 @@ macro_rules! sql_task_store {
                     return Ok(seqd);
                 }
                 let mut tx = self.writer.begin_with($begin).await.map_err(backend)?;
-                let updated: Option<(i64, i64)> = sqlx::query_as(UPDATE_TASK)
-                    .bind(&task.context_id)
-                    .bind(task.status.state.v1_name())
-                    .bind(task.status.timestamp.timestamp_millis())
-                    .bind(sqlx::types::Json(task))
-                    .bind(now)
-                    .bind(to_i64(events.len()))
-                    .bind(id)
-                    .bind(&scope.tenant)
-                    .bind(&scope.owner)
-                    .bind(to_i64(expected_version))
-                    .bind(runner)
-                    .bind(lease_until)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(backend)?;
+                let updated: Option<(i64, i64)> = bind_task_update!(
+                    sqlx::query_as(UPDATE_TASK),
+                    scope,
+                    id,
+                    expected_version,
+                    task,
+                    events,
+                    now,
+                    runner,
+                    lease_until
+                )
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
                 let Some((last_seq, push_configs)) = updated else {
                     // Dropping `tx` rolls back (nothing was written).
                     let exists = sqlx::query(TASK_EXISTS)

@@ -194,7 +194,7 @@ impl SqliteStore {
         _expected_version: u64,
         _task: &crate::protocol::Task,
         _events: &[crate::protocol::TaskEvent],
-        _lease: (Option<String>, Option<i64>),
+        _lease: (Option<&str>, Option<i64>),
         _now: i64,
     ) -> Result<Option<Vec<crate::protocol::SequencedEvent>>, StoreError> {
         Ok(None)
