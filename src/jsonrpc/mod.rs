@@ -90,10 +90,12 @@ macro_rules! methods {
         const HANDLED: &[&str] = &[$($name),+];
 
         impl Module {
-            /// Runs the handler of `name`; `None` if no handler has that name.
+            /// Runs the handler of `name`; `None` if no handler has that name. Each handler's
+            /// future is boxed: inline, every call's future would be as large as the largest
+            /// handler's (several KB), copied whole each time it moves.
             async fn call(&self, name: &str, call: &Call, params: Option<&str>) -> Option<Reply> {
                 Some(match name {
-                    $($name => $handler(&self.ctx, call, params).await,)+
+                    $($name => Box::pin($handler(&self.ctx, call, params)).await,)+
                     _ => return None,
                 })
             }

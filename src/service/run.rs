@@ -30,7 +30,12 @@ impl TaskService {
         req: SendRequest,
     ) -> Result<Started, A2aError> {
         validate_user_message(&req.message)?;
-        self.check_inline_push(req.push.as_ref()).await?;
+        // The paths off the common one (a webhook to check, a retry, a follow-up message)
+        // are boxed: inline, their state would make every send's future several KB larger,
+        // and futures are moved by copying.
+        if req.push.is_some() {
+            Box::pin(self.check_inline_push(req.push.as_ref())).await?;
+        }
         let retried = self
             .inner
             .store
@@ -38,7 +43,7 @@ impl TaskService {
             .await
             .map_err(store_error)?;
         if let Some(task_id) = retried {
-            return self.retried(scope, task_id, &req).await;
+            return Box::pin(self.retried(scope, task_id, &req)).await;
         }
         let existing_id = req
             .client_task_id
@@ -54,18 +59,8 @@ impl TaskService {
             None => None,
         };
         match existing {
-            Some(record) => {
-                if let Some(push) = req.push.clone() {
-                    let config = push.for_task(&record.task.id, origin);
-                    self.inner
-                        .store
-                        .put_push_config(scope, &config)
-                        .await
-                        .map_err(store_error)?;
-                }
-                self.continue_task(scope, origin, record, req).await
-            }
-            None => self.new_task(scope, origin, existing_id, req).await,
+            Some(record) => Box::pin(self.continue_task(scope, origin, record, req)).await,
+            None => Ok(self.new_task(scope, origin, existing_id, req)),
         }
     }
 
@@ -104,13 +99,13 @@ impl TaskService {
         })
     }
 
-    async fn new_task(
+    fn new_task(
         &self,
         scope: &Scope,
         origin: Version,
         id: Option<String>,
         req: SendRequest,
-    ) -> Result<Started, A2aError> {
+    ) -> Started {
         // Time-ordered ids (v7): a new task lands at the end of every index keyed by its
         // id instead of on a random page, which keeps SQL inserts cheap.
         let task_id = id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
@@ -147,11 +142,11 @@ impl TaskService {
             .into_iter()
             .collect();
         self.spawn(scope, origin, ctx, Some((task, push)), Some(tx));
-        Ok(Started {
+        Started {
             task_id,
             cursor,
             reply: Some(rx),
-        })
+        }
     }
 
     async fn continue_task(
@@ -162,6 +157,14 @@ impl TaskService {
         req: SendRequest,
     ) -> Result<Started, A2aError> {
         let task_id = record.task.id.clone();
+        if let Some(push) = req.push.clone() {
+            let config = push.for_task(&task_id, origin);
+            self.inner
+                .store
+                .put_push_config(scope, &config)
+                .await
+                .map_err(store_error)?;
+        }
         if let Some(c) = &req.message.context_id
             && c != &record.task.context_id
         {

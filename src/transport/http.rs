@@ -30,10 +30,12 @@ pub struct Limits {
     pub max_concurrent_requests: usize,
 }
 
-/// Shared state of the router.
+/// Shared state of the router; one pointer, because axum clones it for every request.
 #[derive(Clone)]
-pub struct AppState {
-    module: Arc<jsonrpc::Module>,
+pub struct AppState(Arc<Shared>);
+
+struct Shared {
+    module: jsonrpc::Module,
     card_v1: CachedCard,
     card_v03: CachedCard,
     /// The keys whose public halves verify notification JWTs (push on).
@@ -49,13 +51,13 @@ impl AppState {
         metrics: Arc<Metrics>,
     ) -> Self {
         let now = std::time::SystemTime::now();
-        Self {
-            module: Arc::new(module),
+        Self(Arc::new(Shared {
+            module,
             card_v1: CachedCard::new(&v1::agent_card(card), now),
             card_v03: CachedCard::new(&v03::agent_card(card), now),
             keys,
             metrics,
-        }
+        }))
     }
 }
 
@@ -71,11 +73,11 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .route("/", rpc)
         .route(
             "/.well-known/agent-card.json",
-            get(|s: State<AppState>, h: HeaderMap| async move { s.card_v1.respond(&h) }),
+            get(|State(s): State<AppState>, h: HeaderMap| async move { s.0.card_v1.respond(&h) }),
         )
         .route(
             "/.well-known/agent.json",
-            get(|s: State<AppState>, h: HeaderMap| async move { s.card_v03.respond(&h) }),
+            get(|State(s): State<AppState>, h: HeaderMap| async move { s.0.card_v03.respond(&h) }),
         )
         .route("/.well-known/jwks.json", get(jwks))
         .route("/metrics", get(metrics))
@@ -88,7 +90,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
 /// The public keys of notification JWTs. Short caching: a rotated key must show up before
 /// its first token does.
 async fn jwks(State(state): State<AppState>) -> Response {
-    let Some(keys) = &state.keys else {
+    let Some(keys) = &state.0.keys else {
         return (
             StatusCode::NOT_FOUND,
             axum::Json(serde_json::json!({"error": "push notifications are off on this server"})),
@@ -118,7 +120,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4"),
         )],
-        state.metrics.render(),
+        state.0.metrics.render(),
     )
         .into_response()
 }
@@ -175,7 +177,7 @@ async fn handle_rpc(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok());
     let outcome = jsonrpc::dispatch(
-        &state.module,
+        &state.0.module,
         req,
         version.as_deref(),
         Scope::default(),
