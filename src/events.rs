@@ -19,10 +19,9 @@ const CHANNEL_CAPACITY: usize = 16;
 
 /// Publishes committed events and hands out per-task subscriptions.
 pub trait EventBus: Send + Sync + 'static {
-    /// Publishes events already committed to the store, in sequence order. Takes them by
-    /// value: they can move into the channel instead of being cloned (a task snapshot is
-    /// the largest thing on the hot path).
-    fn publish(&self, task_id: &str, events: Vec<SequencedEvent>);
+    /// Publishes events already committed to the store, in sequence order; shared, not
+    /// copied (a task snapshot is the largest thing on the hot path).
+    fn publish(&self, task_id: &str, events: Vec<Arc<SequencedEvent>>);
     /// Subscribes to a task's future events.
     fn subscribe(&self, task_id: &str) -> Subscription;
 }
@@ -51,12 +50,12 @@ impl LocalBus {
 }
 
 impl EventBus for LocalBus {
-    fn publish(&self, task_id: &str, events: Vec<SequencedEvent>) {
+    fn publish(&self, task_id: &str, events: Vec<Arc<SequencedEvent>>) {
         let channels = self.channels.lock();
-        // No channel means no subscriber: nothing to do, and nothing is allocated.
+        // No channel means no subscriber: nothing to do.
         if let Some(tx) = channels.get(task_id) {
             for e in events {
-                let _ = tx.send(Arc::new(e));
+                let _ = tx.send(e);
             }
         }
     }

@@ -372,7 +372,14 @@ async fn seed_lost_run(url: &str) -> String {
     };
     let events = [TaskEvent::Task(task.clone())];
     store
-        .create(&scope, Version::V1, &task, &events, &[], Some(lease))
+        .create(
+            &scope,
+            Version::V1,
+            &task,
+            events.to_vec(),
+            &[],
+            Some(lease),
+        )
         .await
         .unwrap();
     task.id

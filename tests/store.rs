@@ -92,9 +92,16 @@ fn status_update(t: &Task, tag: serde_json::Value) -> TaskEvent {
 }
 
 /// Creates `t` with its snapshot as the first event.
-async fn create(store: &dyn TaskStore, s: &Scope, t: &Task) -> Vec<SequencedEvent> {
+async fn create(store: &dyn TaskStore, s: &Scope, t: &Task) -> Vec<Arc<SequencedEvent>> {
     store
-        .create(s, Version::V1, t, &[TaskEvent::Task(t.clone())], &[], None)
+        .create(
+            s,
+            Version::V1,
+            t,
+            vec![TaskEvent::Task(t.clone())],
+            &[],
+            None,
+        )
         .await
         .unwrap()
 }
@@ -104,7 +111,7 @@ async fn message_task(store: &dyn TaskStore, s: &Scope, message_id: &str) -> Opt
     store.task_for_message(s, message_id).await.unwrap()
 }
 
-fn seqs(events: &[SequencedEvent]) -> Vec<u64> {
+fn seqs(events: &[Arc<SequencedEvent>]) -> Vec<u64> {
     events.iter().map(|e| e.seq).collect()
 }
 
@@ -151,7 +158,7 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
             &s,
             Version::V03,
             &t,
-            &[TaskEvent::Task(t.clone())],
+            vec![TaskEvent::Task(t.clone())],
             &[],
             None,
         )
@@ -189,7 +196,10 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
     });
     t2.apply(&artifact);
     let events = [status_update(&t2, json!(1)), artifact];
-    let second = store.commit(&s, "t1", 1, &t2, &events, None).await.unwrap();
+    let second = store
+        .commit(&s, "t1", 1, &t2, events.to_vec(), None)
+        .await
+        .unwrap();
     assert_eq!(seqs(&second), [2, 3]);
     assert_eq!(second[0].event, events[0]);
     assert_eq!(second[1].event, events[1]);
@@ -197,13 +207,13 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
     // A commit without events bumps the version, not the sequence.
     assert!(
         store
-            .commit(&s, "t1", 2, &t2, &[], None)
+            .commit(&s, "t1", 2, &t2, vec![], None)
             .await
             .unwrap()
             .is_empty()
     );
     let third = store
-        .commit(&s, "t1", 3, &t2, &[status_update(&t2, json!(2))], None)
+        .commit(&s, "t1", 3, &t2, vec![status_update(&t2, json!(2))], None)
         .await
         .unwrap();
     assert_eq!(seqs(&third), [4]);
@@ -219,7 +229,7 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
     assert_eq!(log[0].event, TaskEvent::Task(t));
 
     assert!(matches!(
-        store.commit(&s, "nope", 1, &t2, &[], None).await,
+        store.commit(&s, "nope", 1, &t2, vec![], None).await,
         Err(StoreError::NotFound)
     ));
     assert!(store.get(&s, "nope").await.unwrap().is_none());
@@ -236,7 +246,7 @@ async fn create_refuses_a_taken_id(store: Arc<dyn TaskStore>) {
             &s,
             Version::V1,
             &other,
-            &[TaskEvent::Task(other.clone())],
+            vec![TaskEvent::Task(other.clone())],
             &[],
             None,
         )
@@ -244,7 +254,7 @@ async fn create_refuses_a_taken_id(store: Arc<dyn TaskStore>) {
     assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
     // Task ids are global: another scope cannot take it either.
     let elsewhere = store
-        .create(&scope("bob", ""), Version::V1, &other, &[], &[], None)
+        .create(&scope("bob", ""), Version::V1, &other, vec![], &[], None)
         .await;
     assert!(
         matches!(elsewhere, Err(StoreError::Conflict)),
@@ -270,7 +280,7 @@ async fn stale_commit_conflicts_and_overwrites_nothing(store: Arc<dyn TaskStore>
             "t1",
             1,
             &winner,
-            &[status_update(&winner, json!("winner"))],
+            vec![status_update(&winner, json!("winner"))],
             None,
         )
         .await
@@ -283,7 +293,7 @@ async fn stale_commit_conflicts_and_overwrites_nothing(store: Arc<dyn TaskStore>
             "t1",
             1,
             &loser,
-            &[TaskEvent::UserMessage(message("m-loser", Role::User))],
+            vec![TaskEvent::UserMessage(message("m-loser", Role::User))],
             None,
         )
         .await;
@@ -300,7 +310,7 @@ async fn stale_commit_conflicts_and_overwrites_nothing(store: Arc<dyn TaskStore>
     assert_eq!(message_task(&*store, &s, "m-loser").await, None);
     // A version from the future conflicts too.
     assert!(matches!(
-        store.commit(&s, "t1", 7, &loser, &[], None).await,
+        store.commit(&s, "t1", 7, &loser, vec![], None).await,
         Err(StoreError::Conflict)
     ));
 }
@@ -316,7 +326,7 @@ async fn racing_commits_have_one_winner(store: Arc<dyn TaskStore>) {
                 tokio::spawn(async move {
                     let t = task(&id, "c", TaskState::Working, 2_000 + who);
                     let r = store
-                        .commit(&s, &id, 1, &t, &[status_update(&t, json!(who))], None)
+                        .commit(&s, &id, 1, &t, vec![status_update(&t, json!(who))], None)
                         .await;
                     (t, r)
                 })
@@ -355,7 +365,10 @@ async fn concurrent_writers_leave_a_dense_log(store: Arc<dyn TaskStore>) {
                         let mut t = rec.task.clone();
                         let ev = status_update(&t, json!([w, n]));
                         t.apply(&ev);
-                        match store.commit(&s, "t1", rec.version, &t, &[ev], None).await {
+                        match store
+                            .commit(&s, "t1", rec.version, &t, vec![ev], None)
+                            .await
+                        {
                             Ok(seqd) => {
                                 assert_eq!(seqs(&seqd), [rec.last_seq + 1]);
                                 break;
@@ -407,7 +420,7 @@ async fn events_after_returns_the_tail_in_order(store: Arc<dyn TaskStore>) {
             .collect();
         // Version 1 after the create, one more per commit.
         store
-            .commit(&s, "t1", 1 + chunk, &t, &events, None)
+            .commit(&s, "t1", 1 + chunk, &t, events.to_vec(), None)
             .await
             .unwrap();
     }
@@ -420,7 +433,7 @@ async fn events_after_returns_the_tail_in_order(store: Arc<dyn TaskStore>) {
     }
     assert_eq!(
         store.events_after(&s, "t1", u64::MAX).await.unwrap(),
-        Vec::<SequencedEvent>::new()
+        Vec::<Arc<SequencedEvent>>::new()
     );
     assert!(matches!(
         store.events_after(&s, "nope", 0).await,
@@ -432,7 +445,7 @@ async fn events_after_returns_the_tail_in_order(store: Arc<dyn TaskStore>) {
             &s,
             Version::V1,
             &task("t2", "c1", TaskState::Submitted, 1),
-            &[],
+            vec![],
             &[],
             None,
         )
@@ -649,7 +662,7 @@ async fn scopes_are_isolated(store: Arc<dyn TaskStore>) {
             Err(StoreError::NotFound)
         ));
         let r = store
-            .commit(&other, "t1", 1, &t, &[status_update(&t, json!(0))], None)
+            .commit(&other, "t1", 1, &t, vec![status_update(&t, json!(0))], None)
             .await;
         assert!(matches!(r, Err(StoreError::NotFound)), "{other:?}: {r:?}");
         let page = store.list(&other, &query(10)).await.unwrap();
@@ -682,7 +695,14 @@ async fn task_for_message_finds_the_first_task(store: Arc<dyn TaskStore>) {
     let follow_up = message("m2", Role::User);
     t1.history.push(follow_up.clone());
     store
-        .commit(&s, "t1", 1, &t1, &[TaskEvent::UserMessage(follow_up)], None)
+        .commit(
+            &s,
+            "t1",
+            1,
+            &t1,
+            vec![TaskEvent::UserMessage(follow_up)],
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(message_task(&*store, &s, "m2").await.as_deref(), Some("t1"));
@@ -729,7 +749,7 @@ async fn leased(
             s,
             Version::V1,
             &t,
-            &[TaskEvent::Task(t.clone())],
+            vec![TaskEvent::Task(t.clone())],
             &[],
             Some(lease),
         )
@@ -771,7 +791,7 @@ async fn leases_are_renewed_cleared_and_expire(store: Arc<dyn TaskStore>) {
             "ta",
             rec.version,
             &done,
-            &[],
+            vec![],
             Some(Lease {
                 runner: "r1",
                 until: 1,
@@ -786,7 +806,7 @@ async fn leases_are_renewed_cleared_and_expire(store: Arc<dyn TaskStore>) {
             "tb",
             rec.version,
             &rec.task,
-            &[],
+            vec![],
             Some(Lease {
                 runner: "r3",
                 until: 7_000,
@@ -884,7 +904,7 @@ async fn purge_terminal_deletes_old_terminal_tasks_and_their_events(store: Arc<d
         t.history.push(message(&format!("m-{id}"), Role::User));
         create(&*store, &s, &t).await;
         store
-            .commit(&s, id, 1, &t, &[status_update(&t, json!(id))], None)
+            .commit(&s, id, 1, &t, vec![status_update(&t, json!(id))], None)
             .await
             .unwrap();
     }
@@ -984,7 +1004,7 @@ async fn sqlite_reopens_with_its_data_and_creates_its_directory() {
         let store = store::connect(&url, &DbOptions::default()).await.unwrap();
         create(&*store, &s, &t).await;
         store
-            .commit(&s, "t1", 1, &t, &[status_update(&t, json!(1))], None)
+            .commit(&s, "t1", 1, &t, vec![status_update(&t, json!(1))], None)
             .await
             .unwrap();
         let rec = store.get(&s, "t1").await.unwrap().unwrap();
@@ -993,7 +1013,7 @@ async fn sqlite_reopens_with_its_data_and_creates_its_directory() {
             until: 1_000,
         };
         store
-            .commit(&s, "t1", rec.version, &t, &[], Some(lease))
+            .commit(&s, "t1", rec.version, &t, vec![], Some(lease))
             .await
             .unwrap();
     }

@@ -71,7 +71,7 @@ async fn task_with(store: &dyn TaskStore, id: &str, push: &[PushConfig]) -> Task
             &scope(),
             Version::V1,
             &t,
-            &[TaskEvent::Task(t.clone())],
+            vec![TaskEvent::Task(t.clone())],
             push,
             None,
         )
@@ -88,7 +88,14 @@ async fn advance(store: &dyn TaskStore, t: &Task, states: &[TaskState]) {
         next.apply(e);
     }
     store
-        .commit(&scope(), &t.id, record.version, &next, &events, None)
+        .commit(
+            &scope(),
+            &t.id,
+            record.version,
+            &next,
+            events.to_vec(),
+            None,
+        )
         .await
         .unwrap();
 }

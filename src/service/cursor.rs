@@ -81,7 +81,7 @@ impl EventCursor {
             .events_after(&self.scope, &self.task_id, self.last_seq)
             .await
             .map_err(|e| A2aError::Internal(e.to_string()))?;
-        self.backlog.extend(events.into_iter().map(Arc::new));
+        self.backlog.extend(events);
         Ok(())
     }
 }

@@ -318,7 +318,6 @@ impl TaskService {
             }
             let mut last = start;
             for e in backlog {
-                let e = Arc::new(e);
                 last = e.seq;
                 let stop = e.event.state().is_some_and(TaskState::is_terminal);
                 if e.event.is_streamed() { yield StreamItem::Event(e); }
@@ -391,14 +390,7 @@ impl Inner {
             }
             match self
                 .store
-                .commit(
-                    scope,
-                    id,
-                    record.version,
-                    &task,
-                    &events,
-                    Some(self.lease()),
-                )
+                .commit(scope, id, record.version, &task, events, Some(self.lease()))
                 .await
             {
                 Ok(seqd) => {

@@ -147,7 +147,7 @@ impl EventSink {
                     &inner.scope,
                     inner.origin,
                     &task,
-                    &[created, event],
+                    vec![created, event],
                     &push,
                     Some(inner.service.lease()),
                 )

@@ -3,6 +3,8 @@
 //! sends share one commit (one WAL flush on PostgreSQL, one round of the write lock on
 //! SQLite) and one multi-row `INSERT` per table instead of a transaction each.
 
+use std::sync::Arc;
+
 use serde_json::value::RawValue;
 
 use super::batch::{Batcher, RunBatch, Runners};
@@ -32,7 +34,7 @@ pub(crate) struct CreateJob {
 pub(crate) struct PushPart {
     pub configs: Vec<PushConfig>,
     pub task: Task,
-    pub events: Vec<SequencedEvent>,
+    pub events: Vec<Arc<SequencedEvent>>,
 }
 
 /// The creations queue of a SQL store; the answer says whether the task was inserted
@@ -48,10 +50,10 @@ impl CreateJob {
         scope: &Scope,
         origin: Version,
         task: &Task,
-        events: &[TaskEvent],
+        events: Vec<TaskEvent>,
         push: &[PushConfig],
         lease: Option<Lease<'_>>,
-    ) -> Result<(Self, Vec<SequencedEvent>), StoreError> {
+    ) -> Result<(Self, Vec<Arc<SequencedEvent>>), StoreError> {
         let seqd = sequence(events, 0);
         let mut serialized = Vec::with_capacity(seqd.len());
         for e in &seqd {
@@ -67,9 +69,9 @@ impl CreateJob {
             status_ts: task.status.timestamp.timestamp_millis(),
             task_json: raw(task, &task.id)?,
             events: serialized,
-            message_ids: events
+            message_ids: seqd
                 .iter()
-                .flat_map(user_message_ids)
+                .flat_map(|e| user_message_ids(&e.event))
                 .map(str::to_string)
                 .collect(),
             runner,

@@ -12,6 +12,8 @@ mod sql;
 mod sql_push;
 pub mod sqlite;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 pub use connect::{DbOptions, connect, migrate};
@@ -69,10 +71,10 @@ pub trait TaskStore: PushStore {
         scope: &Scope,
         origin: Version,
         task: &Task,
-        events: &[TaskEvent],
+        events: Vec<TaskEvent>,
         push: &[PushConfig],
         lease: Option<Lease<'_>>,
-    ) -> Result<Vec<SequencedEvent>, StoreError>;
+    ) -> Result<Vec<Arc<SequencedEvent>>, StoreError>;
 
     /// The task, if it exists in this scope.
     async fn get(&self, scope: &Scope, id: &str) -> Result<Option<TaskRecord>, StoreError>;
@@ -86,9 +88,9 @@ pub trait TaskStore: PushStore {
         id: &str,
         expected_version: u64,
         task: &Task,
-        events: &[TaskEvent],
+        events: Vec<TaskEvent>,
         lease: Option<Lease<'_>>,
-    ) -> Result<Vec<SequencedEvent>, StoreError>;
+    ) -> Result<Vec<Arc<SequencedEvent>>, StoreError>;
 
     /// Stored events with `seq > after`, in order.
     async fn events_after(
@@ -96,7 +98,7 @@ pub trait TaskStore: PushStore {
         scope: &Scope,
         id: &str,
         after: u64,
-    ) -> Result<Vec<SequencedEvent>, StoreError>;
+    ) -> Result<Vec<Arc<SequencedEvent>>, StoreError>;
 
     /// Tasks matching the query, newest status first, with cursor paging.
     async fn list(&self, scope: &Scope, query: &ListTasksQuery) -> Result<TaskPage, StoreError>;
@@ -153,31 +155,28 @@ pub fn holds_lease(state: crate::protocol::TaskState) -> bool {
     !state.is_terminal() && !state.is_interrupted()
 }
 
-/// Numbers `events` with the sequence numbers following `after`.
-pub(crate) fn sequence(events: &[TaskEvent], after: u64) -> Vec<SequencedEvent> {
-    events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| SequencedEvent {
-            seq: after + 1 + i as u64,
-            event: e.clone(),
-        })
+/// Numbers `events` with the sequence numbers following `after`. Shared, because the
+/// same events go to the store's log, the bus and every subscriber.
+pub(crate) fn sequence(events: Vec<TaskEvent>, after: u64) -> Vec<Arc<SequencedEvent>> {
+    (after + 1..)
+        .zip(events)
+        .map(|(seq, event)| Arc::new(SequencedEvent { seq, event }))
         .collect()
 }
 
 /// The ids of the user messages an event stores (for duplicate detection).
-pub fn user_message_ids(event: &TaskEvent) -> Vec<&str> {
+pub fn user_message_ids(event: &TaskEvent) -> impl Iterator<Item = &str> {
     use crate::protocol::Role;
-    match event {
-        TaskEvent::Task(t) => t
-            .history
-            .iter()
-            .filter(|m| m.role == Role::User)
-            .map(|m| m.message_id.as_str())
-            .collect(),
-        TaskEvent::UserMessage(m) => vec![m.message_id.as_str()],
-        _ => Vec::new(),
-    }
+    let (history, message): (&[crate::protocol::Message], _) = match event {
+        TaskEvent::Task(t) => (&t.history, None),
+        TaskEvent::UserMessage(m) => (&[], Some(m.message_id.as_str())),
+        _ => (&[], None),
+    };
+    history
+        .iter()
+        .filter(|m| m.role == Role::User)
+        .map(|m| m.message_id.as_str())
+        .chain(message)
 }
 
 /// Page tokens: the sort key of the last task on the page, opaque to clients.

@@ -129,7 +129,8 @@ const COMMIT_TASK: &str = "\
     SELECT last_seq FROM u";
 
 impl PostgresStore {
-    /// [`COMMIT_TASK`]; `None` when the caller must take the transaction.
+    /// [`COMMIT_TASK`]: the sequence number the events follow, or `None` when the caller
+    /// must take the transaction.
     #[allow(clippy::too_many_arguments)]
     async fn commit_in_one(
         &self,
@@ -140,7 +141,7 @@ impl PostgresStore {
         events: &[crate::protocol::TaskEvent],
         (runner, lease_until): (Option<&str>, Option<i64>),
         now: i64,
-    ) -> Result<Option<Vec<crate::protocol::SequencedEvent>>, StoreError> {
+    ) -> Result<Option<u64>, StoreError> {
         let json: Vec<String> = events
             .iter()
             .map(|e| serde_json::to_string(e).expect("events serialize"))
@@ -162,10 +163,7 @@ impl PostgresStore {
         .fetch_optional(&self.writer)
         .await
         .map_err(backend)?;
-        Ok(last_seq.map(|last| {
-            let after = super::sql::to_u64(last) - events.len() as u64;
-            super::sequence(events, after)
-        }))
+        Ok(last_seq.map(|last| super::sql::to_u64(last) - events.len() as u64))
     }
 
     /// Writes a group of creations; one statement, in its own transaction unless some

@@ -132,7 +132,7 @@ pub trait PushStore: Send + Sync + 'static {
 
 /// Which outbox rows a commit writes for its events: `(event index, 1.0 only)` pairs, where
 /// the last streamed event also carries the 0.x rows (0.x webhooks get one task per commit).
-pub(crate) fn outbox_targets(events: &[SequencedEvent]) -> Vec<(usize, bool)> {
+pub(crate) fn outbox_targets(events: &[std::sync::Arc<SequencedEvent>]) -> Vec<(usize, bool)> {
     let streamed: Vec<usize> = (0..events.len())
         .filter(|&i| events[i].event.is_streamed())
         .collect();

@@ -200,13 +200,11 @@ macro_rules! sql_task_store {
                 conn: &mut <$db as sqlx::Database>::Connection,
                 scope: &$crate::store::Scope,
                 task_id: &str,
-                after: u64,
-                events: &[$crate::protocol::TaskEvent],
+                seqd: &[std::sync::Arc<$crate::protocol::SequencedEvent>],
                 now: i64,
-            ) -> Result<Vec<$crate::protocol::SequencedEvent>, $crate::store::StoreError> {
+            ) -> Result<(), $crate::store::StoreError> {
                 use $crate::store::sql::{INSERT_EVENT, INSERT_MESSAGE_ID, backend, to_i64};
-                let seqd = $crate::store::sequence(events, after);
-                for e in &seqd {
+                for e in seqd {
                     sqlx::query(INSERT_EVENT)
                         .bind(task_id)
                         .bind(to_i64(e.seq))
@@ -216,7 +214,10 @@ macro_rules! sql_task_store {
                         .await
                         .map_err(backend)?;
                 }
-                for message_id in events.iter().flat_map($crate::store::user_message_ids) {
+                for message_id in seqd
+                    .iter()
+                    .flat_map(|e| $crate::store::user_message_ids(&e.event))
+                {
                     sqlx::query(INSERT_MESSAGE_ID)
                         .bind(&scope.tenant)
                         .bind(&scope.owner)
@@ -226,7 +227,7 @@ macro_rules! sql_task_store {
                         .await
                         .map_err(backend)?;
                 }
-                Ok(seqd)
+                Ok(())
             }
 
             /// ` WHERE ...` of `list`: the scope and the query's filters, not the page.
@@ -257,10 +258,13 @@ macro_rules! sql_task_store {
                 scope: &$crate::store::Scope,
                 origin: $crate::protocol::Version,
                 task: &$crate::protocol::Task,
-                events: &[$crate::protocol::TaskEvent],
+                events: Vec<$crate::protocol::TaskEvent>,
                 push: &[$crate::protocol::PushConfig],
                 lease: Option<$crate::store::Lease<'_>>,
-            ) -> Result<Vec<$crate::protocol::SequencedEvent>, $crate::store::StoreError> {
+            ) -> Result<
+                Vec<std::sync::Arc<$crate::protocol::SequencedEvent>>,
+                $crate::store::StoreError,
+            > {
                 use $crate::store::batch::RunBatch;
                 use $crate::store::group_commit::{self, CreateJob};
                 let (job, seqd) = CreateJob::new(scope, origin, task, events, push, lease)?;
@@ -314,9 +318,12 @@ macro_rules! sql_task_store {
                 id: &str,
                 expected_version: u64,
                 task: &$crate::protocol::Task,
-                events: &[$crate::protocol::TaskEvent],
+                events: Vec<$crate::protocol::TaskEvent>,
                 lease: Option<$crate::store::Lease<'_>>,
-            ) -> Result<Vec<$crate::protocol::SequencedEvent>, $crate::store::StoreError> {
+            ) -> Result<
+                Vec<std::sync::Arc<$crate::protocol::SequencedEvent>>,
+                $crate::store::StoreError,
+            > {
                 use $crate::store::StoreError;
                 use $crate::store::sql::{
                     TASK_EXISTS, UPDATE_TASK, backend, bind_task_update, lease_columns, now_millis,
@@ -324,19 +331,19 @@ macro_rules! sql_task_store {
                 };
                 let now = now_millis();
                 let (runner, lease_until) = lease_columns(task, lease);
-                if let Some(seqd) = self
+                if let Some(after) = self
                     .commit_in_one(
                         scope,
                         id,
                         expected_version,
                         task,
-                        events,
+                        &events,
                         (runner.as_deref(), lease_until),
                         now,
                     )
                     .await?
                 {
-                    return Ok(seqd);
+                    return Ok($crate::store::sequence(events, after));
                 }
                 let mut tx = self.writer.begin_with($begin).await.map_err(backend)?;
                 let updated: Option<(i64, i64)> = bind_task_update!(
@@ -345,7 +352,7 @@ macro_rules! sql_task_store {
                     id,
                     expected_version,
                     task,
-                    events,
+                    &events,
                     now,
                     runner,
                     lease_until
@@ -370,7 +377,8 @@ macro_rules! sql_task_store {
                     });
                 };
                 let after = to_u64(last_seq) - events.len() as u64;
-                let seqd = Self::append(&mut tx, scope, id, after, events, now).await?;
+                let seqd = $crate::store::sequence(events, after);
+                Self::append(&mut tx, scope, id, &seqd, now).await?;
                 if push_configs > 0 {
                     Self::enqueue(&mut tx, task, &seqd, now).await?;
                 }
@@ -386,7 +394,10 @@ macro_rules! sql_task_store {
                 scope: &$crate::store::Scope,
                 id: &str,
                 after: u64,
-            ) -> Result<Vec<$crate::protocol::SequencedEvent>, $crate::store::StoreError> {
+            ) -> Result<
+                Vec<std::sync::Arc<$crate::protocol::SequencedEvent>>,
+                $crate::store::StoreError,
+            > {
                 use $crate::store::sql::{EVENTS_AFTER, backend, to_i64, to_u64};
                 type Row = (
                     Option<i64>,
@@ -406,10 +417,10 @@ macro_rules! sql_task_store {
                 Ok(rows
                     .into_iter()
                     .filter_map(|(seq, event)| {
-                        Some($crate::protocol::SequencedEvent {
+                        Some(std::sync::Arc::new($crate::protocol::SequencedEvent {
                             seq: to_u64(seq?),
                             event: event?.0,
-                        })
+                        }))
                     })
                     .collect())
             }

@@ -241,7 +241,7 @@ macro_rules! sql_push_store {
             async fn enqueue(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 task: &$crate::protocol::Task,
-                events: &[$crate::protocol::SequencedEvent],
+                events: &[std::sync::Arc<$crate::protocol::SequencedEvent>],
                 now: i64,
             ) -> Result<(), $crate::store::StoreError> {
                 use $crate::store::sql::{backend, to_i64};

@@ -196,7 +196,7 @@ impl SqliteStore {
         _events: &[crate::protocol::TaskEvent],
         _lease: (Option<&str>, Option<i64>),
         _now: i64,
-    ) -> Result<Option<Vec<crate::protocol::SequencedEvent>>, StoreError> {
+    ) -> Result<Option<u64>, StoreError> {
         Ok(None)
     }
 }

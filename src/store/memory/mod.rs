@@ -3,6 +3,7 @@
 mod outbox;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use parking_lot::RwLock;
@@ -15,22 +16,29 @@ use super::{
 use crate::protocol::request::{ListTasksQuery, TaskPage};
 use crate::protocol::{PushConfig, SequencedEvent, Task, TaskEvent, Version};
 
+/// foldhash instead of SipHash: every send inserts into two maps that only grow, and
+/// rehashing them on growth with SipHash was a tenth of the store's time.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type Set<K> = HashSet<K, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 struct State {
-    tasks: HashMap<String, Entry>,
+    /// Boxed: growing the map moves pointers, not whole entries.
+    tasks: Map<String, Box<Entry>>,
     /// (scope, messageId) -> task id.
-    messages: HashMap<(Scope, String), String>,
+    messages: Map<(Scope, String), String>,
     /// Notifications to deliver.
     outbox: outbox::Outbox,
     /// Ids of the tasks holding a lease, so heartbeats and recovery visit only active
     /// tasks, not every task kept in memory.
-    leased: HashSet<String>,
+    leased: Set<String>,
 }
 
 struct Entry {
     scope: Scope,
     record: TaskRecord,
-    events: Vec<SequencedEvent>,
+    /// Shared with the bus and subscribers.
+    events: Vec<Arc<SequencedEvent>>,
     /// (runner, lease until) while the task is active.
     lease: Option<(String, i64)>,
     /// Push configs by id.
@@ -42,7 +50,7 @@ impl State {
     fn enqueue(
         &mut self,
         configs: &[PushConfig],
-        events: &[SequencedEvent],
+        events: &[Arc<SequencedEvent>],
         task: &Task,
         now: i64,
     ) {
@@ -78,6 +86,7 @@ impl State {
     fn entry(&self, scope: &Scope, task_id: &str) -> Result<&Entry, StoreError> {
         self.tasks
             .get(task_id)
+            .map(Box::as_ref)
             .filter(|e| &e.scope == scope)
             .ok_or(StoreError::NotFound)
     }
@@ -97,7 +106,7 @@ impl MemoryStore {
 }
 
 /// Records in `leased` whether task `id` now holds a lease.
-fn track_lease(leased: &mut HashSet<String>, id: &str, lease: &Option<(String, i64)>) {
+fn track_lease(leased: &mut Set<String>, id: &str, lease: &Option<(String, i64)>) {
     if lease.is_some() {
         if !leased.contains(id) {
             leased.insert(id.to_string());
@@ -114,12 +123,15 @@ fn lease_of(task: &Task, lease: Option<Lease<'_>>) -> Option<(String, i64)> {
 }
 
 fn record_messages(
-    messages: &mut HashMap<(Scope, String), String>,
+    messages: &mut Map<(Scope, String), String>,
     scope: &Scope,
     task_id: &str,
-    events: &[TaskEvent],
+    events: &[Arc<SequencedEvent>],
 ) {
-    for id in events.iter().flat_map(super::user_message_ids) {
+    for id in events
+        .iter()
+        .flat_map(|e| super::user_message_ids(&e.event))
+    {
         messages
             .entry((scope.clone(), id.to_string()))
             .or_insert_with(|| task_id.to_string());
@@ -133,17 +145,17 @@ impl TaskStore for MemoryStore {
         scope: &Scope,
         origin: Version,
         task: &Task,
-        events: &[TaskEvent],
+        events: Vec<TaskEvent>,
         push: &[PushConfig],
         lease: Option<Lease<'_>>,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    ) -> Result<Vec<Arc<SequencedEvent>>, StoreError> {
+        let seqd = sequence(events, 0);
         let mut state = self.state.write();
         let state = &mut *state;
         if state.tasks.contains_key(&task.id) {
             return Err(StoreError::Conflict);
         }
-        let seqd = sequence(events, 0);
-        record_messages(&mut state.messages, scope, &task.id, events);
+        record_messages(&mut state.messages, scope, &task.id, &seqd);
         if !push.is_empty() {
             state.enqueue(push, &seqd, task, now_millis());
             self.outbox_signal.notify_one();
@@ -159,13 +171,13 @@ impl TaskStore for MemoryStore {
         };
         tasks.insert(
             task.id.clone(),
-            Entry {
+            Box::new(Entry {
                 scope: scope.clone(),
                 record,
                 events: seqd.clone(),
                 lease,
                 push: push.iter().map(|c| (c.id.clone(), c.clone())).collect(),
-            },
+            }),
         );
         Ok(seqd)
     }
@@ -185,9 +197,9 @@ impl TaskStore for MemoryStore {
         id: &str,
         expected_version: u64,
         task: &Task,
-        events: &[TaskEvent],
+        events: Vec<TaskEvent>,
         lease: Option<Lease<'_>>,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    ) -> Result<Vec<Arc<SequencedEvent>>, StoreError> {
         let mut state = self.state.write();
         let state = &mut *state;
         let tasks = &mut state.tasks;
@@ -199,7 +211,7 @@ impl TaskStore for MemoryStore {
             return Err(StoreError::Conflict);
         }
         let seqd = sequence(events, entry.record.last_seq);
-        record_messages(&mut state.messages, scope, id, events);
+        record_messages(&mut state.messages, scope, id, &seqd);
         entry.record.task = task.clone();
         entry.record.version += 1;
         entry.record.last_seq += seqd.len() as u64;
@@ -219,7 +231,7 @@ impl TaskStore for MemoryStore {
         scope: &Scope,
         id: &str,
         after: u64,
-    ) -> Result<Vec<SequencedEvent>, StoreError> {
+    ) -> Result<Vec<Arc<SequencedEvent>>, StoreError> {
         let state = self.state.read();
         let tasks = &state.tasks;
         let entry = tasks
