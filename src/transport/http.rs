@@ -190,7 +190,7 @@ async fn handle_rpc(
             id,
             version,
             stream,
-        } => sse::respond(id, version, stream),
+        } => sse::respond(id, version, stream).await,
         Outcome::StreamError(r) => sse::single(&r),
     }
 }

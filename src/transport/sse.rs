@@ -1,14 +1,25 @@
 //! Writes a method's result stream as Server-Sent Events: each `data:` line a complete
 //! JSON-RPC response carrying the request id, `id:` the task event sequence (1.0), keep-alive
 //! comments while the task is quiet.
+//!
+//! Our own body instead of axum's `Sse`: each event is one buffer written in one pass (our
+//! JSON is compact, so `data:` is always one line), and the keep-alive timer is re-armed
+//! once per interval instead of on every event.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::body::Body;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use http_body::Frame;
 use jsonrpsee::types::Id;
+use tokio::time::{Instant, Sleep};
 
 use crate::jsonrpc::{self, SseItem, SseStream};
 use crate::protocol::Version;
@@ -17,37 +28,122 @@ use crate::protocol::Version;
 /// default HTTP client, and far under the idle timeouts of common proxies.
 const KEEP_ALIVE: Duration = Duration::from_secs(2);
 
-pub fn respond(id: Id<'static>, version: Version, stream: SseStream) -> Response {
+/// An SSE comment: ignored by clients, keeps the connection and proxies awake.
+const KEEP_ALIVE_FRAME: &[u8] = b":\n\n";
+
+pub async fn respond(id: Id<'static>, version: Version, mut stream: SseStream) -> Response {
+    // An agent usually has its first event ready a moment after the call starts it: one
+    // yield lets it run, so the head and the first events leave in one write instead of
+    // the head alone and then the events (a write is the dearest step of a short stream).
+    tokio::task::yield_now().await;
+    let first = futures::poll!(stream.next());
     let id_json = serde_json::to_string(&id).expect("ids serialize");
-    let events = stream.map(move |SseItem { id: seq, result }| {
-        let data = match result {
-            Ok(r) => format!(r#"{{"jsonrpc":"2.0","id":{id_json},"result":{}}}"#, r.get()),
-            Err(e) => {
-                let err = jsonrpc::error_object(&e, version);
-                format!(
-                    r#"{{"jsonrpc":"2.0","id":{id_json},"error":{}}}"#,
-                    serde_json::to_string(&err).expect("errors serialize")
-                )
-            }
-        };
-        let mut event = Event::default().data(data);
-        // 0.x streams carry no `id:`: those specs define none, and the official 0.3 Python
-        // SDK's resubscribe reads every keep-alive after an `id:` as an empty event.
-        if let (Some(seq), Version::V1) = (seq, version) {
-            event = event.id(seq.to_string());
+    let encode = move |item: SseItem| frame(&id_json, version, item);
+    let events: FrameStream = match first {
+        Poll::Ready(Some(item)) => {
+            let first = encode(item);
+            Box::pin(futures::stream::once(async move { first }).chain(stream.map(encode)))
         }
-        Ok::<_, Infallible>(event)
-    });
-    Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
-        .into_response()
+        Poll::Ready(None) => Box::pin(futures::stream::empty()),
+        Poll::Pending => Box::pin(stream.map(encode)),
+    };
+    event_stream(events)
 }
 
 /// A stream of one already serialized JSON-RPC response, then the end.
 pub fn single(response: &str) -> Response {
-    let event = Event::default().data(response);
-    Sse::new(futures::stream::once(
-        async move { Ok::<_, Infallible>(event) },
-    ))
-    .into_response()
+    let mut out = Vec::with_capacity(response.len() + 8);
+    out.extend_from_slice(b"data: ");
+    out.extend_from_slice(response.as_bytes());
+    out.extend_from_slice(b"\n\n");
+    let bytes = Bytes::from(out);
+    event_stream(Box::pin(futures::stream::once(async move { bytes })))
+}
+
+type FrameStream = Pin<Box<dyn Stream<Item = Bytes> + Send>>;
+
+fn event_stream(events: FrameStream) -> Response {
+    let body = SseBody {
+        events,
+        keep_alive: Box::pin(tokio::time::sleep(KEEP_ALIVE)),
+        last_sent: Instant::now(),
+    };
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        Body::new(body),
+    )
+        .into_response()
+}
+
+/// `id: <seq>` (1.0 only) and `data: <JSON-RPC response>`, in one buffer.
+fn frame(id_json: &str, version: Version, SseItem { id: seq, result }: SseItem) -> Bytes {
+    let body = match &result {
+        Ok(r) => r.get(),
+        Err(_) => "",
+    };
+    let mut out = String::with_capacity(body.len() + id_json.len() + 64);
+    // 0.x streams carry no `id:`: those specs define none, and the official 0.3 Python
+    // SDK's resubscribe reads every keep-alive after an `id:` as an empty event.
+    if let (Some(seq), Version::V1) = (seq, version) {
+        use std::fmt::Write;
+        writeln!(out, "id: {seq}").expect("writing to a String cannot fail");
+    }
+    out.push_str(r#"data: {"jsonrpc":"2.0","id":"#);
+    out.push_str(id_json);
+    match result {
+        Ok(_) => {
+            out.push_str(r#","result":"#);
+            out.push_str(body);
+        }
+        Err(e) => {
+            out.push_str(r#","error":"#);
+            let err = jsonrpc::error_object(&e, version);
+            out.push_str(&serde_json::to_string(&err).expect("errors serialize"));
+        }
+    }
+    out.push_str("}\n\n");
+    Bytes::from(out)
+}
+
+/// The SSE response body: the events, and a comment after each quiet interval.
+struct SseBody {
+    events: FrameStream,
+    keep_alive: Pin<Box<Sleep>>,
+    /// When the last frame went out: a timer that fires after an event is re-armed for a
+    /// full interval after that event, without a comment.
+    last_sent: Instant,
+}
+
+impl http_body::Body for SseBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = &mut *self;
+        if let Poll::Ready(next) = this.events.poll_next_unpin(cx) {
+            this.last_sent = Instant::now();
+            return Poll::Ready(next.map(|bytes| Ok(Frame::data(bytes))));
+        }
+        loop {
+            ready!(this.keep_alive.as_mut().poll(cx));
+            let now = Instant::now();
+            let due = this.last_sent + KEEP_ALIVE;
+            if due > now {
+                this.keep_alive.as_mut().reset(due);
+                continue;
+            }
+            this.last_sent = now;
+            this.keep_alive.as_mut().reset(now + KEEP_ALIVE);
+            return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(KEEP_ALIVE_FRAME)))));
+        }
+    }
 }

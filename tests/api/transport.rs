@@ -94,3 +94,35 @@ async fn request_head_over_8_kib_is_431_and_the_server_keeps_serving() {
         .unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+#[tokio::test]
+async fn a_quiet_stream_gets_keep_alive_comments_between_events() {
+    let app = spawn_app().await;
+    // The conformance agent moves this task to working, stays quiet for 4 s, then completes.
+    let mut body = send_body("hold");
+    body["method"] = json!("SendStreamingMessage");
+    body["params"]["message"]["messageId"] = json!(format!(
+        "test-resubscribe-message-id-{}",
+        uuid::Uuid::new_v4()
+    ));
+    let resp = app
+        .http
+        .post(format!("{}/", app.url))
+        .header("A2A-Version", "1.0")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let mut chunks = resp.bytes_stream();
+    let mut raw = String::new();
+    while let Some(chunk) = futures::StreamExt::next(&mut chunks).await {
+        raw.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+    }
+    let working = raw.find("TASK_STATE_WORKING").expect("a working event");
+    let completed = raw.find("TASK_STATE_COMPLETED").expect("a completed event");
+    let comment = raw[working..completed]
+        .find("\n:\n\n")
+        .unwrap_or_else(|| panic!("no keep-alive comment in the quiet 4 s: {raw}"));
+    // A comment is its own SSE block, not glued to an event's lines.
+    assert!(raw[working..working + comment].ends_with('\n'), "{raw}");
+}
