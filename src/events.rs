@@ -17,6 +17,10 @@ use crate::protocol::SequencedEvent;
 /// allocated up front; a run publishes a few events at a time.
 const CHANNEL_CAPACITY: usize = 16;
 
+/// Broadcast channels by task id; foldhash, as every send inserts and removes one.
+type Channels =
+    HashMap<String, broadcast::Sender<Arc<SequencedEvent>>, foldhash::fast::RandomState>;
+
 /// Publishes committed events and hands out per-task subscriptions.
 pub trait EventBus: Send + Sync + 'static {
     /// Publishes events already committed to the store, in sequence order; shared, not
@@ -35,7 +39,7 @@ pub struct Subscription {
 /// In-process bus: one broadcast channel per task with subscribers.
 #[derive(Default, Clone)]
 pub struct LocalBus {
-    channels: Arc<Mutex<HashMap<String, broadcast::Sender<Arc<SequencedEvent>>>>>,
+    channels: Arc<Mutex<Channels>>,
 }
 
 impl LocalBus {
@@ -80,7 +84,7 @@ impl EventBus for LocalBus {
 
 /// Drops the task's channel when its last subscriber goes away.
 struct ChannelGuard {
-    channels: Arc<Mutex<HashMap<String, broadcast::Sender<Arc<SequencedEvent>>>>>,
+    channels: Arc<Mutex<Channels>>,
     task_id: String,
 }
 

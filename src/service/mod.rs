@@ -74,7 +74,7 @@ pub(crate) struct Inner {
     /// This process's identity as a runner of agents (the owner of run leases).
     runner_id: String,
     /// Agents running in this process, by task id.
-    running: Mutex<HashMap<String, RunningAgent>>,
+    running: Mutex<HashMap<String, RunningAgent, foldhash::fast::RandomState>>,
 }
 
 struct RunningAgent {
@@ -111,7 +111,7 @@ impl TaskService {
             agent,
             config,
             runner_id: uuid::Uuid::new_v4().to_string(),
-            running: Mutex::new(HashMap::new()),
+            running: Mutex::new(HashMap::default()),
         };
         Self {
             inner: Arc::new(inner),

@@ -165,9 +165,13 @@ impl EventSink {
             return Ok(());
         }
         let known = inner.current.lock().take();
-        let result = inner
-            .service
-            .update_from(&inner.scope, &inner.task_id, known, |task| {
+        // Boxed: the update loop's state (two task records) would otherwise sit inline in
+        // every emit, status and agent future, and be copied whole each time one moves.
+        let result = Box::pin(inner.service.update_from(
+            &inner.scope,
+            &inner.task_id,
+            known,
+            |task| {
                 if let Some(to) = event.state() {
                     if !task.status.state.can_transition_to(to) {
                         return Err(A2aError::UnsupportedOperation(format!(
@@ -182,8 +186,9 @@ impl EventSink {
                     )));
                 }
                 Ok(vec![event.clone()])
-            })
-            .await;
+            },
+        ))
+        .await;
         match result {
             Ok(record) => {
                 *inner.last_state.lock() = Some(record.task.status.state);
