@@ -274,10 +274,10 @@ impl TaskService {
         // One tokio task runs the agent and then settles the run: the agent future is
         // abortable and panic-safe in place, instead of a second task watching a first.
         let (abort, registration) = AbortHandle::new_pair();
-        let run = Abortable::new(
-            AssertUnwindSafe(agent_run(inner.agent.clone(), ctx, sink.clone())).catch_unwind(),
-            registration,
-        );
+        // Boxed: the agent's future holds the whole request context, and the task's future
+        // is moved several times before it first runs.
+        let agent = Box::pin(agent_run(inner.agent.clone(), ctx, sink.clone()));
+        let run = Abortable::new(AssertUnwindSafe(agent).catch_unwind(), registration);
         inner
             .running
             .lock()
