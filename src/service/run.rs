@@ -108,13 +108,20 @@ impl TaskService {
     ) -> Started {
         // Time-ordered ids (v7): a new task lands at the end of every index keyed by its
         // id instead of on a random page, which keeps SQL inserts cheap.
+        // Owned, so the message and the rest move into the task and the agent's context
+        // instead of being copied.
+        let SendRequest {
+            mut message,
+            accepted_output_modes,
+            metadata,
+            push,
+            ..
+        } = req;
         let task_id = id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-        let context_id = req
-            .message
+        let context_id = message
             .context_id
-            .clone()
+            .take()
             .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-        let mut message = req.message.clone();
         message.task_id = Some(task_id.clone());
         message.context_id = Some(context_id.clone());
         let task = Task {
@@ -123,7 +130,7 @@ impl TaskService {
             status: TaskStatus::new(TaskState::Submitted, None),
             artifacts: Vec::new(),
             history: vec![message.clone()],
-            metadata: req.metadata.clone(),
+            metadata: metadata.clone(),
         };
         let sub = self.inner.bus.subscribe(&task_id);
         let cursor = EventCursor::new(
@@ -134,13 +141,19 @@ impl TaskService {
             0,
         );
         let (tx, rx) = oneshot::channel();
-        let ctx = self.context(task_id.clone(), context_id.clone(), message, None, &req);
-        let push: Vec<_> = req
-            .push
-            .clone()
+        let push: Vec<_> = push
             .map(|p| p.for_task(&task_id, origin))
             .into_iter()
             .collect();
+        let ctx = RequestContext {
+            task_id: task_id.clone(),
+            context_id,
+            message,
+            task: None,
+            accepted_output_modes,
+            metadata,
+            cancel: CancellationToken::new(),
+        };
         self.spawn(scope, origin, ctx, Some((task, push)), Some(tx));
         Started {
             task_id,
