@@ -375,7 +375,7 @@ async fn seed_lost_run(url: &str) -> String {
         .create(
             &scope,
             Version::V1,
-            &task,
+            task.clone(),
             events.to_vec(),
             &[],
             Some(lease),

@@ -97,7 +97,7 @@ async fn create(store: &dyn TaskStore, s: &Scope, t: &Task) -> Vec<Arc<Sequenced
         .create(
             s,
             Version::V1,
-            t,
+            t.clone(),
             vec![TaskEvent::Task(t.clone())],
             &[],
             None,
@@ -157,7 +157,7 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
         .create(
             &s,
             Version::V03,
-            &t,
+            t.clone(),
             vec![TaskEvent::Task(t.clone())],
             &[],
             None,
@@ -245,7 +245,7 @@ async fn create_refuses_a_taken_id(store: Arc<dyn TaskStore>) {
         .create(
             &s,
             Version::V1,
-            &other,
+            other.clone(),
             vec![TaskEvent::Task(other.clone())],
             &[],
             None,
@@ -254,7 +254,14 @@ async fn create_refuses_a_taken_id(store: Arc<dyn TaskStore>) {
     assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
     // Task ids are global: another scope cannot take it either.
     let elsewhere = store
-        .create(&scope("bob", ""), Version::V1, &other, vec![], &[], None)
+        .create(
+            &scope("bob", ""),
+            Version::V1,
+            other.clone(),
+            vec![],
+            &[],
+            None,
+        )
         .await;
     assert!(
         matches!(elsewhere, Err(StoreError::Conflict)),
@@ -444,7 +451,7 @@ async fn events_after_returns_the_tail_in_order(store: Arc<dyn TaskStore>) {
         .create(
             &s,
             Version::V1,
-            &task("t2", "c1", TaskState::Submitted, 1),
+            task("t2", "c1", TaskState::Submitted, 1).clone(),
             vec![],
             &[],
             None,
@@ -748,7 +755,7 @@ async fn leased(
         .create(
             s,
             Version::V1,
-            &t,
+            t.clone(),
             vec![TaskEvent::Task(t.clone())],
             &[],
             Some(lease),

@@ -70,7 +70,7 @@ async fn task_with(store: &dyn TaskStore, id: &str, push: &[PushConfig]) -> Task
         .create(
             &scope(),
             Version::V1,
-            &t,
+            t.clone(),
             vec![TaskEvent::Task(t.clone())],
             push,
             None,

@@ -140,13 +140,16 @@ impl EventSink {
             }
             let created = TaskEvent::Task(task.clone());
             task.apply(&event);
+            let state = task.status.state;
+            // The copy the next emit starts from; a terminal task takes no more events.
+            let keep = (!state.is_terminal()).then(|| task.clone());
             let events = inner
                 .service
                 .store
                 .create(
                     &inner.scope,
                     inner.origin,
-                    &task,
+                    task,
                     vec![created, event],
                     &push,
                     Some(inner.service.lease()),
@@ -155,8 +158,8 @@ impl EventSink {
                 .map_err(super::store_error)?;
             let last_seq = events.len() as u64;
             inner.service.bus.publish(&inner.task_id, events);
-            *inner.last_state.lock() = Some(task.status.state);
-            *inner.current.lock() = Some(TaskRecord {
+            *inner.last_state.lock() = Some(state);
+            *inner.current.lock() = keep.map(|task| TaskRecord {
                 task,
                 version: 1,
                 last_seq,

@@ -49,7 +49,7 @@ impl CreateJob {
     pub fn new(
         scope: &Scope,
         origin: Version,
-        task: &Task,
+        task: Task,
         events: Vec<TaskEvent>,
         push: &[PushConfig],
         lease: Option<Lease<'_>>,
@@ -59,7 +59,7 @@ impl CreateJob {
         for e in &seqd {
             serialized.push((super::sql::to_i64(e.seq), raw(&e.event, &task.id)?));
         }
-        let (runner, lease_until) = super::sql::lease_columns(task, lease);
+        let (runner, lease_until) = super::sql::lease_columns(&task, lease);
         let job = Self {
             scope: scope.clone(),
             origin,
@@ -67,7 +67,7 @@ impl CreateJob {
             context_id: task.context_id.clone(),
             state: task.status.state.v1_name(),
             status_ts: task.status.timestamp.timestamp_millis(),
-            task_json: raw(task, &task.id)?,
+            task_json: raw(&task, &task.id)?,
             events: serialized,
             message_ids: seqd
                 .iter()
@@ -79,7 +79,7 @@ impl CreateJob {
             push: (!push.is_empty()).then(|| {
                 Box::new(PushPart {
                     configs: push.to_vec(),
-                    task: task.clone(),
+                    task,
                     events: seqd.clone(),
                 })
             }),

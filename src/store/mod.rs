@@ -70,7 +70,7 @@ pub trait TaskStore: PushStore {
         &self,
         scope: &Scope,
         origin: Version,
-        task: &Task,
+        task: Task,
         events: Vec<TaskEvent>,
         push: &[PushConfig],
         lease: Option<Lease<'_>>,

@@ -257,7 +257,7 @@ macro_rules! sql_task_store {
                 &self,
                 scope: &$crate::store::Scope,
                 origin: $crate::protocol::Version,
-                task: &$crate::protocol::Task,
+                task: $crate::protocol::Task,
                 events: Vec<$crate::protocol::TaskEvent>,
                 push: &[$crate::protocol::PushConfig],
                 lease: Option<$crate::store::Lease<'_>>,

@@ -144,7 +144,7 @@ impl TaskStore for MemoryStore {
         &self,
         scope: &Scope,
         origin: Version,
-        task: &Task,
+        task: Task,
         events: Vec<TaskEvent>,
         push: &[PushConfig],
         lease: Option<Lease<'_>>,
@@ -157,20 +157,21 @@ impl TaskStore for MemoryStore {
         }
         record_messages(&mut state.messages, scope, &task.id, &seqd);
         if !push.is_empty() {
-            state.enqueue(push, &seqd, task, now_millis());
+            state.enqueue(push, &seqd, &task, now_millis());
             self.outbox_signal.notify_one();
         }
-        let lease = lease_of(task, lease);
+        let lease = lease_of(&task, lease);
         track_lease(&mut state.leased, &task.id, &lease);
         let tasks = &mut state.tasks;
+        let id = task.id.clone();
         let record = TaskRecord {
-            task: task.clone(),
+            task,
             version: 1,
             last_seq: seqd.len() as u64,
             origin,
         };
         tasks.insert(
-            task.id.clone(),
+            id,
             Box::new(Entry {
                 scope: scope.clone(),
                 record,
