@@ -197,7 +197,7 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
     t2.apply(&artifact);
     let events = [status_update(&t2, json!(1)), artifact];
     let second = store
-        .commit(&s, "t1", 1, &t2, events.to_vec(), None)
+        .commit(&s, "t1", 1, t2.clone(), events.to_vec(), None)
         .await
         .unwrap();
     assert_eq!(seqs(&second), [2, 3]);
@@ -207,13 +207,20 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
     // A commit without events bumps the version, not the sequence.
     assert!(
         store
-            .commit(&s, "t1", 2, &t2, vec![], None)
+            .commit(&s, "t1", 2, t2.clone(), vec![], None)
             .await
             .unwrap()
             .is_empty()
     );
     let third = store
-        .commit(&s, "t1", 3, &t2, vec![status_update(&t2, json!(2))], None)
+        .commit(
+            &s,
+            "t1",
+            3,
+            t2.clone(),
+            vec![status_update(&t2, json!(2))],
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(seqs(&third), [4]);
@@ -229,7 +236,7 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
     assert_eq!(log[0].event, TaskEvent::Task(t));
 
     assert!(matches!(
-        store.commit(&s, "nope", 1, &t2, vec![], None).await,
+        store.commit(&s, "nope", 1, t2.clone(), vec![], None).await,
         Err(StoreError::NotFound)
     ));
     assert!(store.get(&s, "nope").await.unwrap().is_none());
@@ -286,7 +293,7 @@ async fn stale_commit_conflicts_and_overwrites_nothing(store: Arc<dyn TaskStore>
             &s,
             "t1",
             1,
-            &winner,
+            winner.clone(),
             vec![status_update(&winner, json!("winner"))],
             None,
         )
@@ -299,7 +306,7 @@ async fn stale_commit_conflicts_and_overwrites_nothing(store: Arc<dyn TaskStore>
             &s,
             "t1",
             1,
-            &loser,
+            loser.clone(),
             vec![TaskEvent::UserMessage(message("m-loser", Role::User))],
             None,
         )
@@ -317,7 +324,7 @@ async fn stale_commit_conflicts_and_overwrites_nothing(store: Arc<dyn TaskStore>
     assert_eq!(message_task(&*store, &s, "m-loser").await, None);
     // A version from the future conflicts too.
     assert!(matches!(
-        store.commit(&s, "t1", 7, &loser, vec![], None).await,
+        store.commit(&s, "t1", 7, loser.clone(), vec![], None).await,
         Err(StoreError::Conflict)
     ));
 }
@@ -333,7 +340,14 @@ async fn racing_commits_have_one_winner(store: Arc<dyn TaskStore>) {
                 tokio::spawn(async move {
                     let t = task(&id, "c", TaskState::Working, 2_000 + who);
                     let r = store
-                        .commit(&s, &id, 1, &t, vec![status_update(&t, json!(who))], None)
+                        .commit(
+                            &s,
+                            &id,
+                            1,
+                            t.clone(),
+                            vec![status_update(&t, json!(who))],
+                            None,
+                        )
                         .await;
                     (t, r)
                 })
@@ -373,7 +387,7 @@ async fn concurrent_writers_leave_a_dense_log(store: Arc<dyn TaskStore>) {
                         let ev = status_update(&t, json!([w, n]));
                         t.apply(&ev);
                         match store
-                            .commit(&s, "t1", rec.version, &t, vec![ev], None)
+                            .commit(&s, "t1", rec.version, t.clone(), vec![ev], None)
                             .await
                         {
                             Ok(seqd) => {
@@ -427,7 +441,7 @@ async fn events_after_returns_the_tail_in_order(store: Arc<dyn TaskStore>) {
             .collect();
         // Version 1 after the create, one more per commit.
         store
-            .commit(&s, "t1", 1 + chunk, &t, events.to_vec(), None)
+            .commit(&s, "t1", 1 + chunk, t.clone(), events.to_vec(), None)
             .await
             .unwrap();
     }
@@ -669,7 +683,14 @@ async fn scopes_are_isolated(store: Arc<dyn TaskStore>) {
             Err(StoreError::NotFound)
         ));
         let r = store
-            .commit(&other, "t1", 1, &t, vec![status_update(&t, json!(0))], None)
+            .commit(
+                &other,
+                "t1",
+                1,
+                t.clone(),
+                vec![status_update(&t, json!(0))],
+                None,
+            )
             .await;
         assert!(matches!(r, Err(StoreError::NotFound)), "{other:?}: {r:?}");
         let page = store.list(&other, &query(10)).await.unwrap();
@@ -706,7 +727,7 @@ async fn task_for_message_finds_the_first_task(store: Arc<dyn TaskStore>) {
             &s,
             "t1",
             1,
-            &t1,
+            t1.clone(),
             vec![TaskEvent::UserMessage(follow_up)],
             None,
         )
@@ -797,7 +818,7 @@ async fn leases_are_renewed_cleared_and_expire(store: Arc<dyn TaskStore>) {
             &a,
             "ta",
             rec.version,
-            &done,
+            done.clone(),
             vec![],
             Some(Lease {
                 runner: "r1",
@@ -812,7 +833,7 @@ async fn leases_are_renewed_cleared_and_expire(store: Arc<dyn TaskStore>) {
             &b,
             "tb",
             rec.version,
-            &rec.task,
+            rec.task.clone(),
             vec![],
             Some(Lease {
                 runner: "r3",
@@ -911,7 +932,14 @@ async fn purge_terminal_deletes_old_terminal_tasks_and_their_events(store: Arc<d
         t.history.push(message(&format!("m-{id}"), Role::User));
         create(&*store, &s, &t).await;
         store
-            .commit(&s, id, 1, &t, vec![status_update(&t, json!(id))], None)
+            .commit(
+                &s,
+                id,
+                1,
+                t.clone(),
+                vec![status_update(&t, json!(id))],
+                None,
+            )
             .await
             .unwrap();
     }
@@ -1011,7 +1039,14 @@ async fn sqlite_reopens_with_its_data_and_creates_its_directory() {
         let store = store::connect(&url, &DbOptions::default()).await.unwrap();
         create(&*store, &s, &t).await;
         store
-            .commit(&s, "t1", 1, &t, vec![status_update(&t, json!(1))], None)
+            .commit(
+                &s,
+                "t1",
+                1,
+                t.clone(),
+                vec![status_update(&t, json!(1))],
+                None,
+            )
             .await
             .unwrap();
         let rec = store.get(&s, "t1").await.unwrap().unwrap();
@@ -1020,7 +1055,7 @@ async fn sqlite_reopens_with_its_data_and_creates_its_directory() {
             until: 1_000,
         };
         store
-            .commit(&s, "t1", rec.version, &t, vec![], Some(lease))
+            .commit(&s, "t1", rec.version, t.clone(), vec![], Some(lease))
             .await
             .unwrap();
     }

@@ -92,7 +92,7 @@ async fn advance(store: &dyn TaskStore, t: &Task, states: &[TaskState]) {
             &scope(),
             &t.id,
             record.version,
-            &next,
+            next.clone(),
             events.to_vec(),
             None,
         )

@@ -354,22 +354,24 @@ impl Inner {
     where
         F: FnMut(&Task) -> Result<Vec<TaskEvent>, A2aError>,
     {
-        self.update_from(scope, id, None, f)
+        self.update_from(scope, id, None, |_| true, f)
             .await
-            .map(|r| (r.task, r.last_seq))
+            .map(|c| (c.record.expect("kept").task, c.last_seq))
     }
 
     /// The update loop. `known` is the caller's copy of the stored record (an agent's sink
     /// keeps the one it last committed): the first attempt applies `f` to it without
     /// reading the store, and a stale copy only costs the compare-and-swap a retry.
-    /// Returns the record as committed.
+    /// Returns the record as committed if `keep` wants it: the store takes the task itself,
+    /// so keeping it costs a copy.
     pub(crate) async fn update_from<F>(
         &self,
         scope: &Scope,
         id: &str,
         mut known: Option<TaskRecord>,
+        keep: fn(&Task) -> bool,
         mut f: F,
-    ) -> Result<TaskRecord, A2aError>
+    ) -> Result<Committed, A2aError>
     where
         F: FnMut(&Task) -> Result<Vec<TaskEvent>, A2aError>,
     {
@@ -388,19 +390,25 @@ impl Inner {
             for e in &events {
                 task.apply(e);
             }
+            let state = task.status.state;
+            let kept = keep(&task).then(|| task.clone());
             match self
                 .store
-                .commit(scope, id, record.version, &task, events, Some(self.lease()))
+                .commit(scope, id, record.version, task, events, Some(self.lease()))
                 .await
             {
                 Ok(seqd) => {
                     let last_seq = seqd.last().map_or(record.last_seq, |e| e.seq);
                     self.bus.publish(id, seqd);
-                    return Ok(TaskRecord {
-                        task,
-                        version: record.version + 1,
+                    return Ok(Committed {
+                        state,
                         last_seq,
-                        origin: record.origin,
+                        record: kept.map(|task| TaskRecord {
+                            task,
+                            version: record.version + 1,
+                            last_seq,
+                            origin: record.origin,
+                        }),
                     });
                 }
                 Err(StoreError::Conflict) => continue,
@@ -433,6 +441,15 @@ impl Inner {
             });
         }
     }
+}
+
+/// What [`Inner::update_from`] committed.
+pub(crate) struct Committed {
+    /// The task's state after the commit.
+    pub state: TaskState,
+    pub last_seq: u64,
+    /// The record as committed, when the caller asked to keep it.
+    pub record: Option<TaskRecord>,
 }
 
 fn status_event(task: &Task, state: TaskState, message: Option<Message>) -> TaskEvent {

@@ -174,6 +174,8 @@ impl EventSink {
             &inner.scope,
             &inner.task_id,
             known,
+            // A terminal task takes no more events: nothing to start the next emit from.
+            |task| !task.status.state.is_terminal(),
             |task| {
                 if let Some(to) = event.state() {
                     if !task.status.state.can_transition_to(to) {
@@ -193,9 +195,9 @@ impl EventSink {
         ))
         .await;
         match result {
-            Ok(record) => {
-                *inner.last_state.lock() = Some(record.task.status.state);
-                *inner.current.lock() = Some(record);
+            Ok(committed) => {
+                *inner.last_state.lock() = Some(committed.state);
+                *inner.current.lock() = committed.record;
                 Ok(())
             }
             Err(A2aError::UnsupportedOperation(why)) => {

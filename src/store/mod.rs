@@ -87,7 +87,7 @@ pub trait TaskStore: PushStore {
         scope: &Scope,
         id: &str,
         expected_version: u64,
-        task: &Task,
+        task: Task,
         events: Vec<TaskEvent>,
         lease: Option<Lease<'_>>,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError>;

@@ -317,7 +317,7 @@ macro_rules! sql_task_store {
                 scope: &$crate::store::Scope,
                 id: &str,
                 expected_version: u64,
-                task: &$crate::protocol::Task,
+                task: $crate::protocol::Task,
                 events: Vec<$crate::protocol::TaskEvent>,
                 lease: Option<$crate::store::Lease<'_>>,
             ) -> Result<
@@ -330,13 +330,13 @@ macro_rules! sql_task_store {
                     to_u64,
                 };
                 let now = now_millis();
-                let (runner, lease_until) = lease_columns(task, lease);
+                let (runner, lease_until) = lease_columns(&task, lease);
                 if let Some(after) = self
                     .commit_in_one(
                         scope,
                         id,
                         expected_version,
-                        task,
+                        &task,
                         &events,
                         (runner.as_deref(), lease_until),
                         now,
@@ -351,7 +351,7 @@ macro_rules! sql_task_store {
                     scope,
                     id,
                     expected_version,
-                    task,
+                    &task,
                     &events,
                     now,
                     runner,
@@ -380,7 +380,7 @@ macro_rules! sql_task_store {
                 let seqd = $crate::store::sequence(events, after);
                 Self::append(&mut tx, scope, id, &seqd, now).await?;
                 if push_configs > 0 {
-                    Self::enqueue(&mut tx, task, &seqd, now).await?;
+                    Self::enqueue(&mut tx, &task, &seqd, now).await?;
                 }
                 tx.commit().await.map_err(backend)?;
                 if push_configs > 0 {

@@ -46,49 +46,49 @@ struct Entry {
 }
 
 impl State {
-    /// Queues the notifications of `events` (numbered from `first_seq`) to `configs`.
-    fn enqueue(
-        &mut self,
-        configs: &[PushConfig],
-        events: &[Arc<SequencedEvent>],
-        task: &Task,
-        now: i64,
-    ) {
-        for (i, v1_only) in outbox_targets(events) {
-            for c in configs
-                .iter()
-                .filter(|c| !v1_only || c.origin == Version::V1)
-            {
-                let payload = match c.origin {
-                    Version::V1 => events[i].event.clone(),
-                    _ => TaskEvent::Task(task.clone()),
-                };
-                let delivery = Delivery {
-                    id: 0,
-                    task_id: task.id.clone(),
-                    config_id: c.id.clone(),
-                    seq: events[i].seq,
-                    origin: c.origin,
-                    url: c.url.clone(),
-                    token: c.token.clone(),
-                    authentication: c.authentication.clone(),
-                    payload,
-                    attempts: 0,
-                    created_at: now,
-                    last_error: None,
-                    dead_at: None,
-                };
-                self.outbox.push(delivery, now);
-            }
-        }
-    }
-
     fn entry(&self, scope: &Scope, task_id: &str) -> Result<&Entry, StoreError> {
         self.tasks
             .get(task_id)
             .map(Box::as_ref)
             .filter(|e| &e.scope == scope)
             .ok_or(StoreError::NotFound)
+    }
+}
+
+/// Queues the notifications of `events` (numbered from `first_seq`) to `configs`.
+fn enqueue(
+    outbox: &mut outbox::Outbox,
+    configs: &[PushConfig],
+    events: &[Arc<SequencedEvent>],
+    task: &Task,
+    now: i64,
+) {
+    for (i, v1_only) in outbox_targets(events) {
+        for c in configs
+            .iter()
+            .filter(|c| !v1_only || c.origin == Version::V1)
+        {
+            let payload = match c.origin {
+                Version::V1 => events[i].event.clone(),
+                _ => TaskEvent::Task(task.clone()),
+            };
+            let delivery = Delivery {
+                id: 0,
+                task_id: task.id.clone(),
+                config_id: c.id.clone(),
+                seq: events[i].seq,
+                origin: c.origin,
+                url: c.url.clone(),
+                token: c.token.clone(),
+                authentication: c.authentication.clone(),
+                payload,
+                attempts: 0,
+                created_at: now,
+                last_error: None,
+                dead_at: None,
+            };
+            outbox.push(delivery, now);
+        }
     }
 }
 
@@ -157,7 +157,7 @@ impl TaskStore for MemoryStore {
         }
         record_messages(&mut state.messages, scope, &task.id, &seqd);
         if !push.is_empty() {
-            state.enqueue(push, &seqd, &task, now_millis());
+            enqueue(&mut state.outbox, push, &seqd, &task, now_millis());
             self.outbox_signal.notify_one();
         }
         let lease = lease_of(&task, lease);
@@ -197,7 +197,7 @@ impl TaskStore for MemoryStore {
         scope: &Scope,
         id: &str,
         expected_version: u64,
-        task: &Task,
+        task: Task,
         events: Vec<TaskEvent>,
         lease: Option<Lease<'_>>,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError> {
@@ -213,17 +213,17 @@ impl TaskStore for MemoryStore {
         }
         let seqd = sequence(events, entry.record.last_seq);
         record_messages(&mut state.messages, scope, id, &seqd);
-        entry.record.task = task.clone();
         entry.record.version += 1;
         entry.record.last_seq += seqd.len() as u64;
         entry.events.extend(seqd.iter().cloned());
-        entry.lease = lease_of(task, lease);
+        entry.lease = lease_of(&task, lease);
         track_lease(&mut state.leased, id, &entry.lease);
         if !entry.push.is_empty() {
             let configs: Vec<PushConfig> = entry.push.values().cloned().collect();
-            state.enqueue(&configs, &seqd, task, now_millis());
+            enqueue(&mut state.outbox, &configs, &seqd, &task, now_millis());
             self.outbox_signal.notify_one();
         }
+        entry.record.task = task;
         Ok(seqd)
     }
 
