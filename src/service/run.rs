@@ -17,7 +17,8 @@ use super::{RunningAgent, Started, TaskService, status_event, store_error};
 use crate::agents::{AgentExecutor, RequestContext};
 use crate::protocol::request::SendRequest;
 use crate::protocol::{
-    A2aError, Message, Role, SequencedEvent, Task, TaskEvent, TaskState, TaskStatus, Version,
+    A2aError, Message, Metadata, Role, SequencedEvent, Task, TaskEvent, TaskState, TaskStatus,
+    Version,
 };
 use crate::store::{Scope, TaskRecord};
 
@@ -106,8 +107,6 @@ impl TaskService {
         id: Option<String>,
         req: SendRequest,
     ) -> Started {
-        // Time-ordered ids (v7): a new task lands at the end of every index keyed by its
-        // id instead of on a random page, which keeps SQL inserts cheap.
         // Owned, so the message and the rest move into the task and the agent's context
         // instead of being copied.
         let SendRequest {
@@ -117,6 +116,8 @@ impl TaskService {
             push,
             ..
         } = req;
+        // Time-ordered ids (v7): a new task lands at the end of every index keyed by its
+        // id instead of on a random page, which keeps SQL inserts cheap.
         let task_id = id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         let context_id = message
             .context_id
@@ -145,15 +146,14 @@ impl TaskService {
             .map(|p| p.for_task(&task_id, origin))
             .into_iter()
             .collect();
-        let ctx = RequestContext {
-            task_id: task_id.clone(),
+        let ctx = context(
+            task_id.clone(),
             context_id,
             message,
-            task: None,
+            None,
             accepted_output_modes,
             metadata,
-            cancel: CancellationToken::new(),
-        };
+        );
         self.spawn(scope, origin, ctx, Some((task, push)), Some(tx));
         Started {
             task_id,
@@ -170,7 +170,7 @@ impl TaskService {
         req: SendRequest,
     ) -> Result<Started, A2aError> {
         let task_id = record.task.id.clone();
-        if let Some(push) = req.push.clone() {
+        if let Some(push) = req.push {
             let config = push.for_task(&task_id, origin);
             self.inner
                 .store
@@ -186,7 +186,7 @@ impl TaskService {
                 record.task.context_id
             )));
         }
-        let mut message = req.message.clone();
+        let mut message = req.message;
         message.task_id = Some(task_id.clone());
         message.context_id = Some(record.task.context_id.clone());
         let sub = self.inner.bus.subscribe(&task_id);
@@ -221,12 +221,13 @@ impl TaskService {
             task_id.clone(),
             last,
         );
-        let ctx = self.context(
+        let ctx = context(
             task_id.clone(),
             task.context_id.clone(),
             message,
             Some(task.clone()),
-            &req,
+            req.accepted_output_modes,
+            req.metadata,
         );
         self.spawn(scope, origin, ctx, None, None);
         let snapshot = SequencedEvent {
@@ -238,25 +239,6 @@ impl TaskService {
             cursor: cursor.with_first(snapshot),
             reply: None,
         })
-    }
-
-    fn context(
-        &self,
-        task_id: String,
-        context_id: String,
-        message: Message,
-        task: Option<Task>,
-        req: &SendRequest,
-    ) -> RequestContext {
-        RequestContext {
-            task_id,
-            context_id,
-            message,
-            task,
-            accepted_output_modes: req.accepted_output_modes.clone(),
-            metadata: req.metadata.clone(),
-            cancel: CancellationToken::new(),
-        }
     }
 
     /// Runs the agent on its own tokio task and makes sure the run ends in a defined state.
@@ -318,6 +300,26 @@ impl TaskService {
     /// Number of agents running in this process.
     pub fn running_agents(&self) -> usize {
         self.inner.running.lock().len()
+    }
+}
+
+/// What the agent is told about its run, with a fresh cancellation token.
+fn context(
+    task_id: String,
+    context_id: String,
+    message: Message,
+    task: Option<Task>,
+    accepted_output_modes: Vec<String>,
+    metadata: Option<Metadata>,
+) -> RequestContext {
+    RequestContext {
+        task_id,
+        context_id,
+        message,
+        task,
+        accepted_output_modes,
+        metadata,
+        cancel: CancellationToken::new(),
     }
 }
 
