@@ -146,14 +146,18 @@ pub fn module(ctx: Ctx) -> Module {
 /// `{"jsonrpc":"2.0","id":…,"result":…}`, written in one pass (the same bytes and member
 /// order jsonrpsee writes).
 pub fn success_response(id: &Id<'_>, result: &RawValue) -> String {
-    let result = result.get();
-    let mut out = String::with_capacity(result.len() + 64);
-    out.push_str(r#"{"jsonrpc":"2.0","id":"#);
-    push_id(&mut out, id);
-    out.push_str(r#","result":"#);
-    out.push_str(result);
-    out.push('}');
+    let mut out = String::with_capacity(result.get().len() + 64);
+    push_success_response(&mut out, id, result);
     out
+}
+
+/// [`success_response`], appended to `out` (an SSE event writes it after its `data:`).
+pub fn push_success_response(out: &mut String, id: &Id<'_>, result: &RawValue) {
+    out.push_str(r#"{"jsonrpc":"2.0","id":"#);
+    push_id(out, id);
+    out.push_str(r#","result":"#);
+    out.push_str(result.get());
+    out.push('}');
 }
 
 /// Appends `id` as JSON.

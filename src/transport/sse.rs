@@ -2,9 +2,9 @@
 //! JSON-RPC response carrying the request id, `id:` the task event sequence (1.0), keep-alive
 //! comments while the task is quiet.
 //!
-//! Our own body instead of axum's `Sse`: each event is one buffer written in one pass (our
-//! JSON is compact, so `data:` is always one line), and the keep-alive timer is re-armed
-//! once per interval instead of on every event.
+//! Our own body instead of axum's `Sse`: each event is one buffer (our JSON is compact, so
+//! `data:` is always one line), and the keep-alive timer is re-armed once per interval
+//! instead of on every event.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -37,8 +37,7 @@ pub async fn respond(id: Id<'static>, version: Version, mut stream: SseStream) -
     // the head alone and then the events (a write is the dearest step of a short stream).
     tokio::task::yield_now().await;
     let first = futures::poll!(stream.next());
-    let id_json = serde_json::to_string(&id).expect("ids serialize");
-    let encode = move |item: SseItem| frame(&id_json, version, item);
+    let encode = move |item: SseItem| frame(&id, version, item);
     let events: FrameStream = match first {
         Poll::Ready(Some(item)) => {
             let first = encode(item);
@@ -52,11 +51,7 @@ pub async fn respond(id: Id<'static>, version: Version, mut stream: SseStream) -
 
 /// A stream of one already serialized JSON-RPC response, then the end.
 pub fn single(response: &str) -> Response {
-    let mut out = Vec::with_capacity(response.len() + 8);
-    out.extend_from_slice(b"data: ");
-    out.extend_from_slice(response.as_bytes());
-    out.extend_from_slice(b"\n\n");
-    let bytes = Bytes::from(out);
+    let bytes = event(None, response.len(), |out| out.push_str(response));
     event_stream(Box::pin(futures::stream::once(async move { bytes })))
 }
 
@@ -81,33 +76,32 @@ fn event_stream(events: FrameStream) -> Response {
         .into_response()
 }
 
-/// `id: <seq>` (1.0 only) and `data: <JSON-RPC response>`, in one buffer.
-fn frame(id_json: &str, version: Version, SseItem { id: seq, result }: SseItem) -> Bytes {
-    let body = match &result {
-        Ok(r) => r.get(),
-        Err(_) => "",
-    };
-    let mut out = String::with_capacity(body.len() + id_json.len() + 64);
+/// One event: `id: <seq>` (1.0 only) and `data:` the JSON-RPC response for `id`.
+fn frame(id: &Id<'_>, version: Version, SseItem { id: seq, result }: SseItem) -> Bytes {
     // 0.x streams carry no `id:`: those specs define none, and the official 0.3 Python
     // SDK's resubscribe reads every keep-alive after an `id:` as an empty event.
-    if let (Some(seq), Version::V1) = (seq, version) {
+    let seq = seq.filter(|_| version == Version::V1);
+    match result {
+        // Written straight into the event's buffer: this is every streamed event.
+        Ok(r) => event(seq, r.get().len() + 64, |out| {
+            jsonrpc::push_success_response(out, id, &r)
+        }),
+        Err(e) => event(seq, 0, |out| {
+            out.push_str(&jsonrpc::error_response(id.clone(), &e, version))
+        }),
+    }
+}
+
+/// `id:` and `data:` lines in one buffer; `data` is one line, as our JSON is compact.
+fn event(seq: Option<u64>, data_len: usize, data: impl FnOnce(&mut String)) -> Bytes {
+    let mut out = String::with_capacity(data_len + 32);
+    if let Some(seq) = seq {
         use std::fmt::Write;
         writeln!(out, "id: {seq}").expect("writing to a String cannot fail");
     }
-    out.push_str(r#"data: {"jsonrpc":"2.0","id":"#);
-    out.push_str(id_json);
-    match result {
-        Ok(_) => {
-            out.push_str(r#","result":"#);
-            out.push_str(body);
-        }
-        Err(e) => {
-            out.push_str(r#","error":"#);
-            let err = jsonrpc::error_object(&e, version);
-            out.push_str(&serde_json::to_string(&err).expect("errors serialize"));
-        }
-    }
-    out.push_str("}\n\n");
+    out.push_str("data: ");
+    data(&mut out);
+    out.push_str("\n\n");
     Bytes::from(out)
 }
 
