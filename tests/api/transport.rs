@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{msg_v1, spawn_app};
+use crate::helpers::{V, msg_v1, spawn_app};
 
 fn send_body(text: &str) -> Value {
     let mut message = msg_v1("transport");
@@ -54,17 +54,9 @@ async fn http2_with_prior_knowledge_serves_json_rpc_and_sse() {
 async fn http1_body_larger_than_the_read_buffer_arrives_whole() {
     let app = spawn_app().await;
     let text = "x".repeat(200 * 1024);
-    let body: Value = app
-        .http
-        .post(format!("{}/", app.url))
-        .header("A2A-Version", "1.0")
-        .json(&send_body(&text))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = app
+        .call(V::V1, "SendMessage", send_body(&text)["params"].clone())
+        .await;
     let task = &body["result"]["task"];
     let history = task["history"].as_array().expect("history");
     assert_eq!(history[0]["parts"][0]["text"].as_str(), Some(text.as_str()));
@@ -99,17 +91,9 @@ async fn request_head_over_8_kib_is_431_and_the_server_keeps_serving() {
 async fn a_quiet_stream_gets_keep_alive_comments_between_events() {
     let app = spawn_app().await;
     // The conformance agent moves this task to working, stays quiet for 4 s, then completes.
-    let mut body = send_body("hold");
-    body["method"] = json!("SendStreamingMessage");
-    body["params"]["message"]["messageId"] = json!(format!(
-        "test-resubscribe-message-id-{}",
-        uuid::Uuid::new_v4()
-    ));
+    let message = msg_v1("test-resubscribe-message-id");
     let resp = app
-        .http
-        .post(format!("{}/", app.url))
-        .header("A2A-Version", "1.0")
-        .json(&body)
+        .stream_request(V::V1, "SendStreamingMessage", json!({"message": message}))
         .send()
         .await
         .unwrap();
