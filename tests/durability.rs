@@ -362,7 +362,7 @@ async fn seed_lost_run(url: &str) -> String {
         context_id: "ctx".into(),
         status: TaskStatus::new(TaskState::Working, None),
         artifacts: Vec::new(),
-        history: vec![msg],
+        history: vec![msg.into()],
         metadata: None,
     };
     let scope = Scope::default();

@@ -54,8 +54,8 @@ fn at(millis: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(millis).unwrap()
 }
 
-fn message(id: &str, role: Role) -> Message {
-    Message {
+fn message(id: &str, role: Role) -> Arc<Message> {
+    Arc::new(Message {
         message_id: id.into(),
         context_id: None,
         task_id: None,
@@ -64,7 +64,7 @@ fn message(id: &str, role: Role) -> Message {
         metadata: None,
         extensions: Vec::new(),
         reference_task_ids: Vec::new(),
-    }
+    })
 }
 
 fn task(id: &str, context: &str, state: TaskState, millis: i64) -> Task {

@@ -4,6 +4,8 @@
 mod conformance;
 mod echo;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
@@ -22,8 +24,8 @@ pub struct RequestContext {
     /// The task this run belongs to (created when the agent emits its first task event).
     pub task_id: String,
     pub context_id: String,
-    /// The user message that started this run.
-    pub message: Message,
+    /// The user message that started this run (shared with the task's history).
+    pub message: Arc<Message>,
     /// The task so far, when this message continues an existing task.
     pub task: Option<Task>,
     pub accepted_output_modes: Vec<String>,

@@ -1,6 +1,8 @@
 //! Pure, I/O-free halves of the client: building each version's JSON-RPC request and
 //! decoding each version's results into the internal model with the codecs.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -312,7 +314,7 @@ fn status01(s: v01::Status01) -> Result<TaskStatus, ClientError> {
     .map_err(|e| decode_err("0.1 status", e))?;
     status.message = s
         .message
-        .map(Message::try_from)
+        .map(|m| Message::try_from(m).map(Arc::new))
         .transpose()
         .map_err(|e| decode_err("0.1 status", e))?;
     Ok(status)

@@ -1,6 +1,8 @@
 //! A2A 0.1.0 (the `tasks/send` era): client-chosen task ids, `sessionId`, parts
 //! discriminated by `type`, messages without ids, stream events keyed by `id`.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -175,7 +177,7 @@ pub fn message(m: &Message) -> Message01 {
 pub fn status(s: &TaskStatus) -> Status01 {
     Status01 {
         state: s.state.kebab_name().to_string(),
-        message: s.message.as_ref().map(message),
+        message: s.message.as_deref().map(message),
         timestamp: Some(timestamp::format(&s.timestamp)),
     }
 }
@@ -204,7 +206,7 @@ pub fn task(t: &Task) -> Task01 {
                 .map(|(i, a)| artifact(a, i, false, false))
                 .collect()
         }),
-        history: (!t.history.is_empty()).then(|| t.history.iter().map(message).collect()),
+        history: (!t.history.is_empty()).then(|| t.history.iter().map(|m| message(m)).collect()),
         metadata: t.metadata.clone(),
     }
 }
@@ -298,7 +300,7 @@ impl Task01 {
             }
             .try_into()
             .map(|mut st: TaskStatus| {
-                st.message = s.message.and_then(|m| m.try_into().ok());
+                st.message = s.message.and_then(|m| m.try_into().ok()).map(Arc::new);
                 st
             })?,
             artifacts: self
@@ -325,7 +327,7 @@ impl Task01 {
                 .history
                 .unwrap_or_default()
                 .into_iter()
-                .map(Message::try_from)
+                .map(|m| Message::try_from(m).map(Arc::new))
                 .collect::<Result<_, _>>()?,
             metadata: self.metadata,
         })

@@ -1,6 +1,8 @@
 //! A2A 0.3.0 JSON-RPC shapes: `kind` discriminators, kebab-case states, lowercase roles,
 //! `final` on status updates, bare Task/Message results.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
@@ -266,7 +268,7 @@ pub fn message(m: &Message) -> Message03 {
 pub fn status(s: &TaskStatus) -> Status03 {
     Status03 {
         state: s.state.kebab_name().to_string(),
-        message: s.message.as_ref().map(message),
+        message: s.message.as_deref().map(message),
         timestamp: Some(timestamp::format(&s.timestamp)),
     }
 }
@@ -288,7 +290,7 @@ pub fn task(t: &Task) -> Task03 {
         context_id: t.context_id.clone(),
         status: status(&t.status),
         artifacts: (!t.artifacts.is_empty()).then(|| t.artifacts.iter().map(artifact).collect()),
-        history: (!t.history.is_empty()).then(|| t.history.iter().map(message).collect()),
+        history: (!t.history.is_empty()).then(|| t.history.iter().map(|m| message(m)).collect()),
         metadata: t.metadata.clone(),
     }
 }
@@ -395,7 +397,10 @@ impl TryFrom<Status03> for TaskStatus {
             state: TaskState::parse(&s.state).ok_or_else(|| {
                 A2aError::InvalidAgentResponse(format!("unknown task state `{}`", s.state))
             })?,
-            message: s.message.map(Message::try_from).transpose()?,
+            message: s
+                .message
+                .map(|m| Message::try_from(m).map(Arc::new))
+                .transpose()?,
             timestamp: match s.timestamp {
                 Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
                     .map(|t| t.with_timezone(&chrono::Utc))
@@ -441,7 +446,7 @@ impl TryFrom<Task03> for Task {
                 .history
                 .unwrap_or_default()
                 .into_iter()
-                .map(Message::try_from)
+                .map(|m| Message::try_from(m).map(Arc::new))
                 .collect::<Result<_, _>>()?,
             metadata: t.metadata,
         })

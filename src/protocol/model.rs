@@ -4,6 +4,8 @@
 //! flat parts), because 1.0 is the normative, most expressive shape: the 1.0 codec is then
 //! a thin wrapper and the stores can persist these types as they are.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -125,8 +127,10 @@ impl Message {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TaskStatus {
     pub state: TaskState,
+    // Shared: the same message is also the task's latest history entry, and events,
+    // snapshots and the store hold it without copying it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<Message>,
+    pub message: Option<Arc<Message>>,
     /// Optional on input (peers may omit it); always written.
     #[serde(with = "timestamp", default = "now")]
     #[schemars(with = "String", extend("format" = "date-time"))]
@@ -137,7 +141,7 @@ impl TaskStatus {
     pub fn new(state: TaskState, message: Option<Message>) -> Self {
         Self {
             state,
-            message,
+            message: message.map(Arc::new),
             timestamp: now(),
         }
     }
@@ -171,7 +175,7 @@ pub struct Task {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<Artifact>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub history: Vec<Message>,
+    pub history: Vec<Arc<Message>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
 }
@@ -223,7 +227,7 @@ pub enum TaskEvent {
     /// The task was created; carries its first snapshot.
     Task(Task),
     /// A user message was added to the history (a follow-up); not streamed.
-    UserMessage(Message),
+    UserMessage(Arc<Message>),
     StatusUpdate(TaskStatusUpdateEvent),
     ArtifactUpdate(TaskArtifactUpdateEvent),
 }

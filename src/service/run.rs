@@ -125,6 +125,8 @@ impl TaskService {
             .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         message.task_id = Some(task_id.clone());
         message.context_id = Some(context_id.clone());
+        // One message, shared by the task's history and the agent's context.
+        let message = Arc::new(message);
         let task = Task {
             id: task_id.clone(),
             context_id: context_id.clone(),
@@ -190,6 +192,7 @@ impl TaskService {
         message.task_id = Some(task_id.clone());
         message.context_id = Some(record.task.context_id.clone());
         let sub = self.inner.bus.subscribe(&task_id);
+        let message = Arc::new(message);
         let user = TaskEvent::UserMessage(message.clone());
         let (task, last) = self
             .inner
@@ -307,7 +310,7 @@ impl TaskService {
 fn context(
     task_id: String,
     context_id: String,
-    message: Message,
+    message: Arc<Message>,
     task: Option<Task>,
     accepted_output_modes: Vec<String>,
     metadata: Option<Metadata>,

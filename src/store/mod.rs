@@ -167,7 +167,7 @@ pub(crate) fn sequence(events: Vec<TaskEvent>, after: u64) -> Vec<Arc<SequencedE
 /// The ids of the user messages an event stores (for duplicate detection).
 pub fn user_message_ids(event: &TaskEvent) -> impl Iterator<Item = &str> {
     use crate::protocol::Role;
-    let (history, message): (&[crate::protocol::Message], _) = match event {
+    let (history, message): (&[Arc<crate::protocol::Message>], _) = match event {
         TaskEvent::Task(t) => (&t.history, None),
         TaskEvent::UserMessage(m) => (&[], Some(m.message_id.as_str())),
         _ => (&[], None),
