@@ -15,7 +15,7 @@ use crate::push::jwt::NotificationSigner;
 use crate::push::keys::{SigningAlgorithm, SigningKey, SigningKeys};
 use crate::push::worker::PushWorker;
 use crate::service::{ServiceConfig, TaskService};
-use crate::transport::{AppState, Limits, router, serve};
+use crate::transport::{AppState, Endpoint, Limits, serve};
 
 /// How long in-flight requests and open streams may take to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -23,7 +23,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// A server bound to its port, ready to run.
 pub struct Application {
     listener: TcpListener,
-    router: axum::Router,
+    endpoint: Endpoint,
     addr: SocketAddr,
     service: TaskService,
     /// The webhook delivery worker, when push notifications are on.
@@ -85,10 +85,10 @@ impl Application {
             max_body_bytes: config.max_body_bytes,
             max_concurrent_requests: config.max_concurrent_requests,
         };
-        let router = router(AppState::new(module, &card, keys, metrics), limits);
+        let endpoint = Endpoint::new(AppState::new(module, &card, keys, metrics, limits));
         Ok(Application {
             listener,
-            router,
+            endpoint,
             addr,
             service,
             push,
@@ -117,7 +117,7 @@ impl Application {
         let jobs = tokio::spawn(self.service.clone().run_background(stop.clone()));
         let push = self.push.map(|w| tokio::spawn(w.run(stop.clone())));
         let signalled = stop.clone();
-        let serve = serve(self.listener, self.router, async move {
+        let serve = serve(self.listener, self.endpoint, async move {
             shutdown.await;
             signalled.cancel();
         });

@@ -1,18 +1,23 @@
-//! The router: the JSON-RPC endpoint (body limit, Content-Type check, concurrency limit,
-//! version selection, then dispatch) and the well-known card routes.
+//! The HTTP surface: the JSON-RPC endpoint (concurrency limit, body limit, Content-Type
+//! check, version selection, then dispatch), served straight from hyper, and an axum router
+//! for everything else (the well-known card routes, JWKS, metrics, health).
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::error_handling::HandleErrorLayer;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{BoxError, Router};
+use axum::routing::{any, get};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::Incoming;
 use jsonrpsee::types::Id;
-use tower::ServiceBuilder;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
 
 use super::card::CachedCard;
 use super::sse;
@@ -30,7 +35,8 @@ pub struct Limits {
     pub max_concurrent_requests: usize,
 }
 
-/// Shared state of the router; one pointer, because axum clones it for every request.
+/// Shared state of the endpoint and the router; one pointer, because every request
+/// clones it.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
@@ -41,6 +47,9 @@ struct Shared {
     /// The keys whose public halves verify notification JWTs (push on).
     keys: Option<Arc<SigningKeys>>,
     metrics: Arc<Metrics>,
+    max_body_bytes: usize,
+    /// One permit per JSON-RPC call being handled; none left means shed the call (503).
+    in_flight: Semaphore,
 }
 
 impl AppState {
@@ -49,6 +58,7 @@ impl AppState {
         card: &crate::protocol::card::AgentCard,
         keys: Option<Arc<SigningKeys>>,
         metrics: Arc<Metrics>,
+        limits: Limits,
     ) -> Self {
         let now = std::time::SystemTime::now();
         Self(Arc::new(Shared {
@@ -57,20 +67,51 @@ impl AppState {
             card_v03: CachedCard::new(&v03::agent_card(card), now),
             keys,
             metrics,
+            max_body_bytes: limits.max_body_bytes,
+            in_flight: Semaphore::new(limits.max_concurrent_requests),
         }))
     }
 }
 
-/// The whole HTTP surface.
-pub fn router(state: AppState, limits: Limits) -> Router {
-    let rpc = post(rpc).layer(
-        ServiceBuilder::new()
-            .layer(HandleErrorLayer::new(overloaded))
-            .load_shed()
-            .concurrency_limit(limits.max_concurrent_requests),
-    );
+/// The whole HTTP surface as a hyper service. `POST /`, nearly every request this server
+/// sees, goes straight to the JSON-RPC handler: through the router it would pay for route
+/// matching, a copy of the headers and a boxed service per layer on every call.
+#[derive(Clone)]
+pub struct Endpoint {
+    state: AppState,
+    router: Router,
+}
+
+impl Endpoint {
+    pub fn new(state: AppState) -> Self {
+        Self {
+            router: router(state.clone()),
+            state,
+        }
+    }
+}
+
+type EndpointFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl hyper::service::Service<Request<Incoming>> for Endpoint {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = EndpointFuture;
+
+    fn call(&self, req: Request<Incoming>) -> EndpointFuture {
+        if req.method() == Method::POST && req.uri().path() == "/" {
+            // One box per call: the call's future is large (every method's handler state).
+            Box::pin(rpc(self.state.clone(), req))
+        } else {
+            Box::pin(self.router.clone().oneshot(req.map(Body::new)))
+        }
+    }
+}
+
+/// Every route but `POST /`.
+fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", rpc)
+        .route("/", any(rpc_method_not_allowed))
         .route(
             "/.well-known/agent-card.json",
             get(|State(s): State<AppState>, h: HeaderMap| async move { s.0.card_v1.respond(&h) }),
@@ -83,7 +124,6 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .with_state(state)
 }
 
@@ -125,53 +165,67 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn rpc(
-    state: State<AppState>,
-    query: RawQuery,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    // The call's future is large (every method's handler state, inline); boxed once here,
-    // the router and tower layers move a pointer instead of copying it at every layer.
-    Box::pin(handle_rpc(state, query, headers, body)).await
-}
-
-async fn handle_rpc(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    if let Some(ct) = headers.get(header::CONTENT_TYPE)
+/// `POST /`: one JSON-RPC call, answered with a JSON body or an SSE stream.
+async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infallible> {
+    // Held until the response (or the stream's first event) is ready, as a tower
+    // concurrency limit would; the stream itself does not count.
+    let Ok(_permit) = state.0.in_flight.try_acquire() else {
+        return Ok(overloaded());
+    };
+    let (parts, body) = req.into_parts();
+    if let Some(ct) = parts.headers.get(header::CONTENT_TYPE)
         && !is_json(ct)
     {
         let e = A2aError::ContentTypeNotSupported(format!(
             "requests must be `application/json`, not `{}`",
             ct.to_str().unwrap_or("?")
         ));
-        return json_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, Id::Null, &e);
+        return Ok(json_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, Id::Null, &e));
     }
-    let body = match body {
+    let body = match read_body(body, &parts.headers, state.0.max_body_bytes).await {
         Ok(b) => b,
-        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            let e = A2aError::InvalidRequest(
-                "the request body is larger than this server accepts".into(),
-            );
-            return json_error(StatusCode::PAYLOAD_TOO_LARGE, Id::Null, &e);
-        }
-        Err(r) => {
-            let e = A2aError::InvalidRequest(format!(
-                "could not read the request body: {}",
-                r.body_text()
-            ));
-            return json_error(r.status(), Id::Null, &e);
-        }
+        Err(r) => return Ok(r),
     };
-    let req = match envelope::parse(&body) {
+    Ok(handle_rpc(&state, parts.uri.query(), &parts.headers, &body).await)
+}
+
+/// The whole body, refused with 413 past `max` bytes: up front when `Content-Length` says
+/// so, else as soon as the bytes read pass it.
+async fn read_body(body: Incoming, headers: &HeaderMap, max: usize) -> Result<Bytes, Response> {
+    let too_large = || {
+        let e = A2aError::InvalidRequest(format!(
+            "the request body is larger than this server accepts ({max} bytes)"
+        ));
+        json_error(StatusCode::PAYLOAD_TOO_LARGE, Id::Null, &e)
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    match Limited::new(body, max).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(too_large()),
+        Err(e) => {
+            let e = A2aError::InvalidRequest(format!("could not read the request body: {e}"));
+            Err(json_error(StatusCode::BAD_REQUEST, Id::Null, &e))
+        }
+    }
+}
+
+async fn handle_rpc(
+    state: &AppState,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let req = match envelope::parse(body) {
         Ok(r) => r,
         Err(rejected) => return json_error(StatusCode::OK, rejected.id, &rejected.error),
     };
-    let version = version_param(&headers, query.as_deref());
+    let version = version_param(headers, query);
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -234,7 +288,7 @@ fn json_error(status: StatusCode, id: Id<'_>, e: &A2aError) -> Response {
     json_response(status, jsonrpc::error_response(id, e, Version::V03))
 }
 
-async fn overloaded(_: BoxError) -> Response {
+fn overloaded() -> Response {
     let e = A2aError::Internal("the server is at its concurrency limit; retry shortly".into());
     let mut r = json_error(StatusCode::SERVICE_UNAVAILABLE, Id::Null, &e);
     r.headers_mut()
@@ -246,6 +300,19 @@ async fn not_found() -> Response {
     let body = r#"{"error":"not found: the A2A JSON-RPC endpoint is POST /, the agent card GET /.well-known/agent-card.json"}"#;
     let mut r = (StatusCode::NOT_FOUND, body).into_response();
     r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// `/` with another method than POST.
+async fn rpc_method_not_allowed() -> Response {
+    let body = r#"{"error":"method not allowed: the A2A JSON-RPC endpoint takes POST"}"#;
+    let mut r = (StatusCode::METHOD_NOT_ALLOWED, body).into_response();
+    let headers = r.headers_mut();
+    headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );

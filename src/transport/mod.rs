@@ -5,5 +5,5 @@ mod http;
 mod serve;
 mod sse;
 
-pub use http::{AppState, Limits, router};
+pub use http::{AppState, Endpoint, Limits};
 pub use serve::serve;

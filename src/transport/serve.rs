@@ -9,8 +9,9 @@ use std::time::Duration;
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
+
+use super::http::Endpoint;
 
 /// hyper's HTTP/1 read buffer limit, at hyper's minimum. With the default (~400 KB) the
 /// buffer doubles to 16 KB on the read that follows a request and stays that size for as
@@ -18,13 +19,9 @@ use tokio::net::{TcpListener, TcpStream};
 /// request head (larger heads get 431); bodies are read through the buffer in pieces.
 const READ_BUF_MAX: usize = 8 * 1024;
 
-/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and waits
+/// Serves `endpoint` on `listener` until `shutdown` resolves, then stops accepting and waits
 /// for open connections to finish (the caller bounds that wait).
-pub async fn serve(
-    listener: TcpListener,
-    router: axum::Router,
-    shutdown: impl Future<Output = ()>,
-) {
+pub async fn serve(listener: TcpListener, endpoint: Endpoint, shutdown: impl Future<Output = ()>) {
     let mut h1 = http1::Builder::new();
     h1.max_buf_size(READ_BUF_MAX);
     let builders = Arc::new(Builders {
@@ -46,11 +43,10 @@ pub async fn serve(
         };
         // Without TCP_NODELAY, small SSE writes wait ~40 ms on Nagle's algorithm.
         let _ = tcp.set_nodelay(true);
-        // A `Router` clone is a reference count: the route table is built once.
-        let service = TowerToHyperService::new(router.clone());
+        // An `Endpoint` clone is two reference counts: the route table is built once.
         tokio::spawn(connection(
             tcp,
-            service,
+            endpoint.clone(),
             builders.clone(),
             graceful.watcher(),
         ));
@@ -71,12 +67,7 @@ const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// Serves one connection, HTTP/1.1 or HTTP/2 by its first bytes. The HTTP/2 connection is
 /// boxed: inline, its state would size every connection's task, and nearly every A2A
 /// client speaks HTTP/1.1 (hyper-util's auto connection keeps both inline).
-async fn connection(
-    tcp: TcpStream,
-    service: TowerToHyperService<axum::Router>,
-    builders: Arc<Builders>,
-    watcher: Watcher,
-) {
+async fn connection(tcp: TcpStream, service: Endpoint, builders: Arc<Builders>, watcher: Watcher) {
     let result = if starts_with_h2_preface(&tcp).await {
         let conn = builders.h2.serve_connection(TokioIo::new(tcp), service);
         Box::pin(watcher.watch(conn)).await

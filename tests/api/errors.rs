@@ -402,6 +402,43 @@ async fn oversized_body_is_413_with_a_json_rpc_error() {
 }
 
 #[tokio::test]
+async fn oversized_chunked_body_is_413_without_a_content_length() {
+    let app = spawn_with(|c| c.max_body_bytes = 2048).await;
+    let mut m = msg_v03("tck-complete-task");
+    m["parts"][0]["text"] = json!("x".repeat(10 * 1024));
+    let body = rpc(json!(1), "message/send", json!({"message": m})).into_bytes();
+    // Streamed in pieces: chunked transfer encoding, so only the bytes read can tell.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        body.chunks(1024).map(|c| Ok(c.to_vec())).collect();
+    let (status, _, body) = post(
+        &app,
+        "",
+        &[],
+        reqwest::Body::wrap_stream(futures::stream::iter(chunks)),
+    )
+    .await;
+    assert_eq!(status, 413);
+    assert_eq!(body["jsonrpc"], "2.0", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("2048 bytes")),
+        "{body}"
+    );
+    assert_not_jsonrpsee_code(&body);
+}
+
+#[tokio::test]
+async fn other_methods_on_the_endpoint_are_405_naming_post() {
+    let app = spawn_app().await;
+    let resp = app.http.get(format!("{}/", app.url)).send().await.unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_eq!(resp.headers()["allow"], "POST");
+    let body: Value = resp.json().await.expect("a JSON body");
+    assert!(body["error"].as_str().unwrap().contains("POST"), "{body}");
+}
+
+#[tokio::test]
 async fn concurrency_limit_answers_503_with_retry_after_and_a_non_jsonrpsee_code() {
     let app = spawn_with(|c| c.max_concurrent_requests = 1).await;
     // Hold the only slot: a blocking send that takes about 4 s.
