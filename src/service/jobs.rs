@@ -122,7 +122,8 @@ impl TaskService {
                 metadata: task.metadata.clone(),
                 cancel: CancellationToken::new(),
             };
-            self.spawn(&run.scope, record.origin, ctx, None, None);
+            self.run(&run.scope, record.origin, ctx, None, None)
+                .detach();
             return true;
         }
         tracing::info!(task_id = task.id, "failing a task lost in a restart");

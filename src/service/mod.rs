@@ -27,7 +27,7 @@ use crate::protocol::{
 pub(crate) use crate::store::now_millis;
 use crate::store::{Scope, StoreError, TaskRecord, TaskStore, cursor as page_cursor};
 use cursor::EventCursor;
-use run::{First, first_outcome};
+use run::{First, Run, first_outcome};
 
 /// A stream of task events (or one bare message) for an SSE response.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamItem, A2aError>> + Send>>;
@@ -89,6 +89,8 @@ struct Started {
     cursor: EventCursor,
     /// A bare message reply, for runs that create no task.
     reply: Option<oneshot::Receiver<Message>>,
+    /// The agent's run, for the caller to drive while it waits (none for a retry).
+    run: Run,
 }
 
 pub(crate) fn store_error(e: StoreError) -> A2aError {
@@ -132,13 +134,21 @@ impl TaskService {
     ) -> Result<SendResult, A2aError> {
         let history_length = req.history_length;
         let blocking = req.blocking;
-        let mut started = self.start(scope, origin, req).await?;
-        let mut next = match started.reply.take() {
-            Some(rx) => match first_outcome(rx, &mut started.cursor).await? {
+        let started = self.start(scope, origin, req).await?;
+        // The run is driven here while this call waits for its events: a run that ends
+        // within the call (most blocking sends) needs no task of its own.
+        let Started {
+            task_id,
+            mut cursor,
+            reply,
+            mut run,
+        } = started;
+        let mut next = match reply {
+            Some(rx) => match run.drive(first_outcome(rx, &mut cursor)).await? {
                 First::Reply(m) => return Ok(SendResult::Message(m)),
                 First::Event(e) => e,
             },
-            None => started.cursor.next().await?,
+            None => run.drive(cursor.next()).await?,
         };
         // The events begin with a task snapshot, so applying them rebuilds the stored
         // task without reading it back.
@@ -161,11 +171,11 @@ impl TaskService {
                 task = None;
                 break;
             }
-            next = started.cursor.next().await?;
+            next = run.drive(cursor.next()).await?;
         }
         let mut task = match task {
             Some(t) => t,
-            None => self.get(scope, &started.task_id, None).await?,
+            None => self.get(scope, &task_id, None).await?,
         };
         task.truncate_history(history_length);
         Ok(SendResult::Task(task))
@@ -181,8 +191,14 @@ impl TaskService {
     ) -> Result<EventStream, A2aError> {
         let started = self.start(scope, origin, req).await?;
         let Started {
-            mut cursor, reply, ..
+            mut cursor,
+            reply,
+            run,
+            ..
         } = started;
+        // A stream's agent runs on its own: the SSE body is polled only as fast as the
+        // client reads, and the run must not wait on the slowest reader.
+        run.detach();
         Ok(Box::pin(async_stream::try_stream! {
             if let Some(rx) = reply {
                 // Whichever comes first decides the stream: a bare reply, or the task.

@@ -97,6 +97,7 @@ impl TaskService {
             task_id,
             cursor: cursor.with_first(snapshot),
             reply: None,
+            run: Run(None),
         })
     }
 
@@ -156,11 +157,12 @@ impl TaskService {
             accepted_output_modes,
             metadata,
         );
-        self.spawn(scope, origin, ctx, Some((task, push)), Some(tx));
+        let run = self.run(scope, origin, ctx, Some((task, push)), Some(tx));
         Started {
             task_id,
             cursor,
             reply: Some(rx),
+            run,
         }
     }
 
@@ -232,7 +234,7 @@ impl TaskService {
             req.accepted_output_modes,
             req.metadata,
         );
-        self.spawn(scope, origin, ctx, None, None);
+        let run = self.run(scope, origin, ctx, None, None);
         let snapshot = SequencedEvent {
             seq: last,
             event: TaskEvent::Task(task),
@@ -241,18 +243,20 @@ impl TaskService {
             task_id,
             cursor: cursor.with_first(snapshot),
             reply: None,
+            run,
         })
     }
 
-    /// Runs the agent on its own tokio task and makes sure the run ends in a defined state.
-    pub(super) fn spawn(
+    /// Prepares the agent's run, which makes sure the run ends in a defined state. The
+    /// caller drives it or detaches it onto its own tokio task.
+    pub(super) fn run(
         &self,
         scope: &Scope,
         origin: Version,
         ctx: RequestContext,
         pending: Option<(Task, Vec<crate::protocol::PushConfig>)>,
         reply: Option<oneshot::Sender<Message>>,
-    ) {
+    ) -> Run {
         let sink = EventSink {
             inner: Arc::new(SinkInner {
                 service: self.inner.clone(),
@@ -269,8 +273,8 @@ impl TaskService {
         let inner = self.inner.clone();
         let task_id = ctx.task_id.clone();
         let cancel = ctx.cancel.clone();
-        // One tokio task runs the agent and then settles the run: the agent future is
-        // abortable and panic-safe in place, instead of a second task watching a first.
+        // One future runs the agent and then settles the run: the agent future is abortable
+        // and panic-safe in place, instead of a second task watching a first.
         let (abort, registration) = AbortHandle::new_pair();
         // Boxed: the agent's future holds the whole request context, and the task's future
         // is moved several times before it first runs.
@@ -280,7 +284,7 @@ impl TaskService {
             .running
             .lock()
             .insert(task_id.clone(), RunningAgent { cancel, abort });
-        tokio::spawn(async move {
+        Run(Some(Box::pin(async move {
             let outcome = run.await;
             inner.running.lock().remove(&task_id);
             let failure = match outcome {
@@ -297,12 +301,50 @@ impl TaskService {
             {
                 tracing::warn!(task_id, error = %e, "cannot record the end of the run");
             }
-        });
+        })))
     }
 
     /// Number of agents running in this process.
     pub fn running_agents(&self) -> usize {
         self.inner.running.lock().len()
+    }
+}
+
+/// An agent's run not yet handed to tokio. Its caller drives it while waiting for the
+/// run's events, which saves a task spawn and a cross-task wake-up per event when the run
+/// ends within the call. Dropped unfinished (the caller stopped waiting, or its client went
+/// away), it is spawned: a run never depends on its caller staying.
+pub(super) struct Run(Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>);
+
+impl Run {
+    /// Awaits `fut` while driving the run (the run first, so its events are there to read).
+    pub(super) async fn drive<T>(&mut self, fut: impl Future<Output = T>) -> T {
+        let mut fut = std::pin::pin!(fut);
+        std::future::poll_fn(|cx| {
+            if let Some(run) = &mut self.0
+                && run.as_mut().poll(cx).is_ready()
+            {
+                self.0 = None;
+            }
+            fut.as_mut().poll(cx)
+        })
+        .await
+    }
+
+    /// Hands the run to tokio now.
+    pub(super) fn detach(self) {
+        drop(self); // dropping an unfinished run spawns it
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        if let Some(run) = self.0.take() {
+            // Outside a runtime (it is gone), the run's lease lets recovery finish it.
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(run);
+            }
+        }
     }
 }
 

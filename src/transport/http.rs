@@ -264,14 +264,16 @@ fn version_param(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
 /// `application/json`, `application/a2a+json` or another `+json` type, any parameters.
 fn is_json(ct: &HeaderValue) -> bool {
     let Ok(s) = ct.to_str() else { return false };
-    let essence = s
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = s.split(';').next().unwrap_or("").trim().as_bytes();
+    let starts = |p: &[u8]| {
+        essence
+            .get(..p.len())
+            .is_some_and(|e| e.eq_ignore_ascii_case(p))
+    };
+    let ends = |p: &[u8]| {
+        (essence.len().checked_sub(p.len())).is_some_and(|i| essence[i..].eq_ignore_ascii_case(p))
+    };
+    essence.eq_ignore_ascii_case(b"application/json") || (starts(b"application/") && ends(b"+json"))
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {

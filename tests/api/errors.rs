@@ -373,7 +373,11 @@ async fn wrong_content_type_is_415_with_content_type_not_supported() {
 #[tokio::test]
 async fn json_content_types_with_parameters_are_accepted() {
     let app = spawn_app().await;
-    for ct in ["application/json; charset=utf-8", "application/a2a+json"] {
+    for ct in [
+        "application/json; charset=utf-8",
+        "application/a2a+json",
+        "Application/JSON",
+    ] {
         let body = rpc(json!(1), "tasks/get", json!({"id": "x"}));
         let (status, body) = app.post_raw(body, ct).await;
         assert_eq!(status, 200, "{ct}");

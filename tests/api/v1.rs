@@ -58,6 +58,41 @@ async fn return_immediately_answers_with_a_non_terminal_task() {
 }
 
 #[tokio::test]
+async fn a_blocking_send_whose_client_goes_away_still_completes() {
+    use a2a_server::protocol::TaskState;
+    use a2a_server::protocol::request::ListTasksQuery;
+    use a2a_server::store::Scope;
+
+    let app = spawn_app().await;
+    // The agent works for about 4 s; the client gives up long before, closing the
+    // connection while the server is still waiting on the run inside the call.
+    let sent = app
+        .http
+        .post(format!("{}/", app.url))
+        .header("A2A-Version", "1.0")
+        .timeout(std::time::Duration::from_millis(500))
+        .json(&json!({
+            "jsonrpc": "2.0", "id": 1, "method": "SendMessage",
+            "params": {"message": msg_v1("test-resubscribe-message-id")},
+        }))
+        .send()
+        .await;
+    assert!(
+        sent.is_err_and(|e| e.is_timeout()),
+        "the call did not time out"
+    );
+    let q = ListTasksQuery {
+        page_size: 10,
+        ..Default::default()
+    };
+    let completed = || async {
+        let page = app.service.list(&Scope::default(), &q).await.unwrap();
+        page.tasks.len() == 1 && page.tasks[0].status.state == TaskState::Completed
+    };
+    eventually(completed).await;
+}
+
+#[tokio::test]
 async fn message_response_prefix_returns_a_bare_message() {
     let app = spawn_app().await;
     let r = send(&app, msg_v1("tck-message-response")).await;
