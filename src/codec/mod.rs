@@ -7,7 +7,6 @@ pub mod v03;
 pub mod v1;
 
 use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
 
 use crate::protocol::A2aError;
 pub use crate::protocol::Version;
@@ -28,7 +27,30 @@ fn describe_serde_error(e: &serde_json::Error) -> String {
     }
 }
 
-/// Serializes a response body. Our own types always serialize.
-pub fn encode<T: serde::Serialize>(value: &T) -> Box<RawValue> {
-    serde_json::value::to_raw_value(value).expect("wire types serialize")
+/// JSON text this server serialized itself, valid by construction: written out as is,
+/// where a `RawValue` would be parsed again to prove it is JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Json(String);
+
+impl Json {
+    pub fn null() -> Self {
+        Self("null".into())
+    }
+
+    pub fn get(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// Serializes a result. Our own types always serialize.
+pub fn encode<T: serde::Serialize>(value: &T) -> Json {
+    // Room for a typical task or event up front: growing from serde_json's default of
+    // 128 bytes took several reallocations per response.
+    let mut out = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut out, value).expect("wire types serialize");
+    Json(String::from_utf8(out).expect("serde_json writes UTF-8"))
 }

@@ -5,7 +5,6 @@
 //! it in `{id: taskId, …}`. Credentials are write-only: responses leave them out.
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 use crate::protocol::{
     A2aError, InlinePushConfig, Metadata, PushAuth, PushConfig, StreamItem, TaskEvent, Version,
@@ -231,7 +230,7 @@ impl TaskPushNotificationConfig01 {
 
 /// The body and `Content-Type` of a notification: 1.0 POSTs the event as a
 /// `StreamResponse`, 0.x the task (as the 0.x SDKs send it).
-pub fn notification_body(origin: Version, payload: &TaskEvent) -> (Box<RawValue>, &'static str) {
+pub fn notification_body(origin: Version, payload: &TaskEvent) -> (super::Json, &'static str) {
     match (origin, payload) {
         (Version::V03, TaskEvent::Task(t)) => {
             (super::encode(&super::v03::task(t)), "application/json")

@@ -223,7 +223,7 @@ enum StreamResponseRef<'a> {
 }
 
 /// Encodes a send result as `{"task":…}` or `{"message":…}`.
-pub fn send_result(result: &SendResult) -> Box<serde_json::value::RawValue> {
+pub fn send_result(result: &SendResult) -> super::Json {
     super::encode(&match result {
         SendResult::Task(t) => StreamResponseRef::Task(t),
         SendResult::Message(m) => StreamResponseRef::Message(m),
@@ -231,7 +231,7 @@ pub fn send_result(result: &SendResult) -> Box<serde_json::value::RawValue> {
 }
 
 /// Encodes one stream item; `None` for events that are not streamed.
-pub fn stream_item(item: &StreamItem) -> Option<Box<serde_json::value::RawValue>> {
+pub fn stream_item(item: &StreamItem) -> Option<super::Json> {
     let r = match item {
         StreamItem::Message(m) => StreamResponseRef::Message(m),
         StreamItem::Event(e) => match &e.event {

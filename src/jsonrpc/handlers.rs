@@ -2,18 +2,17 @@
 //! encode the result. Streaming handlers hand their stream to the HTTP layer.
 
 use futures::StreamExt;
-use serde_json::value::RawValue;
 
 use super::{Call, Ctx, SseItem};
-use crate::codec::{self, decode, encode, v01, v1, v03};
+use crate::codec::{self, Json, decode, encode, v01, v1, v03};
 use crate::protocol::request::SendRequest;
 use crate::protocol::{A2aError, SendResult, StreamItem, Task, TaskState, TaskStatus, Version};
 use crate::service::EventStream;
 
-type Reply = Result<Box<RawValue>, A2aError>;
+type Reply = Result<Json, A2aError>;
 
-fn null() -> Box<RawValue> {
-    RawValue::from_string("null".into()).expect("valid JSON")
+fn null() -> Json {
+    Json::null()
 }
 
 fn require_streaming(ctx: &Ctx) -> Result<(), A2aError> {
@@ -202,7 +201,7 @@ pub async fn tasks_resubscribe(ctx: &Ctx, call: &Call, params: Option<&str>) -> 
     Ok(null())
 }
 
-fn encode_task_legacy(task: &Task, origin: Version) -> Box<RawValue> {
+fn encode_task_legacy(task: &Task, origin: Version) -> Json {
     match origin {
         Version::V01 => encode(&v01::task(task)),
         _ => encode(&v03::task(task)),

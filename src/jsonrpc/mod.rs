@@ -20,6 +20,7 @@ use jsonrpsee::types::{ErrorObjectOwned, Id};
 use parking_lot::Mutex;
 use serde_json::value::RawValue;
 
+use crate::codec::Json;
 use crate::protocol::card::AgentCard;
 use crate::protocol::{A2aError, Version};
 use crate::service::TaskService;
@@ -45,7 +46,7 @@ pub struct Call {
 /// One SSE event: its `id:` (the task event sequence) and the JSON-RPC result or error.
 pub struct SseItem {
     pub id: Option<u64>,
-    pub result: Result<Box<RawValue>, A2aError>,
+    pub result: Result<Json, A2aError>,
 }
 
 pub type SseStream = Pin<Box<dyn Stream<Item = SseItem> + Send>>;
@@ -103,7 +104,7 @@ macro_rules! methods {
     };
 }
 
-type Reply = Result<Box<RawValue>, A2aError>;
+type Reply = Result<Json, A2aError>;
 
 methods! {
     "SendMessage" => handlers::send_message,
@@ -145,14 +146,14 @@ pub fn module(ctx: Ctx) -> Module {
 
 /// `{"jsonrpc":"2.0","id":…,"result":…}`, written in one pass (the same bytes and member
 /// order jsonrpsee writes).
-pub fn success_response(id: &Id<'_>, result: &RawValue) -> String {
+pub fn success_response(id: &Id<'_>, result: &Json) -> String {
     let mut out = String::with_capacity(result.get().len() + 64);
     push_success_response(&mut out, id, result);
     out
 }
 
 /// [`success_response`], appended to `out` (an SSE event writes it after its `data:`).
-pub fn push_success_response(out: &mut String, id: &Id<'_>, result: &RawValue) {
+pub fn push_success_response(out: &mut String, id: &Id<'_>, result: &Json) {
     out.push_str(r#"{"jsonrpc":"2.0","id":"#);
     push_id(out, id);
     out.push_str(r#","result":"#);
@@ -162,9 +163,8 @@ pub fn push_success_response(out: &mut String, id: &Id<'_>, result: &RawValue) {
 
 /// Appends `id` as JSON.
 fn push_id(out: &mut String, id: &Id<'_>) {
-    use std::fmt::Write;
     match id {
-        Id::Number(n) => write!(out, "{n}").expect("writing to a String cannot fail"),
+        Id::Number(n) => out.push_str(itoa::Buffer::new().format(*n)),
         Id::Null => out.push_str("null"),
         Id::Str(_) => out.push_str(&serde_json::to_string(id).expect("ids serialize")),
     }

@@ -1,8 +1,6 @@
 //! The push notification config methods of every version. Each answers -32003 when the
 //! card does not declare `pushNotifications`.
 
-use serde_json::value::RawValue;
-
 use super::{Call, Ctx};
 use crate::codec::push::{
     ListPushConfigsRequest, ListPushConfigsResponse, PushConfigIdRequest, PushConfigParams03,
@@ -13,7 +11,7 @@ use crate::protocol::A2aError;
 use crate::protocol::request::page_size;
 use crate::service::push::{DEFAULT_CONFIG_PAGE, MAX_CONFIG_PAGE};
 
-type Reply = Result<Box<RawValue>, A2aError>;
+type Reply = Result<crate::codec::Json, A2aError>;
 
 fn require_push(ctx: &Ctx) -> Result<(), A2aError> {
     if ctx.card.capabilities.push_notifications {

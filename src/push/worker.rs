@@ -264,7 +264,7 @@ impl PushWorker {
             return Outcome::Failed(e.to_string());
         }
         let (body, content_type) = notification_body(d.origin, &d.payload);
-        let body = Bytes::from(String::from(Box::<str>::from(body)));
+        let body = Bytes::from(body.into_string());
         let event_id = d.event_id();
         let jwt = match self.signer.sign(&d.url, &d.task_id, &event_id, &body) {
             Ok(t) => t,

@@ -96,8 +96,9 @@ fn frame(id: &Id<'_>, version: Version, SseItem { id: seq, result }: SseItem) ->
 fn event(seq: Option<u64>, data_len: usize, data: impl FnOnce(&mut String)) -> Bytes {
     let mut out = String::with_capacity(data_len + 32);
     if let Some(seq) = seq {
-        use std::fmt::Write;
-        writeln!(out, "id: {seq}").expect("writing to a String cannot fail");
+        out.push_str("id: ");
+        out.push_str(itoa::Buffer::new().format(seq));
+        out.push('\n');
     }
     out.push_str("data: ");
     data(&mut out);
