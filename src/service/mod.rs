@@ -193,26 +193,30 @@ impl TaskService {
         let Started {
             mut cursor,
             reply,
-            run,
+            mut run,
             ..
         } = started;
-        // A stream's agent runs on its own: the SSE body is polled only as fast as the
-        // client reads, and the run must not wait on the slowest reader.
-        run.detach();
         Ok(Box::pin(async_stream::try_stream! {
-            if let Some(rx) = reply {
+            // The stream's first poll drives the run up to its first output, so the
+            // response head and the first events can leave in one write.
+            let first = match reply {
                 // Whichever comes first decides the stream: a bare reply, or the task.
-                match first_outcome(rx, &mut cursor).await? {
-                    First::Reply(m) => {
-                        yield StreamItem::Message(m);
-                        return;
-                    }
-                    First::Event(None) => return,
-                    First::Event(Some(e)) => {
-                        let stop = ends_send_stream(&e);
-                        yield StreamItem::Event(e);
-                        if stop { return; }
-                    }
+                Some(rx) => run.drive(first_outcome(rx, &mut cursor)).await?,
+                None => First::Event(run.drive(cursor.next()).await?),
+            };
+            // Then the run goes on by itself: this stream is read only as fast as the
+            // client reads, and the run must not wait on the slowest reader.
+            run.detach();
+            match first {
+                First::Reply(m) => {
+                    yield StreamItem::Message(m);
+                    return;
+                }
+                First::Event(None) => return,
+                First::Event(Some(e)) => {
+                    let stop = ends_send_stream(&e);
+                    yield StreamItem::Event(e);
+                    if stop { return; }
                 }
             }
             while let Some(e) = cursor.next().await? {

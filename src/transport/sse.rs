@@ -32,10 +32,9 @@ const KEEP_ALIVE: Duration = Duration::from_secs(2);
 const KEEP_ALIVE_FRAME: &[u8] = b":\n\n";
 
 pub async fn respond(id: Id<'static>, version: Version, mut stream: SseStream) -> Response {
-    // An agent usually has its first event ready a moment after the call starts it: one
-    // yield lets it run, so the head and the first events leave in one write instead of
-    // the head alone and then the events (a write is the dearest step of a short stream).
-    tokio::task::yield_now().await;
+    // A first event that is ready now (a new task's run is driven by this poll; a
+    // subscription starts with the task) leaves in the same write as the head: a write
+    // is the dearest step of a short stream.
     let first = futures::poll!(stream.next());
     let encode = move |item: SseItem| frame(&id, version, item);
     let events: FrameStream = match first {
