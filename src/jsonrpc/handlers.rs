@@ -9,11 +9,7 @@ use crate::protocol::request::SendRequest;
 use crate::protocol::{A2aError, SendResult, StreamItem, Task, TaskState, TaskStatus, Version};
 use crate::service::EventStream;
 
-type Reply = Result<Json, A2aError>;
-
-fn null() -> Json {
-    Json::null()
-}
+use super::Reply;
 
 fn require_streaming(ctx: &Ctx) -> Result<(), A2aError> {
     if ctx.card.capabilities.streaming {
@@ -55,7 +51,7 @@ pub async fn send_streaming_message(ctx: &Ctx, call: &Call, params: Option<&str>
         .send_stream(&call.scope, Version::V1, req)
         .await?;
     call.stream.set(encode_v1(stream));
-    Ok(null())
+    Ok(Json::null())
 }
 
 pub async fn get_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
@@ -85,7 +81,7 @@ pub async fn subscribe_to_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> 
         .subscribe(&call.scope, &req.id, call.last_event_id)
         .await?;
     call.stream.set(encode_v1(stream));
-    Ok(null())
+    Ok(Json::null())
 }
 
 pub async fn extended_card(ctx: &Ctx, _call: &Call, _params: Option<&str>) -> Reply {
@@ -150,7 +146,7 @@ pub async fn message_stream(ctx: &Ctx, call: &Call, params: Option<&str>) -> Rep
         .send_stream(&call.scope, Version::V03, req)
         .await?;
     call.stream.set(encode_v03(stream, true));
-    Ok(null())
+    Ok(Json::null())
 }
 
 fn encode_v03(stream: EventStream, interrupted_is_final: bool) -> super::SseStream {
@@ -198,7 +194,7 @@ pub async fn tasks_resubscribe(ctx: &Ctx, call: &Call, params: Option<&str>) -> 
         Version::V01 => encode_v01(stream),
         _ => encode_v03(stream, false),
     });
-    Ok(null())
+    Ok(Json::null())
 }
 
 fn encode_task_legacy(task: &Task, origin: Version) -> Json {
@@ -237,7 +233,7 @@ pub async fn tasks_send_subscribe(ctx: &Ctx, call: &Call, params: Option<&str>) 
         .send_stream(&call.scope, Version::V01, req)
         .await?;
     call.stream.set(encode_v01(stream));
-    Ok(null())
+    Ok(Json::null())
 }
 
 fn encode_v01(stream: EventStream) -> super::SseStream {

@@ -104,6 +104,7 @@ macro_rules! methods {
     };
 }
 
+/// What every method handler answers: its result, already serialized, or an error.
 type Reply = Result<Json, A2aError>;
 
 methods! {

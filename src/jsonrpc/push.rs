@@ -11,7 +11,7 @@ use crate::protocol::A2aError;
 use crate::protocol::request::page_size;
 use crate::service::push::{DEFAULT_CONFIG_PAGE, MAX_CONFIG_PAGE};
 
-type Reply = Result<crate::codec::Json, A2aError>;
+use super::Reply;
 
 fn require_push(ctx: &Ctx) -> Result<(), A2aError> {
     if ctx.card.capabilities.push_notifications {

@@ -134,7 +134,6 @@ impl TaskService {
     ) -> Result<SendResult, A2aError> {
         let history_length = req.history_length;
         let blocking = req.blocking;
-        let started = self.start(scope, origin, req).await?;
         // The run is driven here while this call waits for its events: a run that ends
         // within the call (most blocking sends) needs no task of its own.
         let Started {
@@ -142,7 +141,7 @@ impl TaskService {
             mut cursor,
             reply,
             mut run,
-        } = started;
+        } = self.start(scope, origin, req).await?;
         let mut next = match reply {
             Some(rx) => match run.drive(first_outcome(rx, &mut cursor)).await? {
                 First::Reply(m) => return Ok(SendResult::Message(m)),
@@ -189,13 +188,12 @@ impl TaskService {
         origin: Version,
         req: SendRequest,
     ) -> Result<EventStream, A2aError> {
-        let started = self.start(scope, origin, req).await?;
         let Started {
             mut cursor,
             reply,
             mut run,
             ..
-        } = started;
+        } = self.start(scope, origin, req).await?;
         Ok(Box::pin(async_stream::try_stream! {
             // The stream's first poll drives the run up to its first output, so the
             // response head and the first events can leave in one write.

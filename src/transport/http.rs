@@ -276,8 +276,8 @@ fn is_json(ct: &HeaderValue) -> bool {
     essence.eq_ignore_ascii_case(b"application/json") || (starts(b"application/") && ends(b"+json"))
 }
 
-fn json_response(status: StatusCode, body: String) -> Response {
-    let mut r = Response::new(Body::from(body));
+fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
+    let mut r = Response::new(body.into());
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -300,23 +300,14 @@ fn overloaded() -> Response {
 
 async fn not_found() -> Response {
     let body = r#"{"error":"not found: the A2A JSON-RPC endpoint is POST /, the agent card GET /.well-known/agent-card.json"}"#;
-    let mut r = (StatusCode::NOT_FOUND, body).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
+    json_response(StatusCode::NOT_FOUND, body)
 }
 
 /// `/` with another method than POST.
 async fn rpc_method_not_allowed() -> Response {
     let body = r#"{"error":"method not allowed: the A2A JSON-RPC endpoint takes POST"}"#;
-    let mut r = (StatusCode::METHOD_NOT_ALLOWED, body).into_response();
-    let headers = r.headers_mut();
-    headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let mut r = json_response(StatusCode::METHOD_NOT_ALLOWED, body);
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
     r
 }
