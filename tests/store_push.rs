@@ -20,6 +20,7 @@ store_suite!(
     lapsed_claims_are_claimed_again,
     concurrent_claimers_never_share_a_notification,
     deleting_a_config_drops_its_queue_and_purge_keeps_undelivered_tasks,
+    purge_passes_over_an_undelivered_task_among_many_old_ones,
 );
 
 fn scope() -> Scope {
@@ -435,4 +436,30 @@ async fn deleting_a_config_drops_its_queue_and_purge_keeps_undelivered_tasks(
     assert!(delivered.iter().all(|d| d.config_id == "b"));
     assert_eq!(store.purge_terminal(future).await.unwrap(), 1);
     assert!(store.get(&s, "t").await.unwrap().is_none());
+}
+
+async fn purge_passes_over_an_undelivered_task_among_many_old_ones(store: Arc<dyn TaskStore>) {
+    let s = scope();
+    // More than one of the memory store's purge batches, with the task still owed a
+    // notification in the middle of them.
+    let mut ids = Vec::new();
+    for i in 0..600 {
+        if i == 300 {
+            let owed = task_with(&*store, "owed", &[config("owed", "a", Version::V1)]).await;
+            advance(&*store, &owed, &[TaskState::Completed]).await;
+        }
+        let t = task_with(&*store, &format!("t{i:03}"), &[]).await;
+        advance(&*store, &t, &[TaskState::Completed]).await;
+        ids.push(t.id);
+    }
+    let future = chrono::Utc::now().timestamp_millis() + 60_000;
+    assert_eq!(store.purge_terminal(future).await.unwrap(), 600);
+    for id in &ids {
+        assert!(store.get(&s, id).await.unwrap().is_none(), "{id}");
+    }
+    assert!(store.get(&s, "owed").await.unwrap().is_some());
+    let delivered = drain(&*store).await;
+    assert!(!delivered.is_empty() && delivered.iter().all(|d| d.task_id == "owed"));
+    assert_eq!(store.purge_terminal(future).await.unwrap(), 1);
+    assert!(store.get(&s, "owed").await.unwrap().is_none());
 }

@@ -1,8 +1,12 @@
 //! In-memory store: for tests and for running without a database.
 
 mod outbox;
+mod retention;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
+
+use retention::track_terminal;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -32,6 +36,9 @@ struct State {
     /// Ids of the tasks holding a lease, so heartbeats and recovery visit only active
     /// tasks, not every task kept in memory.
     leased: Set<String>,
+    /// Terminal tasks by the time of their final status, so the retention purge finds
+    /// the old ones without visiting every task.
+    terminal: BTreeSet<(i64, String)>,
 }
 
 struct Entry {
@@ -162,6 +169,7 @@ impl TaskStore for MemoryStore {
         }
         let lease = lease_of(&task, lease);
         track_lease(&mut state.leased, &task.id, &lease);
+        track_terminal(&mut state.terminal, None, &task);
         let tasks = &mut state.tasks;
         let id = task.id.clone();
         let record = TaskRecord {
@@ -223,6 +231,7 @@ impl TaskStore for MemoryStore {
             enqueue(&mut state.outbox, &configs, &seqd, &task, now_millis());
             self.outbox_signal.notify_one();
         }
+        track_terminal(&mut state.terminal, Some(&entry.record.task), &task);
         entry.record.task = task;
         Ok(seqd)
     }
@@ -343,23 +352,21 @@ impl TaskStore for MemoryStore {
     }
 
     async fn purge_terminal(&self, before: i64) -> Result<u64, StoreError> {
-        let mut state = self.state.write();
-        let doomed: HashSet<String> = state
-            .tasks
-            .iter()
-            .filter(|(id, e)| {
-                let s = &e.record.task.status;
-                s.state.is_terminal()
-                    && s.timestamp.timestamp_millis() < before
-                    && !state.outbox.has_live(id)
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
-        state.tasks.retain(|id, _| !doomed.contains(id));
-        state.leased.retain(|id| !doomed.contains(id));
-        state.messages.retain(|_, task| !doomed.contains(task));
-        state.outbox.remove_tasks(&doomed);
-        Ok(doomed.len() as u64)
+        let mut purged = 0;
+        // Tasks still owed a notification stay; the next batch starts after them.
+        let mut from = Bound::Unbounded;
+        loop {
+            let (entries, next) = self.purge_batch(before, from);
+            purged += entries.len() as u64;
+            // Freed outside the lock: dropping a task's records is most of the work.
+            drop(entries);
+            match next {
+                Some(key) => from = Bound::Excluded(key),
+                None => return Ok(purged),
+            }
+            // Requests waiting on the lock go first.
+            tokio::task::yield_now().await;
+        }
     }
 }
 

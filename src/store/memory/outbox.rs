@@ -176,6 +176,11 @@ impl Outbox {
         self.queues.drop_where(|t, _| tasks.contains(t));
     }
 
+    /// Whether no row is kept at all, live or dead.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
     /// Whether any live notification of `task_id` waits.
     pub fn has_live(&self, task_id: &str) -> bool {
         self.queues.by_config.contains_key(task_id)
