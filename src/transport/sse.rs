@@ -2,9 +2,9 @@
 //! JSON-RPC response carrying the request id, `id:` the task event sequence (1.0), keep-alive
 //! comments while the task is quiet.
 //!
-//! Our own body instead of axum's `Sse`: each event is one buffer (our JSON is compact, so
-//! `data:` is always one line), and the keep-alive timer is re-armed once per interval
-//! instead of on every event.
+//! Our own body instead of axum's `Sse`: the events ready together are written into one
+//! buffer (our JSON is compact, so `data:` is always one line), and the keep-alive timer is
+//! re-armed once per interval instead of on every event.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -16,7 +16,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 use http_body::Frame;
 use jsonrpsee::types::Id;
 use tokio::time::{Instant, Sleep};
@@ -31,37 +31,54 @@ const KEEP_ALIVE: Duration = Duration::from_secs(2);
 /// An SSE comment: ignored by clients, keeps the connection and proxies awake.
 const KEEP_ALIVE_FRAME: &[u8] = b":\n\n";
 
-pub async fn respond(id: Id<'static>, version: Version, mut stream: SseStream) -> Response {
+pub async fn respond(id: Id<'static>, version: Version, items: SseStream) -> Response {
+    let mut body = SseBody {
+        items,
+        id,
+        version,
+        written: None,
+        done: false,
+        keep_alive: Box::pin(tokio::time::sleep(KEEP_ALIVE)),
+        last_sent: Instant::now(),
+    };
     // A first event that is ready now (a new task's run is driven by this poll; a
     // subscription starts with the task) leaves in the same write as the head: a write
     // is the dearest step of a short stream.
-    let first = futures::poll!(stream.next());
-    let encode = move |item: SseItem| frame(&id, version, item);
-    let events: FrameStream = match first {
+    match futures::poll!(body.items.next()) {
         Poll::Ready(Some(item)) => {
-            let first = encode(item);
-            Box::pin(futures::stream::once(async move { first }).chain(stream.map(encode)))
+            let mut out = String::with_capacity(FRAME_CAPACITY);
+            body.write(&mut out, item);
+            body.written = Some(out);
         }
-        Poll::Ready(None) => Box::pin(futures::stream::empty()),
-        Poll::Pending => Box::pin(stream.map(encode)),
-    };
-    event_stream(events)
+        Poll::Ready(None) => body.done = true,
+        Poll::Pending => {}
+    }
+    event_stream(body)
 }
 
 /// A stream of one already serialized JSON-RPC response, then the end.
 pub fn single(response: &str) -> Response {
-    let bytes = event(None, response.len(), |out| out.push_str(response));
-    event_stream(Box::pin(futures::stream::once(async move { bytes })))
-}
-
-type FrameStream = Pin<Box<dyn Stream<Item = Bytes> + Send>>;
-
-fn event_stream(events: FrameStream) -> Response {
-    let body = SseBody {
-        events,
+    let mut out = String::with_capacity(response.len() + 16);
+    write_event(&mut out, None, |out| out.push_str(response));
+    event_stream(SseBody {
+        items: Box::pin(futures::stream::empty()),
+        id: Id::Null,
+        version: Version::V1,
+        written: Some(out),
+        done: true,
         keep_alive: Box::pin(tokio::time::sleep(KEEP_ALIVE)),
         last_sent: Instant::now(),
-    };
+    })
+}
+
+/// Room for a few typical events up front.
+const FRAME_CAPACITY: usize = 2048;
+
+/// Events that are ready together go out as one frame, up to about this size: one chunk
+/// for hyper to frame and one buffer for the socket, instead of one per event.
+const MAX_FRAME: usize = 64 * 1024;
+
+fn event_stream(body: SseBody) -> Response {
     (
         [
             (
@@ -75,43 +92,49 @@ fn event_stream(events: FrameStream) -> Response {
         .into_response()
 }
 
-/// One event: `id: <seq>` (1.0 only) and `data:` the JSON-RPC response for `id`.
-fn frame(id: &Id<'_>, version: Version, SseItem { id: seq, result }: SseItem) -> Bytes {
-    // 0.x streams carry no `id:`: those specs define none, and the official 0.3 Python
-    // SDK's resubscribe reads every keep-alive after an `id:` as an empty event.
-    let seq = seq.filter(|_| version == Version::V1);
-    match result {
-        // Written straight into the event's buffer: this is every streamed event.
-        Ok(r) => event(seq, r.get().len() + 64, |out| {
-            jsonrpc::push_success_response(out, id, &r)
-        }),
-        Err(e) => event(seq, 0, |out| {
-            out.push_str(&jsonrpc::error_response(id.clone(), &e, version))
-        }),
-    }
-}
-
-/// `id:` and `data:` lines in one buffer; `data` is one line, as our JSON is compact.
-fn event(seq: Option<u64>, data_len: usize, data: impl FnOnce(&mut String)) -> Bytes {
-    let mut out = String::with_capacity(data_len + 32);
+/// `id:` and `data:` lines; `data` is one line, as our JSON is compact.
+fn write_event(out: &mut String, seq: Option<u64>, data: impl FnOnce(&mut String)) {
     if let Some(seq) = seq {
         out.push_str("id: ");
         out.push_str(itoa::Buffer::new().format(seq));
         out.push('\n');
     }
     out.push_str("data: ");
-    data(&mut out);
+    data(out);
     out.push_str("\n\n");
-    Bytes::from(out)
 }
 
 /// The SSE response body: the events, and a comment after each quiet interval.
 struct SseBody {
-    events: FrameStream,
+    items: SseStream,
+    /// The request the events answer.
+    id: Id<'static>,
+    version: Version,
+    /// Events written and not yet handed to hyper.
+    written: Option<String>,
+    /// The items have ended.
+    done: bool,
     keep_alive: Pin<Box<Sleep>>,
     /// When the last frame went out: a timer that fires after an event is re-armed for a
     /// full interval after that event, without a comment.
     last_sent: Instant,
+}
+
+impl SseBody {
+    /// One event: `id: <seq>` (1.0 only) and `data:` the JSON-RPC response.
+    fn write(&self, out: &mut String, SseItem { id: seq, result }: SseItem) {
+        // 0.x streams carry no `id:`: those specs define none, and the official 0.3 Python
+        // SDK's resubscribe reads every keep-alive after an `id:` as an empty event.
+        let seq = seq.filter(|_| self.version == Version::V1);
+        match result {
+            Ok(r) => write_event(out, seq, |out| {
+                jsonrpc::push_success_response(out, &self.id, &r)
+            }),
+            Err(e) => write_event(out, seq, |out| {
+                out.push_str(&jsonrpc::error_response(self.id.clone(), &e, self.version))
+            }),
+        }
+    }
 }
 
 impl http_body::Body for SseBody {
@@ -123,9 +146,23 @@ impl http_body::Body for SseBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = &mut *self;
-        if let Poll::Ready(next) = this.events.poll_next_unpin(cx) {
+        let mut out = this.written.take();
+        while !this.done && out.as_ref().is_none_or(|o| o.len() < MAX_FRAME) {
+            match this.items.poll_next_unpin(cx) {
+                Poll::Ready(Some(item)) => {
+                    let o = out.get_or_insert_with(|| String::with_capacity(FRAME_CAPACITY));
+                    this.write(o, item);
+                }
+                Poll::Ready(None) => this.done = true,
+                Poll::Pending => break,
+            }
+        }
+        if let Some(out) = out {
             this.last_sent = Instant::now();
-            return Poll::Ready(next.map(|bytes| Ok(Frame::data(bytes))));
+            return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
+        }
+        if this.done {
+            return Poll::Ready(None);
         }
         loop {
             ready!(this.keep_alive.as_mut().poll(cx));
