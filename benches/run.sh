@@ -110,13 +110,25 @@ stop_server() {
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 mb() { awk -v kb="$1" 'BEGIN {printf "%.1f MB", kb / 1024}'; }
 
-# bench OUTNAME ARGS... : runs `a2a bench SERVER_URL ARGS --json` on CPU 1 into OUTNAME.json.
+# CPU time a process has used, in clock ticks (user + system).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+TICKS=$(getconf CLK_TCK)
+
+# bench OUTNAME ARGS... : runs `a2a bench SERVER_URL ARGS --json` on CPU 1 into OUTNAME.json,
+# and the CPU use of the server and of the load generator over the run (warm-up included)
+# into OUTNAME.cpu: a side near 100% is the one that bounds the run.
 bench() {
   local out="$WORK/$1.json"
   shift
   local cmd=("$A2A" bench "$SERVER_URL" --json --duration "$DURATION" --warmup "$WARMUP" "$@")
   COMMANDS+=("${PIN_LOAD[*]} a2a bench URL --json --duration $DURATION --warmup $WARMUP $*")
-  if ! "${PIN_LOAD[@]}" "${cmd[@]}" >"$out" 2>"$out.err"; then
+  local rc=0 before after
+  before=$(cpu_ticks "$SERVER_PID")
+  { TIMEFORMAT='%U %S %R'; time "${PIN_LOAD[@]}" "${cmd[@]}" >"$out" 2>"$out.err" || rc=$?; } 2>"$out.time"
+  after=$(cpu_ticks "$SERVER_PID")
+  awk -v b="$before" -v a="$after" -v t="$TICKS" '{ if ($3 > 0) printf "%.0f%% / %.0f%%\n", 100 * (a - b) / t / $3, 100 * ($1 + $2) / $3 }' \
+    "$out.time" >"${out%.json}.cpu" 2>/dev/null || true
+  if [ "$rc" != 0 ]; then
     if ! jq -e . "$out" >/dev/null 2>&1; then
       echo "{\"failed\": $(tail -n 3 "$out.err" | jq -Rs .)}" >"$out"
     fi
@@ -124,6 +136,7 @@ bench() {
 }
 
 field() { jq -r "$2 // empty" "$WORK/$1.json"; }
+cpu() { [ -n "$1" ] && cat "$WORK/$1.cpu" 2>/dev/null || echo "-"; }
 us() { awk -v u="$1" 'BEGIN { if (u == "") print "-"; else if (u < 1000) printf "%d µs", u; else printf "%.2f ms", u / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.0f%%", 100 * a / b }'; }
 errs() {
@@ -152,7 +165,7 @@ row() {
     ttfe=$(us "$(field "$ours" .time_to_first_event.p99_us)")
     [ -n "$base" ] && b_ttfe=$(us "$(field "$base" .time_to_first_event.p99_us)")
   fi
-  RESULTS+=("| $what | $store | $conns | ${o_rps:--} | ${b_rps:--} | $(ratio "$o_rps" "$b_rps") | $(us "$(field "$ours" .latency.p50_us)") | $(us "$(field "$ours" .latency.p99_us)") | $(us "$b_p99") | $ttfe | $b_ttfe | $(errs "$ours") |")
+  RESULTS+=("| $what | $store | $conns | ${o_rps:--} | ${b_rps:--} | $(ratio "$o_rps" "$b_rps") | $(us "$(field "$ours" .latency.p50_us)") | $(us "$(field "$ours" .latency.p99_us)") | $(us "$b_p99") | $ttfe | $b_ttfe | $(cpu "$ours") | $(cpu "$base") | $(errs "$ours") |")
   printf '%-28s %-9s %3s conns  ours %10s req/s  baseline %10s req/s  ratio %5s  errors %s\n' \
     "$what" "$store" "$conns" "${o_rps:--}" "${b_rps:--}" "$(ratio "$o_rps" "$b_rps")" "$(errs "$ours")"
 }
@@ -183,6 +196,8 @@ compare() {
   mid=$(printf '%s\n' "${ratios[@]}" | sort -g | sed -n "$(((ROUNDS + 1) / 2))p" | cut -d' ' -f2)
   cp "$WORK/b-$kind-$c-$mid.json" "$WORK/b-$kind-$c.json"
   cp "$WORK/o-$kind-$c-$mid.json" "$WORK/o-$kind-$c.json"
+  cp "$WORK/b-$kind-$c-$mid.cpu" "$WORK/b-$kind-$c.cpu" 2>/dev/null || true
+  cp "$WORK/o-$kind-$c-$mid.cpu" "$WORK/o-$kind-$c.cpu" 2>/dev/null || true
 }
 
 echo "== baseline vs ours (memory store)"
@@ -340,9 +355,10 @@ SECTION="$WORK/section.md"
   echo "- each run: $WARMUP warm-up, then $DURATION measured; one keep-alive connection per slot; a fresh messageId per request"
   echo "- memory-store SendMessage and streaming rows: $ROUNDS alternating runs of the baseline and ours; the pair with the median ratio is shown (the other rows: one run)"
   echo "- baseline: \`examples/baseline.rs\` (bare hyper 1 + serde_json, fixed replies; its stream is 5 events)"
+  echo "- CPU columns: the share of one CPU the server and the load generator used over the run; the side near 100% bounds it (a server that is not saturated answers with a tighter latency spread)"
   echo
-  echo "| what | store | conns | ours req/s | baseline req/s | ours / baseline | ours p50 | ours p99 | baseline p99 | ours first event p99 | baseline first event p99 | errors |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| what | store | conns | ours req/s | baseline req/s | ours / baseline | ours p50 | ours p99 | baseline p99 | ours first event p99 | baseline first event p99 | ours CPU: server / load | baseline CPU: server / load | errors |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${RESULTS[@]}"
   echo
   echo "- $SUB_LINE"
