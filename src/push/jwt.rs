@@ -51,6 +51,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Header, Validation};
@@ -85,12 +87,7 @@ pub struct NotificationClaims {
 
 /// SHA-256 of `body` as the `body_sha256` claim carries it: lowercase hex.
 pub fn body_sha256(body: &[u8]) -> String {
-    let digest = Sha256::digest(body);
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push_str(&format!("{byte:02x}"));
-    }
-    hex
+    format!("{:x}", Sha256::digest(body))
 }
 
 /// The notification JWT of a request: the [`NOTIFICATION_JWT_HEADER`] header if present,
@@ -110,7 +107,7 @@ pub fn token_from_headers(headers: &http::HeaderMap) -> Option<&str> {
 /// Signing failed (the key could not sign; not expected with a loaded key).
 #[derive(Debug, thiserror::Error)]
 #[error("cannot sign the notification JWT: {0}")]
-pub struct SignError(#[from] jsonwebtoken::errors::Error);
+pub struct SignError(String);
 
 /// Mints the JWT of each notification with the current key of a [`SigningKeys`].
 #[derive(Debug, Clone)]
@@ -172,8 +169,23 @@ impl NotificationSigner {
         };
         let mut header = Header::new(key.algorithm().jwt());
         header.kid = Some(key.kid().to_owned());
-        Ok(jsonwebtoken::encode(&header, &claims, key.encoding_key())?)
+        // The JWS compact form (RFC 7515, section 7.1), signed with the key parsed at load.
+        let mut token = b64_json(&header)?;
+        token.push('.');
+        token.push_str(&b64_json(&claims)?);
+        let signature = key
+            .sign(token.as_bytes())
+            .map_err(|e| SignError(e.to_string()))?;
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+        Ok(token)
     }
+}
+
+/// A JWS part: the JSON of `value`, base64url without padding.
+fn b64_json(value: &impl Serialize) -> Result<String, SignError> {
+    let json = serde_json::to_vec(value).map_err(|e| SignError(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(json))
 }
 
 /// Why a notification JWT was refused.

@@ -101,8 +101,51 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> KeyError + '_ {
 pub struct SigningKey {
     kid: String,
     algorithm: SigningAlgorithm,
-    encoding: EncodingKey,
+    pair: KeyPair,
     jwk: Value,
+}
+
+/// The private key, parsed and checked once. `jsonwebtoken::encode` parses and checks the
+/// key anew for every token, which was a quarter of a push delivery's CPU with ES256.
+enum KeyPair {
+    Ec(aws_lc_rs::signature::EcdsaKeyPair),
+    Rsa(aws_lc_rs::signature::RsaKeyPair),
+}
+
+impl KeyPair {
+    /// `der` as jsonwebtoken's `EncodingKey` holds it (PKCS#8 for EC, PKCS#1 or PKCS#8 for
+    /// RSA), parsed as its aws-lc-rs signers do.
+    fn new(algorithm: SigningAlgorithm, der: &[u8]) -> Result<Self, String> {
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, RsaKeyPair};
+        match algorithm {
+            SigningAlgorithm::ES256 => {
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                    .map(KeyPair::Ec)
+                    .map_err(|e| e.to_string())
+            }
+            SigningAlgorithm::RS256 => RsaKeyPair::from_der(der)
+                .map(KeyPair::Rsa)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The JWS signature of `message` (ES256: fixed-size r||s; RS256: PKCS#1 v1.5 SHA-256).
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, aws_lc_rs::error::Unspecified> {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        match self {
+            KeyPair::Ec(pair) => Ok(pair.sign(&rng, message)?.as_ref().to_vec()),
+            KeyPair::Rsa(pair) => {
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(
+                    &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                    &rng,
+                    message,
+                    &mut signature,
+                )?;
+                Ok(signature)
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -148,23 +191,30 @@ impl SigningKey {
             ));
         };
         let jwk = Jwk::from_encoding_key(&encoding, algorithm.jwt()).map_err(|e| {
+            let need = match algorithm {
+                SigningAlgorithm::ES256 => "EC keys must be on P-256",
+                SigningAlgorithm::RS256 => "RSA keys need at least 2048 bits",
+            };
             KeyError::Invalid(format!(
-                "unsupported {} key (EC keys must be on P-256): {e}",
+                "unsupported {} key ({need}): {e}",
                 algorithm.as_str()
             ))
         })?;
         // Catch what only shows when signing (an RSA key under 2048 bits, say) now.
-        jsonwebtoken::crypto::sign(b"probe", &encoding, algorithm.jwt()).map_err(|e| {
+        let cannot_sign = |e: String| {
             KeyError::Invalid(format!(
                 "the {} key cannot sign (RSA keys need at least 2048 bits): {e}",
                 algorithm.as_str()
             ))
-        })?;
+        };
+        let pair = KeyPair::new(algorithm, encoding.as_bytes()).map_err(cannot_sign)?;
+        pair.sign(b"probe")
+            .map_err(|e| cannot_sign(e.to_string()))?;
         let (kid, jwk) = finish_jwk(jwk, kid)?;
         Ok(SigningKey {
             kid,
             algorithm,
-            encoding,
+            pair,
             jwk,
         })
     }
@@ -187,8 +237,9 @@ impl SigningKey {
         &self.jwk
     }
 
-    pub(crate) fn encoding_key(&self) -> &EncodingKey {
-        &self.encoding
+    /// The JWS signature of `message` with this key.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, aws_lc_rs::error::Unspecified> {
+        self.pair.sign(message)
     }
 }
 
@@ -594,6 +645,32 @@ mod tests {
         assert_eq!(jwk["e"], "AQAB");
         assert!(jwk["n"].as_str().unwrap().len() > 300);
         assert_eq!(key.algorithm(), SigningAlgorithm::RS256);
+    }
+
+    /// A throwaway 1024-bit RSA key (`openssl genpkey -algorithm RSA -pkeyopt
+    /// rsa_keygen_bits:1024`): too short to sign with.
+    const RSA_1024: &str = "\
+-----BEGIN PRIVATE KEY-----\n\
+MIICdwIBADANBgkqhkiG9w0BAQEFAASCAmEwggJdAgEAAoGBAOi6h1A9a7sQ4m8J\n\
+byd43wunWg7OU9veToU/HZFq8zZDFdAu/L6eOIOZFd36liE27aaYi/l1k3xBEhvb\n\
+BE5yQrCGZqDD0BhvfkZ1RpQ50W8Ln2OKob1s9gCMLEe5+7GwZkmsYh6naJ3A3gk8\n\
+R2HJKJD9+MHn9zMWjWvJuSWXppyPAgMBAAECgYB/8yU3sT0McMD86QPqgKKoJo71\n\
+uuwR4ovq6ANakqE6gPF6LosYRaauezixfPaTNj68K/ww3zqBwsiw9d3NPzZ4CDgv\n\
+AmuYPM6ZMoyOrRxZ/e/NzIE8hvo6ktGTRo0TvDKy56Mwj5qi6qr32A5Pe/H11ywT\n\
+JJeOSAGiBSbSLfi1uQJBAPuZQqAAB3Cke1sT8da/3VdQ30pe01n66jvqS7gUhM7T\n\
+soK8da8+P0NiV7Iz0ojc2zJVNMLws0zu9093BFDZeeMCQQDszMMebhOmYWuo8FfY\n\
+AJ2sl5YTQ+UFXo9sxN81woaWOmqyfuagw/1TxUTpND0bx6/KciJGENSqu/KXvPHN\n\
+b0JlAkAUwfVEPBxhB8EBp6iZPiUl0g9KFH69er0eilsK6e53HfIpZSEUfz868P8p\n\
+PatODWKsSWlb9/3jCAgxbzFU9kxfAkEA1RUomxBYlEZj14B2u4NKXw2E2U8mHd/K\n\
+VgkOBlVGQJbOflJc+9uA8Mm5ydPdDUtyL0zm9H+erwgzM0GtoLv2VQJBAKjyFVEO\n\
+Qxf0RXbZaDpY2KZGS7howLj9FKLlRGVKzps4G4UUytZHXhipA1FQ7+QS7aeazr8H\n\
+nye8NQh1ZvLqMgc=\n\
+-----END PRIVATE KEY-----\n";
+
+    #[test]
+    fn short_rsa_keys_are_refused_at_load() {
+        let e = SigningKey::from_pem(RSA_1024.as_bytes(), None).unwrap_err();
+        assert!(e.to_string().contains("at least 2048 bits"), "{e}");
     }
 
     #[test]
