@@ -32,15 +32,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(2);
 const KEEP_ALIVE_FRAME: &[u8] = b":\n\n";
 
 pub async fn respond(id: Id<'static>, version: Version, items: SseStream) -> Response {
-    let mut body = SseBody {
-        items,
-        id,
-        version,
-        written: None,
-        done: false,
-        keep_alive: Box::pin(tokio::time::sleep(KEEP_ALIVE)),
-        last_sent: Instant::now(),
-    };
+    let mut body = SseBody::new(items, id, version);
     // A first event that is ready now (a new task's run is driven by this poll; a
     // subscription starts with the task) leaves in the same write as the head: a write
     // is the dearest step of a short stream.
@@ -60,15 +52,10 @@ pub async fn respond(id: Id<'static>, version: Version, items: SseStream) -> Res
 pub fn single(response: &str) -> Response {
     let mut out = String::with_capacity(response.len() + 16);
     write_event(&mut out, None, |out| out.push_str(response));
-    event_stream(SseBody {
-        items: Box::pin(futures::stream::empty()),
-        id: Id::Null,
-        version: Version::V1,
-        written: Some(out),
-        done: true,
-        keep_alive: Box::pin(tokio::time::sleep(KEEP_ALIVE)),
-        last_sent: Instant::now(),
-    })
+    let mut body = SseBody::new(Box::pin(futures::stream::empty()), Id::Null, Version::V1);
+    body.written = Some(out);
+    body.done = true;
+    event_stream(body)
 }
 
 /// Room for a few typical events up front.
@@ -121,6 +108,18 @@ struct SseBody {
 }
 
 impl SseBody {
+    fn new(items: SseStream, id: Id<'static>, version: Version) -> Self {
+        SseBody {
+            items,
+            id,
+            version,
+            written: None,
+            done: false,
+            keep_alive: Box::pin(tokio::time::sleep(KEEP_ALIVE)),
+            last_sent: Instant::now(),
+        }
+    }
+
     /// One event: `id: <seq>` (1.0 only) and `data:` the JSON-RPC response.
     fn write(&self, out: &mut String, SseItem { id: seq, result }: SseItem) {
         // 0.x streams carry no `id:`: those specs define none, and the official 0.3 Python

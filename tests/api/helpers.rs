@@ -92,7 +92,7 @@ impl TestApp {
     /// A unary call; returns the whole JSON-RPC response.
     pub async fn call(&self, v: V, method: &str, params: Value) -> Value {
         let resp = self
-            .request(v, method, &params, &json!(1))
+            .unary_request(v, method, params)
             .send()
             .await
             .expect("sent");
@@ -151,6 +151,11 @@ impl TestApp {
             out.push((id, serde_json::from_str(&e.data).expect("JSON data")));
         }
         out
+    }
+
+    /// A unary request builder, for tests that set their own client options (a timeout).
+    pub fn unary_request(&self, v: V, method: &str, params: Value) -> reqwest::RequestBuilder {
+        self.request(v, method, &params, &json!(1))
     }
 
     /// A streaming request builder, for tests that read part of a stream.

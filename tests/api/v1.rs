@@ -67,14 +67,12 @@ async fn a_blocking_send_whose_client_goes_away_still_completes() {
     // The agent works for about 4 s; the client gives up long before, closing the
     // connection while the server is still waiting on the run inside the call.
     let sent = app
-        .http
-        .post(format!("{}/", app.url))
-        .header("A2A-Version", "1.0")
+        .unary_request(
+            V::V1,
+            "SendMessage",
+            json!({"message": msg_v1("test-resubscribe-message-id")}),
+        )
         .timeout(std::time::Duration::from_millis(500))
-        .json(&json!({
-            "jsonrpc": "2.0", "id": 1, "method": "SendMessage",
-            "params": {"message": msg_v1("test-resubscribe-message-id")},
-        }))
         .send()
         .await;
     assert!(

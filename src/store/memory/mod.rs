@@ -5,8 +5,6 @@ mod retention;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
-
-use retention::track_terminal;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -19,6 +17,7 @@ use super::{
 };
 use crate::protocol::request::{ListTasksQuery, TaskPage};
 use crate::protocol::{PushConfig, SequencedEvent, Task, TaskEvent, Version};
+use retention::track_terminal;
 
 /// foldhash instead of SipHash: every send inserts into two maps that only grow, and
 /// rehashing them on growth with SipHash was a tenth of the store's time.

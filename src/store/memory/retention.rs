@@ -56,8 +56,9 @@ impl MemoryStore {
             if !state.outbox.has_live(&key.1) {
                 doomed.push(key.clone());
             }
-            last = Some(key.clone());
+            last = Some(key);
         }
+        let next = last.cloned();
         let mut entries = Vec::with_capacity(doomed.len());
         for key in &doomed {
             state.terminal.remove(key);
@@ -80,6 +81,6 @@ impl MemoryStore {
             let ids: HashSet<String> = doomed.into_iter().map(|(_, id)| id).collect();
             state.outbox.remove_tasks(&ids);
         }
-        (entries, last)
+        (entries, next)
     }
 }
