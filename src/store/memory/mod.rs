@@ -3,7 +3,7 @@
 mod outbox;
 mod retention;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use super::{
 };
 use crate::protocol::request::{ListTasksQuery, TaskPage};
 use crate::protocol::{PushConfig, SequencedEvent, Task, TaskEvent, Version};
-use retention::track_terminal;
+use retention::{TerminalIndex, TerminalKey};
 
 /// foldhash instead of SipHash: every send inserts into two maps that only grow, and
 /// rehashing them on growth with SipHash was a tenth of the store's time.
@@ -37,7 +37,7 @@ struct State {
     leased: Set<String>,
     /// Terminal tasks by the time of their final status, so the retention purge finds
     /// the old ones without visiting every task.
-    terminal: BTreeSet<(i64, String)>,
+    terminal: TerminalIndex,
 }
 
 struct Entry {
@@ -49,6 +49,8 @@ struct Entry {
     lease: Option<(String, i64)>,
     /// Push configs by id.
     push: BTreeMap<String, PushConfig>,
+    /// The task's place in the terminal index, once it is terminal.
+    terminal: Option<TerminalKey>,
 }
 
 impl State {
@@ -168,7 +170,8 @@ impl TaskStore for MemoryStore {
         }
         let lease = lease_of(&task, lease);
         track_lease(&mut state.leased, &task.id, &lease);
-        track_terminal(&mut state.terminal, None, &task);
+        let mut terminal = None;
+        state.terminal.track(&mut terminal, &task);
         let tasks = &mut state.tasks;
         let id = task.id.clone();
         let record = TaskRecord {
@@ -185,6 +188,7 @@ impl TaskStore for MemoryStore {
                 events: seqd.clone(),
                 lease,
                 push: push.iter().map(|c| (c.id.clone(), c.clone())).collect(),
+                terminal,
             }),
         );
         Ok(seqd)
@@ -230,7 +234,7 @@ impl TaskStore for MemoryStore {
             enqueue(&mut state.outbox, &configs, &seqd, &task, now_millis());
             self.outbox_signal.notify_one();
         }
-        track_terminal(&mut state.terminal, Some(&entry.record.task), &task);
+        state.terminal.track(&mut entry.terminal, &task);
         entry.record.task = task;
         Ok(seqd)
     }
