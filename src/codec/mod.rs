@@ -51,6 +51,6 @@ pub fn encode<T: serde::Serialize>(value: &T) -> Json {
     // Room for a typical task or event up front: growing from serde_json's default of
     // 128 bytes took several reallocations per response.
     let mut out = Vec::with_capacity(1024);
-    serde_json::to_writer(&mut out, value).expect("wire types serialize");
+    sonic_rs::to_writer(&mut out, value).expect("wire types serialize");
     Json(String::from_utf8(out).expect("serde_json writes UTF-8"))
 }

@@ -284,6 +284,8 @@ pub fn now() -> DateTime<Utc> {
 
 /// RFC 3339 UTC timestamps with millisecond precision and a `Z` suffix.
 pub mod timestamp {
+    use std::cell::RefCell;
+
     use chrono::{DateTime, SecondsFormat, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -292,7 +294,19 @@ pub mod timestamp {
     }
 
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format(t))
+        thread_local! {
+            // The events of a task, and the tasks served in the same millisecond, share
+            // their timestamp: chrono formats it once, not once per event.
+            static LAST: RefCell<(DateTime<Utc>, String)> =
+                RefCell::new((DateTime::UNIX_EPOCH, format(&DateTime::UNIX_EPOCH)));
+        }
+        LAST.with_borrow_mut(|(last, text)| {
+            if last != t {
+                *last = *t;
+                *text = format(t);
+            }
+            s.serialize_str(text)
+        })
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
