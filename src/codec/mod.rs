@@ -46,11 +46,13 @@ impl Json {
     }
 }
 
-/// Serializes a result. Our own types always serialize.
+/// Serializes a result. Our own types always serialize. sonic-rs, not serde_json: its
+/// SIMD string escaping took a tenth off a streamed task's instructions, where serde_json
+/// tests every byte of every key and value against a table.
 pub fn encode<T: serde::Serialize>(value: &T) -> Json {
-    // Room for a typical task or event up front: growing from serde_json's default of
-    // 128 bytes took several reallocations per response.
+    // Room for a typical task or event up front: growing from 128 bytes took several
+    // reallocations per response.
     let mut out = Vec::with_capacity(1024);
     sonic_rs::to_writer(&mut out, value).expect("wire types serialize");
-    Json(String::from_utf8(out).expect("serde_json writes UTF-8"))
+    Json(String::from_utf8(out).expect("sonic-rs writes UTF-8"))
 }
