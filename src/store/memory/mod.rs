@@ -3,7 +3,7 @@
 mod outbox;
 mod retention;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, hash_map};
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -113,14 +113,17 @@ impl MemoryStore {
     }
 }
 
-/// Records in `leased` whether task `id` now holds a lease.
-fn track_lease(leased: &mut Set<String>, id: &str, lease: &Option<(String, i64)>) {
-    if lease.is_some() {
-        if !leased.contains(id) {
+/// Keeps `leased` in step with task `id`, whose lease went from `had` to `has`. Only a
+/// change touches the set: each lookup in a map of every task is a likely cache miss.
+fn track_lease(leased: &mut Set<String>, id: &str, had: bool, has: bool) {
+    match (had, has) {
+        (false, true) => {
             leased.insert(id.to_string());
         }
-    } else {
-        leased.remove(id);
+        (true, false) => {
+            leased.remove(id);
+        }
+        _ => {}
     }
 }
 
@@ -160,37 +163,35 @@ impl TaskStore for MemoryStore {
         let seqd = sequence(events, 0);
         let mut state = self.state.write();
         let state = &mut *state;
-        if state.tasks.contains_key(&task.id) {
-            return Err(StoreError::Conflict);
-        }
+        // One lookup for the check and the insert: in a map of every task, each is a
+        // likely cache miss.
+        let slot = match state.tasks.entry(task.id.clone()) {
+            hash_map::Entry::Occupied(_) => return Err(StoreError::Conflict),
+            hash_map::Entry::Vacant(slot) => slot,
+        };
         record_messages(&mut state.messages, scope, &task.id, &seqd);
         if !push.is_empty() {
             enqueue(&mut state.outbox, push, &seqd, &task, now_millis());
             self.outbox_signal.notify_one();
         }
         let lease = lease_of(&task, lease);
-        track_lease(&mut state.leased, &task.id, &lease);
+        track_lease(&mut state.leased, &task.id, false, lease.is_some());
         let mut terminal = None;
         state.terminal.track(&mut terminal, &task);
-        let tasks = &mut state.tasks;
-        let id = task.id.clone();
         let record = TaskRecord {
             task,
             version: 1,
             last_seq: seqd.len() as u64,
             origin,
         };
-        tasks.insert(
-            id,
-            Box::new(Entry {
-                scope: scope.clone(),
-                record,
-                events: seqd.clone(),
-                lease,
-                push: push.iter().map(|c| (c.id.clone(), c.clone())).collect(),
-                terminal,
-            }),
-        );
+        slot.insert(Box::new(Entry {
+            scope: scope.clone(),
+            record,
+            events: seqd.clone(),
+            lease,
+            push: push.iter().map(|c| (c.id.clone(), c.clone())).collect(),
+            terminal,
+        }));
         Ok(seqd)
     }
 
@@ -227,8 +228,9 @@ impl TaskStore for MemoryStore {
         entry.record.version += 1;
         entry.record.last_seq += seqd.len() as u64;
         entry.events.extend(seqd.iter().cloned());
+        let had = entry.lease.is_some();
         entry.lease = lease_of(&task, lease);
-        track_lease(&mut state.leased, id, &entry.lease);
+        track_lease(&mut state.leased, id, had, entry.lease.is_some());
         if !entry.push.is_empty() {
             let configs: Vec<PushConfig> = entry.push.values().cloned().collect();
             enqueue(&mut state.outbox, &configs, &seqd, &task, now_millis());
