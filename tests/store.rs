@@ -182,14 +182,14 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
     let artifact = TaskEvent::ArtifactUpdate(TaskArtifactUpdateEvent {
         task_id: "t1".into(),
         context_id: "c1".into(),
-        artifact: Artifact {
+        artifact: Box::new(Artifact {
             artifact_id: "a1".into(),
             name: Some("out".into()),
             description: None,
             parts: vec![Part::data(json!({"n": 1}))],
             metadata: None,
             extensions: Vec::new(),
-        },
+        }),
         append: false,
         last_chunk: true,
         metadata: None,

@@ -576,14 +576,14 @@ mod tests {
         let artifact = TaskEvent::ArtifactUpdate(TaskArtifactUpdateEvent {
             task_id: "t".into(),
             context_id: "c".into(),
-            artifact: Artifact {
+            artifact: Box::new(Artifact {
                 artifact_id: "text-artifact".into(),
                 name: None,
                 description: None,
                 parts: vec![Part::text("Hello")],
                 metadata: None,
                 extensions: Vec::new(),
-            },
+            }),
             append: false,
             last_chunk: true,
             metadata: None,

@@ -337,7 +337,7 @@ fn event01_item(e: v01::Event01) -> Result<StreamItem, ClientError> {
                 context_id: String::new(),
                 append: art.append.unwrap_or(false),
                 last_chunk: art.last_chunk.unwrap_or(false),
-                artifact: Artifact {
+                artifact: Box::new(Artifact {
                     artifact_id: format!("artifact-{}", art.index),
                     name: art.name,
                     description: art.description,
@@ -349,7 +349,7 @@ fn event01_item(e: v01::Event01) -> Result<StreamItem, ClientError> {
                         .map_err(|e| decode_err("0.1 artifact", e))?,
                     metadata: art.metadata,
                     extensions: Vec::new(),
-                },
+                }),
                 metadata: a.metadata,
             })
         }

@@ -468,7 +468,7 @@ impl Result03 {
             Result03::ArtifactUpdate(a) => TaskEvent::ArtifactUpdate(TaskArtifactUpdateEvent {
                 task_id: a.task_id,
                 context_id: a.context_id,
-                artifact: a.artifact.try_into()?,
+                artifact: Box::new(a.artifact.try_into()?),
                 append: a.append.unwrap_or(false),
                 last_chunk: a.last_chunk.unwrap_or(false),
                 metadata: a.metadata,

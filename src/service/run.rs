@@ -126,6 +126,8 @@ impl TaskService {
             .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         message.task_id = Some(task_id.clone());
         message.context_id = Some(context_id.clone());
+        // Kept as long as the task: decoding left room for four parts.
+        message.parts.shrink_to_fit();
         // One message, shared by the task's history and the agent's context.
         let message = Arc::new(message);
         let task = Task {
@@ -193,6 +195,7 @@ impl TaskService {
         let mut message = req.message;
         message.task_id = Some(task_id.clone());
         message.context_id = Some(record.task.context_id.clone());
+        message.parts.shrink_to_fit();
         let sub = self.inner.bus.subscribe(&task_id);
         let message = Arc::new(message);
         let user = TaskEvent::UserMessage(message.clone());

@@ -93,7 +93,7 @@ impl EventSink {
         self.emit(TaskEvent::ArtifactUpdate(TaskArtifactUpdateEvent {
             task_id: self.inner.task_id.clone(),
             context_id: self.inner.context_id.clone(),
-            artifact,
+            artifact: Box::new(artifact),
             append,
             last_chunk,
             metadata: None,
