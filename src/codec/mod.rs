@@ -54,5 +54,7 @@ pub fn encode<T: serde::Serialize>(value: &T) -> Json {
     // reallocations per response.
     let mut out = Vec::with_capacity(1024);
     sonic_rs::to_writer(&mut out, value).expect("wire types serialize");
-    Json(String::from_utf8(out).expect("sonic-rs writes UTF-8"))
+    // SAFETY: sonic-rs writes only valid UTF-8 (its `to_string` relies on the same
+    // guarantee); checking it again cost a streamed task 800 instructions.
+    Json(unsafe { String::from_utf8_unchecked(out) })
 }

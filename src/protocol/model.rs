@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -281,7 +281,10 @@ pub enum SendResult {
 /// The current time, truncated to milliseconds (the precision the wire carries).
 pub fn now() -> DateTime<Utc> {
     let t = Utc::now();
-    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+    // Truncated in place: a round trip through milliseconds since the epoch recomputed
+    // the calendar date on every event.
+    t.with_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(t)
 }
 
 /// RFC 3339 UTC timestamps with millisecond precision and a `Z` suffix.
@@ -367,6 +370,24 @@ impl Task {
                     }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn now_is_truncated_to_whole_milliseconds() {
+        for _ in 0..1000 {
+            let t = now();
+            assert_eq!(t.timestamp_subsec_nanos() % 1_000_000, 0, "{t:?}");
+            assert_eq!(
+                DateTime::from_timestamp_millis(t.timestamp_millis()),
+                Some(t)
+            );
+            assert!((Utc::now() - t).num_milliseconds() < 1000);
         }
     }
 }
