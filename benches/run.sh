@@ -200,12 +200,25 @@ compare() {
   cp "$WORK/o-$kind-$c-$mid.cpu" "$WORK/o-$kind-$c.cpu" 2>/dev/null || true
 }
 
+# ttfe_rounds CONNS: the first-event p99 ratio of every streaming round, not only of the
+# median pair shown in the table: at saturation it swings with the machine from round to round.
+ttfe_rounds() {
+  local c=$1 r ratios=()
+  for r in $(seq 1 "$ROUNDS"); do
+    ratios+=("$(awk -v a="$(field "o-stream-$c-$r" .time_to_first_event.p99_us)" \
+      -v b="$(field "b-stream-$c-$r" .time_to_first_event.p99_us)" \
+      'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2fx", a / b }')")
+  done
+  NOTES+=("streaming, $c conns: first event p99, ours / baseline, in each of the $ROUNDS rounds: ${ratios[*]}")
+}
+
 echo "== baseline vs ours (memory store)"
 for c in $CONNS; do
   compare send "$c"
   row "SendMessage (echo)" memory "$c" "o-send-$c" "b-send-$c"
   compare stream "$c"
   row "SendStreamingMessage" memory "$c" "o-stream-$c" "b-stream-$c"
+  ttfe_rounds "$c"
 done
 
 c=64
