@@ -74,6 +74,8 @@ impl MemoryStore {
             last = Some(*key);
         }
         let mut entries = Vec::with_capacity(doomed.len());
+        // The purged ids, for dropping their queued notifications: only when any are queued.
+        let has_outbox = !state.outbox.is_empty();
         let mut ids = HashSet::new();
         for key in &doomed {
             let Some(id) = state.terminal.by_time.remove(key) else {
@@ -92,9 +94,11 @@ impl MemoryStore {
             }
             state.leased.remove(&id);
             entries.push(*entry);
-            ids.insert(id);
+            if has_outbox {
+                ids.insert(id);
+            }
         }
-        if !state.outbox.is_empty() && !ids.is_empty() {
+        if !ids.is_empty() {
             state.outbox.remove_tasks(&ids);
         }
         (entries, last)
