@@ -3,8 +3,9 @@
 //! Schemas of 0.3.0 and 0.1.0, and for 1.0.1 the REQUIRED fields, oneofs and enum names
 //! of `a2a.proto`. Results are also checked against our own `schemas/`.
 //!
-//! Without `../shared/spec` (beside the checkout) the tests skip with a message, except
-//! under `CI=true`, where they fail.
+//! The folder is `A2A_SPEC_DIR` when set (a checkout elsewhere), else `../shared/spec`
+//! beside the checkout. Without it the tests skip with a message, except under `CI=true`,
+//! where they fail.
 
 #[allow(dead_code)] // this binary uses part of the API tests' harness
 #[path = "../api/helpers.rs"]
@@ -20,12 +21,15 @@ use serde_json::{Value, json};
 
 /// The spec folder, or `None` (after saying why) when it is not there outside CI.
 pub fn spec_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec");
+    let dir = match std::env::var_os("A2A_SPEC_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec"),
+    };
     if dir.join("v1.0.1/a2a.proto").exists() {
         return Some(dir);
     }
     let msg = format!(
-        "the normative spec files are not at {} (expected beside the checkout)",
+        "the normative spec files are not at {} (set A2A_SPEC_DIR, or put `shared/spec` beside the checkout)",
         dir.display()
     );
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
