@@ -41,6 +41,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Requests handled at once; more get HTTP 503.
     pub max_concurrent_requests: usize,
+    /// Seconds a client may take to send a request head, and a kept-alive connection may
+    /// sit idle before its next request; the connection is closed after (0: no limit).
+    pub header_read_timeout_secs: u64,
     /// Seconds a canceled agent may run on before it is aborted.
     pub cancel_grace_secs: u64,
     /// Declare and serve push notifications (webhooks); off, the push methods answer -32003.
@@ -107,6 +110,7 @@ const FIELDS: &[&str] = &[
     "streaming",
     "max_body_bytes",
     "max_concurrent_requests",
+    "header_read_timeout_secs",
     "cancel_grace_secs",
     "push_notifications",
     "push_allow_private_networks",
@@ -139,6 +143,7 @@ impl Default for Config {
             streaming: true,
             max_body_bytes: 1024 * 1024,
             max_concurrent_requests: 4096,
+            header_read_timeout_secs: 30,
             cancel_grace_secs: 5,
             push_notifications: true,
             push_allow_private_networks: false,

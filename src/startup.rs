@@ -26,6 +26,8 @@ pub struct Application {
     endpoint: Endpoint,
     addr: SocketAddr,
     service: TaskService,
+    /// How long a request head may take to arrive (`None`: no limit).
+    header_read_timeout: Option<Duration>,
     /// The webhook delivery worker, when push notifications are on.
     push: Option<Arc<PushWorker>>,
 }
@@ -91,6 +93,8 @@ impl Application {
             endpoint,
             addr,
             service,
+            header_read_timeout: (config.header_read_timeout_secs > 0)
+                .then(|| Duration::from_secs(config.header_read_timeout_secs)),
             push,
         })
     }
@@ -117,10 +121,15 @@ impl Application {
         let jobs = tokio::spawn(self.service.clone().run_background(stop.clone()));
         let push = self.push.map(|w| tokio::spawn(w.run(stop.clone())));
         let signalled = stop.clone();
-        let serve = serve(self.listener, self.endpoint, async move {
-            shutdown.await;
-            signalled.cancel();
-        });
+        let serve = serve(
+            self.listener,
+            self.endpoint,
+            self.header_read_timeout,
+            async move {
+                shutdown.await;
+                signalled.cancel();
+            },
+        );
         // Open SSE streams would hold a graceful shutdown forever: give them a grace period.
         tokio::select! {
             () = serve => {}

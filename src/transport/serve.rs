@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::server::conn::{http1, http2};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -20,13 +20,24 @@ use super::http::Endpoint;
 const READ_BUF_MAX: usize = 8 * 1024;
 
 /// Serves `endpoint` on `listener` until `shutdown` resolves, then stops accepting and waits
-/// for open connections to finish (the caller bounds that wait).
-pub async fn serve(listener: TcpListener, endpoint: Endpoint, shutdown: impl Future<Output = ()>) {
+/// for open connections to finish (the caller bounds that wait). A connection whose next
+/// request head has not fully arrived within `header_read_timeout` is closed: a client
+/// trickling a head byte by byte (or holding an idle connection) would otherwise keep its
+/// socket and buffer forever.
+pub async fn serve(
+    listener: TcpListener,
+    endpoint: Endpoint,
+    header_read_timeout: Option<Duration>,
+    shutdown: impl Future<Output = ()>,
+) {
     let mut h1 = http1::Builder::new();
-    h1.max_buf_size(READ_BUF_MAX);
+    h1.max_buf_size(READ_BUF_MAX)
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
     let builders = Arc::new(Builders {
         h1,
         h2: http2::Builder::new(TokioExecutor::new()),
+        first_bytes_timeout: header_read_timeout,
     });
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -59,6 +70,8 @@ pub async fn serve(listener: TcpListener, endpoint: Endpoint, shutdown: impl Fut
 struct Builders {
     h1: http1::Builder,
     h2: http2::Builder<TokioExecutor>,
+    /// How long a new connection may stay silent before it is closed.
+    first_bytes_timeout: Option<Duration>,
 }
 
 /// The HTTP/2 client preface (RFC 9113, section 3.4): HTTP/2 with prior knowledge.
@@ -68,7 +81,15 @@ const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// boxed: inline, its state would size every connection's task, and nearly every A2A
 /// client speaks HTTP/1.1 (hyper-util's auto connection keeps both inline).
 async fn connection(tcp: TcpStream, service: Endpoint, builders: Arc<Builders>, watcher: Watcher) {
-    let result = if starts_with_h2_preface(&tcp).await {
+    // The peek waits for the first bytes, before hyper's own head timer runs.
+    let h2 = match builders.first_bytes_timeout {
+        Some(limit) => match tokio::time::timeout(limit, starts_with_h2_preface(&tcp)).await {
+            Ok(h2) => h2,
+            Err(_) => return,
+        },
+        None => starts_with_h2_preface(&tcp).await,
+    };
+    let result = if h2 {
         let conn = builders.h2.serve_connection(TokioIo::new(tcp), service);
         Box::pin(watcher.watch(conn)).await
     } else {
