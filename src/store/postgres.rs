@@ -1,5 +1,5 @@
 //! PostgreSQL store: tasks, event logs, message ids and runs in `a2a_*` tables; the
-//! statements and the `TaskStore` implementation are shared with SQLite (`sql.rs`).
+//! statements and the `TaskStore` implementation are shared with SQLite (`sql/`).
 
 use std::collections::HashSet;
 use std::str::FromStr;

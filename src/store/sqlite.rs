@@ -1,5 +1,5 @@
 //! SQLite store: one database file, WAL journal, for a single server process; the
-//! statements and the `TaskStore` implementation are shared with PostgreSQL (`sql.rs`).
+//! statements and the `TaskStore` implementation are shared with PostgreSQL (`sql/`).
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,0 +1,168 @@
+//! Model -> 0.3 wire: messages, tasks, results and stream items, and the 0.3 agent card.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::{Value, json};
+
+use super::{
+    Artifact03, ArtifactUpdate03, FileContent, Message03, Part03, Result03, Role03, Status03,
+    StatusUpdate03, Task03,
+};
+use crate::protocol::card::AgentCard;
+use crate::protocol::{
+    Artifact, Message, Part, PartContent, Role, SendResult, StreamItem, Task, TaskEvent,
+    TaskStatus, timestamp,
+};
+
+pub fn part(p: &Part) -> Part03 {
+    let metadata = p.metadata.clone();
+    match &p.content {
+        PartContent::Text(t) => Part03::Text {
+            text: t.clone(),
+            metadata,
+        },
+        PartContent::Data(d) => Part03::Data {
+            // 0.3 data parts hold an object; wrap any other JSON value.
+            data: if d.is_object() {
+                d.clone()
+            } else {
+                json!({ "value": d })
+            },
+            metadata,
+        },
+        PartContent::Raw(b) => Part03::File {
+            file: FileContent {
+                name: p.filename.clone(),
+                mime_type: p.media_type.clone(),
+                bytes: Some(B64.encode(b)),
+                uri: None,
+            },
+            metadata,
+        },
+        PartContent::Url(u) => Part03::File {
+            file: FileContent {
+                name: p.filename.clone(),
+                mime_type: p.media_type.clone(),
+                bytes: None,
+                uri: Some(u.clone()),
+            },
+            metadata,
+        },
+    }
+}
+
+pub fn message(m: &Message) -> Message03 {
+    Message03 {
+        message_id: m.message_id.clone(),
+        context_id: m.context_id.clone(),
+        task_id: m.task_id.clone(),
+        role: match m.role {
+            Role::User => Role03::User,
+            Role::Agent => Role03::Agent,
+        },
+        parts: m.parts.iter().map(part).collect(),
+        metadata: m.metadata.clone(),
+        extensions: (!m.extensions.is_empty()).then(|| m.extensions.clone()),
+        reference_task_ids: (!m.reference_task_ids.is_empty())
+            .then(|| m.reference_task_ids.clone()),
+    }
+}
+
+pub fn status(s: &TaskStatus) -> Status03 {
+    Status03 {
+        state: s.state.kebab_name().to_string(),
+        message: s.message.as_deref().map(message),
+        timestamp: Some(timestamp::format(&s.timestamp)),
+    }
+}
+
+pub fn artifact(a: &Artifact) -> Artifact03 {
+    Artifact03 {
+        artifact_id: a.artifact_id.clone(),
+        name: a.name.clone(),
+        description: a.description.clone(),
+        parts: a.parts.iter().map(part).collect(),
+        metadata: a.metadata.clone(),
+        extensions: (!a.extensions.is_empty()).then(|| a.extensions.clone()),
+    }
+}
+
+pub fn task(t: &Task) -> Task03 {
+    Task03 {
+        id: t.id.clone(),
+        context_id: t.context_id.clone(),
+        status: status(&t.status),
+        artifacts: (!t.artifacts.is_empty()).then(|| t.artifacts.iter().map(artifact).collect()),
+        history: (!t.history.is_empty()).then(|| t.history.iter().map(|m| message(m)).collect()),
+        metadata: t.metadata.clone(),
+    }
+}
+
+pub fn send_result(r: &SendResult) -> Result03 {
+    match r {
+        SendResult::Task(t) => Result03::Task(task(t)),
+        SendResult::Message(m) => Result03::Message(message(m)),
+    }
+}
+
+/// Encodes one stream item. `final` marks the end of the interaction cycle: a terminal
+/// state, or an interrupted one when `interrupted_is_final`.
+pub fn stream_item(item: &StreamItem, interrupted_is_final: bool) -> Option<Result03> {
+    Some(match item {
+        StreamItem::Message(m) => Result03::Message(message(m)),
+        StreamItem::Event(e) => match &e.event {
+            TaskEvent::Task(t) => Result03::Task(task(t)),
+            TaskEvent::StatusUpdate(s) => Result03::StatusUpdate(StatusUpdate03 {
+                task_id: s.task_id.clone(),
+                context_id: s.context_id.clone(),
+                status: status(&s.status),
+                is_final: s.status.state.is_terminal()
+                    || (interrupted_is_final && s.status.state.is_interrupted()),
+                metadata: s.metadata.clone(),
+            }),
+            TaskEvent::ArtifactUpdate(a) => Result03::ArtifactUpdate(ArtifactUpdate03 {
+                task_id: a.task_id.clone(),
+                context_id: a.context_id.clone(),
+                artifact: artifact(&a.artifact),
+                append: a.append.then_some(true),
+                last_chunk: a.last_chunk.then_some(true),
+                metadata: a.metadata.clone(),
+            }),
+            TaskEvent::UserMessage(_) => return None,
+        },
+    })
+}
+
+/// Renders the 0.3 card (also served at `/.well-known/agent.json` for 0.1/0.2 clients).
+pub fn agent_card(card: &AgentCard) -> Value {
+    let mut v = json!({
+        "name": card.name,
+        "description": card.description,
+        "version": card.version,
+        "protocolVersion": "0.3.0",
+        "url": card.url,
+        "preferredTransport": "JSONRPC",
+        "additionalInterfaces": [{"url": card.url, "transport": "JSONRPC"}],
+        "capabilities": {
+            "streaming": card.capabilities.streaming,
+            "pushNotifications": card.capabilities.push_notifications,
+        },
+        "defaultInputModes": card.default_input_modes,
+        "defaultOutputModes": card.default_output_modes,
+        "skills": card.skills,
+    });
+    let obj = v.as_object_mut().expect("object");
+    if let Some(p) = &card.provider {
+        obj.insert(
+            "provider".into(),
+            json!({"organization": p.organization, "url": p.url}),
+        );
+    }
+    if let Some(u) = &card.documentation_url {
+        obj.insert("documentationUrl".into(), json!(u));
+    }
+    if let Some(u) = &card.icon_url {
+        obj.insert("iconUrl".into(), json!(u));
+    }
+    v
+}
