@@ -439,3 +439,82 @@ async fn retention_purges_old_terminal_tasks() {
     }
     panic!("the completed task was not purged");
 }
+
+/// Counts its runs, and thinks before its first event as a model-backed agent does.
+struct SlowToStart(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+#[async_trait::async_trait]
+impl a2a_server::agents::AgentExecutor for SlowToStart {
+    async fn execute(
+        &self,
+        _ctx: a2a_server::agents::RequestContext,
+        sink: a2a_server::agents::EventSink,
+    ) -> Result<(), a2a_server::agents::AgentError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        sink.status(a2a_server::protocol::TaskState::Completed, None)
+            .await?;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_sent_before_the_task_exists_run_the_agent_once() {
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let config = a2a_server::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        store: "memory:".into(),
+        ..Default::default()
+    };
+    let app = a2a_server::startup::Application::build_with_agent(
+        config,
+        std::sync::Arc::new(SlowToStart(runs.clone())),
+    )
+    .await
+    .unwrap();
+    let url = format!("http://{}/", app.addr());
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+
+    // A client that gives up waiting and sends the same message again, several times,
+    // while the agent has not produced its task yet; one of them streams.
+    let message = json!({"messageId": uuid::Uuid::new_v4().to_string(), "role": "ROLE_USER", "parts": [{"text": "hi"}]});
+    let http = reqwest::Client::new();
+    let call = |method: &'static str| {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": {"message": message.clone()}});
+        let req = http.post(&url).header("A2A-Version", "1.0").json(&body);
+        async move { req.send().await.unwrap().text().await.unwrap() }
+    };
+    let (a, b, c, s) = tokio::join!(
+        call("SendMessage"),
+        call("SendMessage"),
+        call("SendMessage"),
+        call("SendStreamingMessage"),
+    );
+    let task_id = |body: &str| -> String {
+        let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        v["result"]["task"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no task: {body}"))
+            .to_string()
+    };
+    let first = task_id(&a);
+    assert_eq!(task_id(&b), first);
+    assert_eq!(task_id(&c), first);
+    let streamed = s
+        .lines()
+        .find_map(|l| l.strip_prefix("data: "))
+        .expect("an event");
+    assert_eq!(task_id(streamed), first, "{s}");
+    assert!(
+        s.contains("TASK_STATE_COMPLETED"),
+        "the stream follows to the end: {s}"
+    );
+    assert_eq!(
+        runs.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the agent ran once"
+    );
+}

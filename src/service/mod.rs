@@ -1,6 +1,7 @@
 //! The task service: creates and continues tasks, runs the agent, waits for blocking
 //! sends, cancels, lists and follows tasks. It knows nothing of HTTP or wire versions.
 
+mod claims;
 pub(crate) mod cursor;
 mod jobs;
 pub mod push;
@@ -75,6 +76,8 @@ pub(crate) struct Inner {
     runner_id: String,
     /// Agents running in this process, by task id.
     running: Mutex<HashMap<String, RunningAgent, foldhash::fast::RandomState>>,
+    /// Message ids being started in this process.
+    claims: Arc<claims::Claims>,
 }
 
 struct RunningAgent {
@@ -114,6 +117,7 @@ impl TaskService {
             config,
             runner_id: uuid::Uuid::new_v4().to_string(),
             running: Mutex::new(HashMap::default()),
+            claims: Arc::default(),
         };
         Self {
             inner: Arc::new(inner),

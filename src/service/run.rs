@@ -11,8 +11,9 @@ use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use super::claims::{self, Claim, ClaimGuard};
 use super::cursor::EventCursor;
-use super::sink::{self, EventSink, SinkInner};
+use super::sink::{self, EventSink, Pending, SinkInner};
 use super::{RunningAgent, Started, TaskService, status_event, store_error};
 use crate::agents::{AgentExecutor, RequestContext};
 use crate::protocol::request::SendRequest;
@@ -37,6 +38,14 @@ impl TaskService {
         if req.push.is_some() {
             Box::pin(self.check_inline_push(req.push.as_ref())).await?;
         }
+        // Claimed before the lookup: of two requests with one messageId, the second waits
+        // here until the first one's task is stored, then finds it below.
+        let claim = loop {
+            match self.inner.claims.claim(scope, &req.message.message_id) {
+                Claim::Mine(guard) => break guard,
+                Claim::Taken(rx) => claims::released(rx).await,
+            }
+        };
         let retried = self
             .inner
             .store
@@ -60,8 +69,9 @@ impl TaskService {
             None => None,
         };
         match existing {
+            // The message id is stored with the follow-up's commit; the claim ends with it.
             Some(record) => Box::pin(self.continue_task(scope, origin, record, req)).await,
-            None => Ok(self.new_task(scope, origin, existing_id, req)),
+            None => Ok(self.new_task(scope, origin, existing_id, req, claim)),
         }
     }
 
@@ -107,6 +117,7 @@ impl TaskService {
         origin: Version,
         id: Option<String>,
         req: SendRequest,
+        claim: ClaimGuard,
     ) -> Started {
         // Owned, so the message and the rest move into the task and the agent's context
         // instead of being copied.
@@ -159,7 +170,7 @@ impl TaskService {
             accepted_output_modes,
             metadata,
         );
-        let run = self.run(scope, origin, ctx, Some((task, push)), Some(tx));
+        let run = self.run(scope, origin, ctx, Some((task, push, claim)), Some(tx));
         Started {
             task_id,
             cursor,
@@ -257,7 +268,7 @@ impl TaskService {
         scope: &Scope,
         origin: Version,
         ctx: RequestContext,
-        pending: Option<(Task, Vec<crate::protocol::PushConfig>)>,
+        pending: Option<Pending>,
         reply: Option<oneshot::Sender<Message>>,
     ) -> Run {
         let sink = EventSink {

@@ -7,6 +7,7 @@ use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 use super::Inner;
+use super::claims::ClaimGuard;
 use crate::protocol::{
     A2aError, Artifact, Message, Part, PushConfig, Role, Task, TaskArtifactUpdateEvent, TaskEvent,
     TaskState, TaskStatus, TaskStatusUpdateEvent, Version,
@@ -26,6 +27,10 @@ pub enum SinkError {
     Store(#[from] A2aError),
 }
 
+/// A new task not yet stored: its snapshot, its webhooks, and the claim on its message id
+/// (released once the task is stored).
+pub(super) type Pending = (Task, Vec<PushConfig>, ClaimGuard);
+
 /// Where an agent sends its status updates, artifacts and replies. Cheap to clone.
 #[derive(Clone)]
 pub struct EventSink {
@@ -40,7 +45,7 @@ pub(super) struct SinkInner {
     pub context_id: String,
     /// The snapshot (and webhooks) to create on the first task event; `None` once the
     /// task exists.
-    pub pending: Mutex<Option<(Task, Vec<PushConfig>)>>,
+    pub pending: Mutex<Option<Pending>>,
     /// Where a bare message reply goes; taken by the first reply or task event.
     pub reply: Mutex<Option<oneshot::Sender<Message>>>,
     /// The last state this sink committed, so the end of a run rarely needs a read.
@@ -128,7 +133,7 @@ impl EventSink {
             ));
         }
         let pending = inner.pending.lock().take();
-        if let Some((mut task, push)) = pending {
+        if let Some((mut task, push, claim)) = pending {
             inner.reply.lock().take();
             if let Some(to) = event.state()
                 && !task.status.state.can_transition_to(to)
@@ -156,6 +161,8 @@ impl EventSink {
                 )
                 .await
                 .map_err(super::store_error)?;
+            // The message id is stored now: a request waiting on it can find the task.
+            drop(claim);
             let last_seq = events.len() as u64;
             inner.service.bus.publish(&inner.task_id, events);
             *inner.last_state.lock() = Some(state);
