@@ -128,6 +128,22 @@ const FIELDS: &[&str] = &[
     "card",
 ];
 
+/// The settings that are text whatever they look like (dotted paths for nested keys).
+const TEXT_KEYS: &[&str] = &[
+    "agent",
+    "store",
+    "public_url",
+    "push_signing_key",
+    "push_keys_dir",
+    "card.name",
+    "card.description",
+    "card.version",
+    "card.provider_organization",
+    "card.provider_url",
+    "card.documentation_url",
+    "card.icon_url",
+];
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -212,22 +228,34 @@ impl Config {
             fig = fig.merge(Toml::file(path));
         }
         // Only variables naming a setting count: `A2A_*` is shared with other tools (the
-        // test suite's `A2A_TEST_POSTGRES_URL`, say), while the file is strict about typos.
+        // test suite's `A2A_TEST_POSTGRES_URL`; the service links Kubernetes sets, such as
+        // `A2A_AGENT_PORT` for a service named `a2a-agent`), while the file is strict about
+        // typos. Keys arrive as written (upper case), hence the case-blind comparisons.
         let env = Env::prefixed("A2A_")
-            .map(|k| match k.as_str() {
-                "database_url" => "store".into(),
-                _ => k.as_str().replace("__", ".").into(),
+            .map(|k| {
+                if k.as_str().eq_ignore_ascii_case("database_url") {
+                    "store".into()
+                } else {
+                    k.as_str().replace("__", ".").into()
+                }
             })
             .filter(|k| {
-                let top = k.as_str().split(['.', '_']).next().unwrap_or_default();
-                let key = k.as_str();
-                FIELDS
-                    .iter()
-                    .any(|f| f.eq_ignore_ascii_case(key) || f.eq_ignore_ascii_case(top))
-                    || key.eq_ignore_ascii_case("database_url")
+                let top = k.as_str().split('.').next().unwrap_or_default();
+                FIELDS.iter().any(|f| f.eq_ignore_ascii_case(top))
             });
+        // Text settings are taken as written: figment would read `A2A_CARD__VERSION=1.0` as
+        // a number, and a number is not a string.
+        let is_text = |k: &str| TEXT_KEYS.iter().any(|t| t.eq_ignore_ascii_case(k));
+        let text: Vec<(String, String)> = env
+            .iter()
+            .filter(|(k, _)| is_text(k.as_str()))
+            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v))
+            .collect();
+        let mut fig = fig.merge(env.filter(move |k| !is_text(k.as_str())));
+        for (key, value) in text {
+            fig = fig.merge(Serialized::default(&key, value));
+        }
         let config: Config = fig
-            .merge(env)
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|e| ConfigError(e.to_string()))?;

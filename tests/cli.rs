@@ -426,3 +426,27 @@ fn stream_v01_with_client_task_id() {
     let out = a2a(&["get", &s.url, "legacy-1", "-p", "0.1"]).ok();
     assert_eq!(out.lines()[0], "task legacy-1 input-required");
 }
+
+#[test]
+fn settings_from_the_environment_as_kubernetes_sets_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("from-env.db");
+    let url = format!("sqlite://{}", db.display());
+    let s = ServerProcess::start(
+        &[],
+        &[
+            // The documented name of the store setting.
+            ("A2A_DATABASE_URL", url.as_str()),
+            // Text that looks like numbers stays text.
+            ("A2A_CARD__VERSION", "1.0"),
+            ("A2A_CARD__NAME", "2024"),
+            // Service links Kubernetes adds for a service named `a2a-agent`: not settings.
+            ("A2A_AGENT_SERVICE_HOST", "10.0.0.7"),
+            ("A2A_AGENT_PORT", "tcp://10.0.0.7:80"),
+        ],
+    );
+    assert!(db.exists(), "the store is not at A2A_DATABASE_URL ({url})");
+    let card = a2a(&["card", &s.url, "--json"]).ok().json();
+    assert_eq!(card["version"], "1.0", "{card}");
+    assert_eq!(card["name"], "2024", "{card}");
+}

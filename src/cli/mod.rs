@@ -49,7 +49,7 @@ pub struct ServeArgs {
     /// Built-in agent: echo or conformance [default: echo; env A2A_AGENT].
     #[arg(long)]
     pub agent: Option<String>,
-    /// Task store URL [default: memory:; env A2A_DATABASE_URL].
+    /// Task store URL [default: sqlite://./data/a2a.db; env A2A_DATABASE_URL].
     #[arg(long)]
     pub store: Option<String>,
     /// Base URL advertised in the agent card [env A2A_PUBLIC_URL].
