@@ -128,6 +128,15 @@ const FIELDS: &[&str] = &[
     "card",
 ];
 
+/// `"text"` (JSON escapes) is `text`; anything else is itself.
+fn unquote(value: String) -> String {
+    if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
+        serde_json::from_str(&value).unwrap_or(value)
+    } else {
+        value
+    }
+}
+
 /// The settings that are text whatever they look like (dotted paths for nested keys).
 const TEXT_KEYS: &[&str] = &[
     "agent",
@@ -244,12 +253,13 @@ impl Config {
                 FIELDS.iter().any(|f| f.eq_ignore_ascii_case(top))
             });
         // Text settings are taken as written: figment would read `A2A_CARD__VERSION=1.0` as
-        // a number, and a number is not a string.
+        // a number, and a number is not a string. A value in double quotes (figment's own
+        // way to force a string) is the text inside.
         let is_text = |k: &str| TEXT_KEYS.iter().any(|t| t.eq_ignore_ascii_case(k));
         let text: Vec<(String, String)> = env
             .iter()
             .filter(|(k, _)| is_text(k.as_str()))
-            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v))
+            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), unquote(v)))
             .collect();
         let mut fig = fig.merge(env.filter(move |k| !is_text(k.as_str())));
         for (key, value) in text {

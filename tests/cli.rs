@@ -440,6 +440,8 @@ fn settings_from_the_environment_as_kubernetes_sets_it() {
             // Text that looks like numbers stays text.
             ("A2A_CARD__VERSION", "1.0"),
             ("A2A_CARD__NAME", "2024"),
+            // Quoted, as figment reads strings: the text inside.
+            ("A2A_CARD__DESCRIPTION", "\"say \\\"hi\\\"\""),
             // Service links Kubernetes adds for a service named `a2a-agent`: not settings.
             ("A2A_AGENT_SERVICE_HOST", "10.0.0.7"),
             ("A2A_AGENT_PORT", "tcp://10.0.0.7:80"),
@@ -449,4 +451,5 @@ fn settings_from_the_environment_as_kubernetes_sets_it() {
     let card = a2a(&["card", &s.url, "--json"]).ok().json();
     assert_eq!(card["version"], "1.0", "{card}");
     assert_eq!(card["name"], "2024", "{card}");
+    assert_eq!(card["description"], "say \"hi\"", "{card}");
 }
