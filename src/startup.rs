@@ -87,7 +87,14 @@ impl Application {
             max_body_bytes: config.max_body_bytes,
             max_concurrent_requests: config.max_concurrent_requests,
         };
-        let endpoint = Endpoint::new(AppState::new(module, &card, keys, metrics, limits));
+        let endpoint = Endpoint::new(AppState::new(
+            module,
+            &card,
+            keys,
+            metrics,
+            service.store().clone(),
+            limits,
+        ));
         Ok(Application {
             listener,
             endpoint,

@@ -518,3 +518,75 @@ async fn retries_sent_before_the_task_exists_run_the_agent_once() {
         "the agent ran once"
     );
 }
+
+/// A TCP proxy to `upstream` that the test can cut: every connection through it is closed
+/// and new ones are refused, as when the database host goes away.
+struct Proxy {
+    addr: std::net::SocketAddr,
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(upstream: String) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let tasks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let held = tasks.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let conn = tokio::spawn(async move {
+                    if let Ok(mut db) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut db).await;
+                    }
+                });
+                held.lock().unwrap().push(conn);
+            }
+        });
+        tasks.lock().unwrap().push(accept);
+        Proxy { addr, tasks }
+    }
+
+    fn cut(&self) {
+        for t in self.tasks.lock().unwrap().drain(..) {
+            t.abort();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readiness_follows_the_database() {
+    let Some(store) = store("postgres").await else {
+        return;
+    };
+    // postgres://user@HOST:PORT/db: the server reaches HOST:PORT through the proxy.
+    let (head, rest) = store.url.split_once('@').expect("user@host in the URL");
+    let (upstream, db) = rest.split_once('/').expect("/database in the URL");
+    let proxy = Proxy::start(upstream.to_string()).await;
+    let url = format!("{head}@{}/{db}", proxy.addr);
+    let server = ServerProcess::start(&["--store", &url], &[("A2A_DB_ACQUIRE_TIMEOUT_SECS", "1")]);
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("{}{path}", server.url)).send();
+
+    let ready = get("/readyz").await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.text().await.unwrap(), r#"{"status":"ready"}"#);
+
+    proxy.cut();
+    let mut last = String::new();
+    for _ in 0..50 {
+        let r = get("/readyz").await.unwrap();
+        if r.status() == 503 {
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["status"], "unavailable", "{body}");
+            let why = body["error"].as_str().unwrap_or_default();
+            assert!(why.starts_with("task store: "), "{body}");
+            // Liveness stays up: restarting the pod would not bring the database back.
+            assert_eq!(get("/healthz").await.unwrap().status(), 200);
+            return;
+        }
+        last = format!("{} {}", r.status(), r.text().await.unwrap());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("/readyz stayed ready with the database gone: {last}");
+}

@@ -126,6 +126,11 @@ pub trait TaskStore: PushStore {
     /// Deletes terminal tasks (with their events) whose status is older than `before`
     /// (unix millis) and that have no notifications left to deliver; returns how many.
     async fn purge_terminal(&self, before: i64) -> Result<u64, StoreError>;
+
+    /// Whether the store answers now (readiness); the memory store always does.
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// A task whose running server process stopped renewing its lease.

@@ -26,7 +26,7 @@ use crate::jsonrpc::{self, Outcome, envelope};
 use crate::metrics::Metrics;
 use crate::protocol::{A2aError, Version};
 use crate::push::keys::SigningKeys;
-use crate::store::Scope;
+use crate::store::{Scope, TaskStore};
 
 /// Request limits enforced before dispatch.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +47,8 @@ struct Shared {
     /// The keys whose public halves verify notification JWTs (push on).
     keys: Option<Arc<SigningKeys>>,
     metrics: Arc<Metrics>,
+    /// Pinged by `/readyz`.
+    store: Arc<dyn TaskStore>,
     max_body_bytes: usize,
     /// One permit per JSON-RPC call being handled; none left means shed the call (503).
     in_flight: Semaphore,
@@ -58,6 +60,7 @@ impl AppState {
         card: &crate::protocol::card::AgentCard,
         keys: Option<Arc<SigningKeys>>,
         metrics: Arc<Metrics>,
+        store: Arc<dyn TaskStore>,
         limits: Limits,
     ) -> Self {
         let now = std::time::SystemTime::now();
@@ -67,6 +70,7 @@ impl AppState {
             card_v03: CachedCard::new(&v03::agent_card(card), now),
             keys,
             metrics,
+            store,
             max_body_bytes: limits.max_body_bytes,
             in_flight: Semaphore::new(limits.max_concurrent_requests),
         }))
@@ -123,6 +127,7 @@ fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(jwks))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .fallback(not_found)
         .with_state(state)
 }
@@ -296,6 +301,21 @@ fn overloaded() -> Response {
     r.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     r
+}
+
+/// Longest `/readyz` waits for the store: under the usual probe timeouts.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Readiness: 200 while the task store answers, 503 with the reason while it does not
+/// (`/healthz` is liveness: the process serves HTTP).
+async fn readyz(State(state): State<AppState>) -> Response {
+    let why = match tokio::time::timeout(READY_TIMEOUT, state.0.store.ping()).await {
+        Ok(Ok(())) => return json_response(StatusCode::OK, r#"{"status":"ready"}"#),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer within {} s", READY_TIMEOUT.as_secs()),
+    };
+    let body = serde_json::json!({"status": "unavailable", "error": format!("task store: {why}")});
+    json_response(StatusCode::SERVICE_UNAVAILABLE, body.to_string())
 }
 
 async fn not_found() -> Response {

@@ -344,6 +344,14 @@ macro_rules! sql_task_store {
                 self.lookups.submit(job, runners).await
             }
 
+            async fn ping(&self) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("SELECT 1")
+                    .execute(&self.writer)
+                    .await
+                    .map_err($crate::store::sql::backend)?;
+                Ok(())
+            }
+
             async fn heartbeat(
                 &self,
                 runner: &str,
