@@ -55,6 +55,25 @@ fi
 # 10,000 subscribers need 10,000 descriptors on each side.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+# cpu_check CPU: the fastest and slowest of five timings of a fixed awk loop on CPU, in
+# seconds. On a shared host the spread shows how steady the CPUs were: pairs measured while
+# it is wide swing with the neighbours, not with the code.
+cpu_check() {
+  local t0 t1 times=()
+  for _ in 1 2 3 4 5; do
+    t0=$(date +%s%N)
+    taskset -c "$1" awk 'BEGIN { for (i = 0; i < 2000000; i++) s += i }' 2>/dev/null || true
+    t1=$(date +%s%N)
+    times+=("$(((t1 - t0) / 1000000))")
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f s", lo / 1000, hi / 1000 }'
+}
+cpu_line() {
+  command -v taskset >/dev/null || { echo "n/a"; return; }
+  echo "CPU 0 $(cpu_check 0), CPU 1 $(cpu_check 1)"
+}
+CPU_BEFORE=$(cpu_line)
+
 echo "== building (release)"
 cargo build --release --bin a2a --example baseline 2>&1 | tail -n 1
 A2A="$ROOT/target/release/a2a"
@@ -356,6 +375,7 @@ if [ "$PYTHON" = 1 ]; then
   fi
 fi
 
+CPU_AFTER=$(cpu_line)
 MODEL=$(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')
 MEM_TOTAL=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 SECTION="$WORK/section.md"
@@ -365,6 +385,7 @@ SECTION="$WORK/section.md"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with local changes)')"
   echo "- machine: $(nproc) CPUs, $MODEL, $MEM_TOTAL memory; server pinned to CPU 0, load generator to CPU 1"
+  echo "- CPU steadiness (a fixed awk loop, fastest-slowest of 5 per CPU): before the runs $CPU_BEFORE; after $CPU_AFTER (a wide spread: a busy shared host, and ratios that swing with it)"
   echo "- each run: $WARMUP warm-up, then $DURATION measured; one keep-alive connection per slot; a fresh messageId per request"
   echo "- memory-store SendMessage and streaming rows: $ROUNDS alternating runs of the baseline and ours; the pair with the median ratio is shown (the other rows: one run)"
   echo "- baseline: \`examples/baseline.rs\` (bare hyper 1 + serde_json, fixed replies; its stream is 5 events)"
