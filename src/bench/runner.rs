@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use hyper::body::Incoming;
 
 use super::Limit;
 use super::conn::{Conn, EVENT_STREAM, SseParser, Target, next_chunk};
@@ -114,7 +115,10 @@ impl Op {
     }
 }
 
-async fn read_stream(conn: &mut Conn, body: Bytes, t0: Instant) -> Result<Extra, Failure> {
+/// POSTs `body` asking for an event stream; answers the stream's body once its head is in.
+/// A non-2xx status, or an answer that is not an event stream (read whole, so the
+/// connection stays usable, and reported as the JSON-RPC error it carries), is a failure.
+pub(super) async fn post_stream(conn: &mut Conn, body: Bytes) -> Result<Incoming, Failure> {
     let resp = conn.post(body, &EVENT_STREAM).await?;
     let status = resp.status();
     let is_sse = resp
@@ -123,17 +127,22 @@ async fn read_stream(conn: &mut Conn, body: Bytes, t0: Instant) -> Result<Extra,
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
     let mut body = resp.into_body();
-    if !status.is_success() || !is_sse {
-        let mut all = Vec::new();
-        while let Some(c) = next_chunk(&mut body).await? {
-            all.extend_from_slice(&c);
-        }
-        if !status.is_success() {
-            return Err(Failure::Http(status.as_u16()));
-        }
-        wire::result(&all)?;
-        return Err(Failure::Invalid("not an event stream".into()));
+    if status.is_success() && is_sse {
+        return Ok(body);
     }
+    let mut all = Vec::new();
+    while let Some(c) = next_chunk(&mut body).await? {
+        all.extend_from_slice(&c);
+    }
+    if !status.is_success() {
+        return Err(Failure::Http(status.as_u16()));
+    }
+    wire::result(&all)?;
+    Err(Failure::Invalid("not an event stream".into()))
+}
+
+async fn read_stream(conn: &mut Conn, body: Bytes, t0: Instant) -> Result<Extra, Failure> {
+    let mut body = post_stream(conn, body).await?;
     let mut parser = SseParser::default();
     let mut extra = Extra::default();
     let mut failure = None;

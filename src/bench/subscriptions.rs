@@ -12,9 +12,9 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::closed_loop::setup_send;
-use super::conn::{Conn, EVENT_STREAM, SseParser, Target, next_chunk};
+use super::conn::{Conn, SseParser, Target, next_chunk};
 use super::report::Report;
-use super::runner::{Live, Op, Runner, end_progress, now_ns, progress};
+use super::runner::{Live, Op, Runner, end_progress, now_ns, post_stream, progress};
 use super::stats::{Failure, Latency, WorkerStats};
 use super::wire::{self, SendOutcome};
 use super::{BenchArgs, Limit, conns, fill, per_sec};
@@ -51,25 +51,7 @@ async fn open_subscription(
     body: Bytes,
 ) -> Result<(Conn, hyper::body::Incoming), Failure> {
     let mut conn = Conn::new(target);
-    let resp = conn.post(body, &EVENT_STREAM).await?;
-    let status = resp.status();
-    if !status.is_success() {
-        return Err(Failure::Http(status.as_u16()));
-    }
-    let is_sse = resp
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/event-stream"));
-    let mut body = resp.into_body();
-    if !is_sse {
-        let mut all = Vec::new();
-        while let Some(c) = next_chunk(&mut body).await? {
-            all.extend_from_slice(&c);
-        }
-        wire::result(&all)?;
-        return Err(Failure::Invalid("not an event stream".into()));
-    }
+    let body = post_stream(&mut conn, body).await?;
     Ok((conn, body))
 }
 
