@@ -61,7 +61,8 @@ pub(super) struct ClaimGuard {
 
 impl Drop for ClaimGuard {
     fn drop(&mut self) {
-        // Dropping the sender (if anyone waits) closes the channel, which wakes them.
+        // Dropping the sender (if anyone waits) closes the channel, which wakes them; it is
+        // dropped after the lock is released, so the woken do not wait on it.
         let waiters = self.claims.claimed.lock().remove(&self.key);
         drop(waiters);
     }

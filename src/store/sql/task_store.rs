@@ -345,8 +345,10 @@ macro_rules! sql_task_store {
             }
 
             async fn ping(&self) -> Result<(), $crate::store::StoreError> {
+                // On the reading pool: SQLite's one writer may be busy with a batch of
+                // commits, which is load, not unreadiness.
                 sqlx::query("SELECT 1")
-                    .execute(&self.writer)
+                    .execute(&self.pool)
                     .await
                     .map_err($crate::store::sql::backend)?;
                 Ok(())
