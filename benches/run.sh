@@ -72,6 +72,12 @@ cpu_line() {
   command -v taskset >/dev/null || { echo "n/a"; return; }
   echo "CPU 0 $(cpu_check 0), CPU 1 $(cpu_check 1)"
 }
+# verdict LINES...: whether any CPU's slowest timing was over 1.25x its fastest.
+verdict() {
+  printf '%s\n' "$@" | grep -o '[0-9.]*-[0-9.]*' | awk -F- '
+    $1 > 0 && $2 > 1.25 * $1 { wide = 1 }
+    END { print (wide ? "a wide spread: a busy shared host, and ratios that swing with it" : "steady") }'
+}
 CPU_BEFORE=$(cpu_line)
 
 echo "== building (release)"
@@ -385,7 +391,7 @@ SECTION="$WORK/section.md"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with local changes)')"
   echo "- machine: $(nproc) CPUs, $MODEL, $MEM_TOTAL memory; server pinned to CPU 0, load generator to CPU 1"
-  echo "- CPU steadiness (a fixed awk loop, fastest-slowest of 5 per CPU): before the runs $CPU_BEFORE; after $CPU_AFTER (a wide spread: a busy shared host, and ratios that swing with it)"
+  echo "- CPU steadiness (a fixed awk loop, fastest-slowest of 5 per CPU): before the runs $CPU_BEFORE; after $CPU_AFTER ($(verdict "$CPU_BEFORE" "$CPU_AFTER"))"
   echo "- each run: $WARMUP warm-up, then $DURATION measured; one keep-alive connection per slot; a fresh messageId per request"
   echo "- memory-store SendMessage and streaming rows: $ROUNDS alternating runs of the baseline and ours; the pair with the median ratio is shown (the other rows: one run)"
   echo "- baseline: \`examples/baseline.rs\` (bare hyper 1 + serde_json, fixed replies; its stream is 5 events)"
