@@ -5,7 +5,7 @@
 # GetTask, subscribe fan-out, push; idle RSS and RSS with 10,000 open SSE subscribers.
 # Results go between the bench markers of BENCHMARKS.md (created if missing).
 #
-#   benches/run.sh            full run (about 10 minutes; memory-store send and stream: median of 3 rounds)
+#   benches/run.sh            full run (about 20 minutes; memory-store send and stream: median of 5 rounds)
 #   benches/run.sh --quick    smoke run (about 1 minute): shorter runs, 1 and 64
 #                             connections, 2,000 held subscribers, no Postgres or Python
 #   --no-write                print the results, leave BENCHMARKS.md alone
@@ -38,7 +38,7 @@ done
 if [ "$QUICK" = 1 ]; then
   DURATION=2s WARMUP=0.5s CONNS="1 64" HOLD=2000 SUBSCRIBERS=50 POSTGRES=0 ROUNDS=1
 else
-  DURATION=8s WARMUP=2s CONNS="1 16 64" HOLD=10000 SUBSCRIBERS=100 POSTGRES=1 ROUNDS=3
+  DURATION=8s WARMUP=2s CONNS="1 16 64" HOLD=10000 SUBSCRIBERS=100 POSTGRES=1 ROUNDS=5
 fi
 PG_URL="${A2A_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/a2a_bench?sslmode=disable}"
 
@@ -234,7 +234,10 @@ ttfe_rounds() {
       -v b="$(field "b-stream-$c-$r" .time_to_first_event.p99_us)" \
       'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2fx", a / b }')")
   done
-  NOTES+=("streaming, $c conns: first event p99, ours / baseline, in each of the $ROUNDS rounds: ${ratios[*]}")
+  local median
+  median=$(printf '%s\n' "${ratios[@]}" | tr -d x | grep -v '^-$' | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR) printf "%.2fx", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print "-" }')
+  NOTES+=("streaming, $c conns: first event p99, ours / baseline, in each of the $ROUNDS rounds: ${ratios[*]} (median $median)")
 }
 
 echo "== baseline vs ours (memory store)"
