@@ -358,7 +358,7 @@ async fn seed_lost_run(url: &str) -> String {
     let mut msg = Message::agent(vec![Part::text("again")]);
     msg.role = Role::User;
     let task = Task {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: uuid::Uuid::new_v4().to_string().into(),
         context_id: "ctx".into(),
         status: TaskStatus::new(TaskState::Working, None),
         artifacts: Vec::new(),
@@ -382,7 +382,7 @@ async fn seed_lost_run(url: &str) -> String {
         )
         .await
         .unwrap();
-    task.id
+    task.id.to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -116,7 +116,7 @@ fn seqs(events: &[Arc<SequencedEvent>]) -> Vec<u64> {
 }
 
 fn ids(tasks: &[Task]) -> Vec<String> {
-    tasks.iter().map(|t| t.id.clone()).collect()
+    tasks.iter().map(|t| t.id.to_string()).collect()
 }
 
 fn query(page_size: usize) -> ListTasksQuery {
@@ -182,7 +182,7 @@ async fn create_get_and_commit_number_events_densely(store: Arc<dyn TaskStore>) 
     let artifact = TaskEvent::ArtifactUpdate(TaskArtifactUpdateEvent {
         task_id: "t1".into(),
         context_id: "c1".into(),
-        artifact: Box::new(Artifact {
+        artifact: Arc::new(Artifact {
             artifact_id: "a1".into(),
             name: Some("out".into()),
             description: None,

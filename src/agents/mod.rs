@@ -22,8 +22,8 @@ pub type AgentError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     /// The task this run belongs to (created when the agent emits its first task event).
-    pub task_id: String,
-    pub context_id: String,
+    pub task_id: Arc<str>,
+    pub context_id: Arc<str>,
     /// The user message that started this run (shared with the task's history).
     pub message: Arc<Message>,
     /// The task so far, when this message continues an existing task.

@@ -72,9 +72,9 @@ pub struct Artifact01 {
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Task01 {
-    pub id: String,
+    pub id: Arc<str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
+    pub session_id: Option<Arc<str>>,
     pub status: Status01,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifacts: Option<Vec<Artifact01>>,
@@ -86,7 +86,7 @@ pub struct Task01 {
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StatusUpdate01 {
-    pub id: String,
+    pub id: Arc<str>,
     pub status: Status01,
     #[serde(rename = "final")]
     pub is_final: bool,
@@ -96,7 +96,7 @@ pub struct StatusUpdate01 {
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ArtifactUpdate01 {
-    pub id: String,
+    pub id: Arc<str>,
     pub artifact: Artifact01,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
@@ -116,7 +116,7 @@ pub enum Event01 {
 pub struct TaskSendParams {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
+    pub session_id: Option<Arc<str>>,
     pub message: Message01,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub push_notification: Option<super::push::PushNotificationConfig>,
@@ -309,7 +309,7 @@ impl Task01 {
                 .into_iter()
                 .enumerate()
                 .map(|(i, a)| {
-                    Ok(Artifact {
+                    Ok(Arc::new(Artifact {
                         artifact_id: format!("artifact-{i}"),
                         name: a.name,
                         description: a.description,
@@ -320,7 +320,7 @@ impl Task01 {
                             .collect::<Result<_, _>>()?,
                         metadata: a.metadata,
                         extensions: Vec::new(),
-                    })
+                    }))
                 })
                 .collect::<Result<_, A2aError>>()?,
             history: self

@@ -214,7 +214,7 @@ pub async fn tasks_send(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
         SendResult::Task(t) => t,
         // 0.1 has no bare message results: present the reply as a completed task.
         SendResult::Message(m) => Task {
-            id,
+            id: id.into(),
             context_id: context.or_else(|| m.context_id.clone()).unwrap_or_default(),
             status: TaskStatus::new(TaskState::Completed, Some(m)),
             artifacts: Vec::new(),

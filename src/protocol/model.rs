@@ -81,9 +81,9 @@ pub struct Message {
     #[serde(alias = "message_id")]
     pub message_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none", alias = "context_id")]
-    pub context_id: Option<String>,
+    pub context_id: Option<Arc<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none", alias = "task_id")]
-    pub task_id: Option<String>,
+    pub task_id: Option<Arc<str>>,
     pub role: Role,
     pub parts: Vec<Part>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,12 +168,16 @@ pub struct Artifact {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Task {
-    pub id: String,
+    // Task and context ids are shared (`Arc<str>`): a task's events, messages, log and
+    // indexes all name it, and each of them holding its own copy was an allocation apiece.
+    pub id: Arc<str>,
     #[serde(alias = "context_id")]
-    pub context_id: String,
+    pub context_id: Arc<str>,
     pub status: TaskStatus,
+    // Shared with the artifact events that made them: the task and its event log hold one
+    // copy, and cloning a task copies pointers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub artifacts: Vec<Artifact>,
+    pub artifacts: Vec<Arc<Artifact>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<Arc<Message>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -196,8 +200,8 @@ impl Task {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskStatusUpdateEvent {
-    pub task_id: String,
-    pub context_id: String,
+    pub task_id: Arc<str>,
+    pub context_id: Arc<str>,
     pub status: TaskStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
@@ -207,11 +211,11 @@ pub struct TaskStatusUpdateEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskArtifactUpdateEvent {
-    pub task_id: String,
-    pub context_id: String,
-    // Boxed: inline, it made this the largest event and every event in a task's log (an
-    // allocation each, kept as long as the task) took its size.
-    pub artifact: Box<Artifact>,
+    pub task_id: Arc<str>,
+    pub context_id: Arc<str>,
+    // Shared with the task it is applied to (see `Task::artifacts`); behind a pointer, it
+    // also keeps this event, and every event in a task's log, small.
+    pub artifact: Arc<Artifact>,
     /// Add these parts to the artifact with the same id instead of replacing it.
     #[serde(default)]
     pub append: bool,
@@ -358,15 +362,17 @@ impl Task {
                     .iter_mut()
                     .find(|x| x.artifact_id == a.artifact.artifact_id);
                 match existing {
-                    Some(x) if a.append => x.parts.extend(a.artifact.parts.iter().cloned()),
-                    Some(x) => *x = (*a.artifact).clone(),
+                    Some(x) if a.append => Arc::make_mut(x)
+                        .parts
+                        .extend(a.artifact.parts.iter().cloned()),
+                    Some(x) => *x = a.artifact.clone(),
                     None => {
                         // Most tasks have one artifact: room for exactly one, not for four
                         // (600 bytes held as long as the task is).
                         if self.artifacts.capacity() == 0 {
                             self.artifacts.reserve_exact(1);
                         }
-                        self.artifacts.push((*a.artifact).clone())
+                        self.artifacts.push(a.artifact.clone())
                     }
                 }
             }

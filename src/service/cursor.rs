@@ -15,7 +15,7 @@ pub struct EventCursor {
     sub: Subscription,
     store: Arc<dyn TaskStore>,
     scope: Scope,
-    task_id: String,
+    task_id: Arc<str>,
     /// The sequence number of the last event handed out.
     last_seq: u64,
     backlog: VecDeque<Arc<SequencedEvent>>,
@@ -29,7 +29,7 @@ impl EventCursor {
         sub: Subscription,
         store: Arc<dyn TaskStore>,
         scope: Scope,
-        task_id: String,
+        task_id: Arc<str>,
         last_seq: u64,
     ) -> Self {
         Self {

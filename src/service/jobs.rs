@@ -88,7 +88,7 @@ impl TaskService {
     async fn recover(&self, run: ExpiredRun) -> bool {
         // A lease of our own that lapsed (the store was unreachable) while the agent
         // still runs here is not lost.
-        if self.inner.running.lock().contains_key(&run.task_id) {
+        if self.inner.running.lock().contains_key(run.task_id.as_str()) {
             return false;
         }
         let record = match self.inner.store.get(&run.scope, &run.task_id).await {
@@ -112,7 +112,7 @@ impl TaskService {
             .find(|m| m.role == Role::User)
             .cloned();
         if let (true, Some(message)) = (self.inner.agent.resumable(), last_user) {
-            tracing::info!(task_id = task.id, "re-running a task lost in a restart");
+            tracing::info!(task_id = &*task.id, "re-running a task lost in a restart");
             let ctx = RequestContext {
                 task_id: task.id.clone(),
                 context_id: task.context_id.clone(),
@@ -126,7 +126,7 @@ impl TaskService {
                 .detach();
             return true;
         }
-        tracing::info!(task_id = task.id, "failing a task lost in a restart");
+        tracing::info!(task_id = &*task.id, "failing a task lost in a restart");
         let mut message = Message::agent(vec![Part::text(RESTARTED)]);
         message.task_id = Some(task.id.clone());
         message.context_id = Some(task.context_id.clone());

@@ -75,7 +75,7 @@ pub(crate) struct Inner {
     /// This process's identity as a runner of agents (the owner of run leases).
     runner_id: String,
     /// Agents running in this process, by task id.
-    running: Mutex<HashMap<String, RunningAgent, foldhash::fast::RandomState>>,
+    running: Mutex<HashMap<Arc<str>, RunningAgent, foldhash::fast::RandomState>>,
     /// Message ids being started in this process.
     claims: Arc<claims::Claims>,
 }
@@ -87,7 +87,7 @@ struct RunningAgent {
 
 /// Where a started run stands, for the caller that started it.
 struct Started {
-    task_id: String,
+    task_id: Arc<str>,
     /// The cursor, positioned before the first event this caller should see.
     cursor: EventCursor,
     /// A bare message reply, for runs that create no task.
@@ -315,7 +315,7 @@ impl TaskService {
             sub,
             self.inner.store.clone(),
             scope.clone(),
-            id.to_string(),
+            id.into(),
             start,
         );
         let snapshot = after.is_none().then(|| {

@@ -57,7 +57,8 @@ impl TaskService {
         }
         let existing_id = req
             .client_task_id
-            .clone()
+            .as_deref()
+            .map(Arc::from)
             .or_else(|| req.message.task_id.clone());
         let existing = match &existing_id {
             Some(id) => match self.inner.store.get(scope, id).await.map_err(store_error)? {
@@ -83,13 +84,17 @@ impl TaskService {
         task_id: String,
         req: &SendRequest,
     ) -> Result<Started, A2aError> {
-        let named = req.client_task_id.as_ref().or(req.message.task_id.as_ref());
-        if named.is_some_and(|t| t != &task_id) {
+        let named = req
+            .client_task_id
+            .as_deref()
+            .or(req.message.task_id.as_deref());
+        if named.is_some_and(|t| t != task_id) {
             return Err(A2aError::InvalidParams(format!(
                 "messageId `{}` was already used for task `{task_id}`; use a new messageId",
                 req.message.message_id
             )));
         }
+        let task_id: Arc<str> = task_id.into();
         let sub = self.inner.bus.subscribe(&task_id);
         let record = self.record(scope, &task_id).await?;
         let cursor = EventCursor::new(
@@ -115,7 +120,7 @@ impl TaskService {
         &self,
         scope: &Scope,
         origin: Version,
-        id: Option<String>,
+        id: Option<Arc<str>>,
         req: SendRequest,
         claim: ClaimGuard,
     ) -> Started {
@@ -130,11 +135,8 @@ impl TaskService {
         } = req;
         // Time-ordered ids (v7): a new task lands at the end of every index keyed by its
         // id instead of on a random page, which keeps SQL inserts cheap.
-        let task_id = id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-        let context_id = message
-            .context_id
-            .take()
-            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let task_id = id.unwrap_or_else(new_id);
+        let context_id = message.context_id.take().unwrap_or_else(new_id);
         message.task_id = Some(task_id.clone());
         message.context_id = Some(context_id.clone());
         // Kept as long as the task: decoding left room for four parts.
@@ -313,7 +315,7 @@ impl TaskService {
             if let Some(why) = failure
                 && let Err(e) = sink.finish(why).await
             {
-                tracing::warn!(task_id, error = %e, "cannot record the end of the run");
+                tracing::warn!(task_id = &*task_id, error = %e, "cannot record the end of the run");
             }
         })))
     }
@@ -362,10 +364,16 @@ impl Drop for Run {
     }
 }
 
+/// A time-ordered id (uuid v7), written straight into its shared string.
+fn new_id() -> Arc<str> {
+    let mut buf = uuid::Uuid::encode_buffer();
+    Arc::from(&*uuid::Uuid::now_v7().hyphenated().encode_lower(&mut buf))
+}
+
 /// What the agent is told about its run, with a fresh cancellation token.
 fn context(
-    task_id: String,
-    context_id: String,
+    task_id: Arc<str>,
+    context_id: Arc<str>,
     message: Arc<Message>,
     task: Option<Task>,
     accepted_output_modes: Vec<String>,

@@ -41,8 +41,8 @@ pub(super) struct SinkInner {
     pub service: Arc<Inner>,
     pub scope: Scope,
     pub origin: Version,
-    pub task_id: String,
-    pub context_id: String,
+    pub task_id: Arc<str>,
+    pub context_id: Arc<str>,
     /// The snapshot (and webhooks) to create on the first task event; `None` once the
     /// task exists.
     pub pending: Mutex<Option<Pending>>,
@@ -98,7 +98,7 @@ impl EventSink {
         self.emit(TaskEvent::ArtifactUpdate(TaskArtifactUpdateEvent {
             task_id: self.inner.task_id.clone(),
             context_id: self.inner.context_id.clone(),
-            artifact: Box::new(artifact),
+            artifact: Arc::new(artifact),
             append,
             last_chunk,
             metadata: None,
@@ -208,7 +208,7 @@ impl EventSink {
                 Ok(())
             }
             Err(A2aError::UnsupportedOperation(why)) => {
-                Err(SinkError::Closed(inner.task_id.clone(), why))
+                Err(SinkError::Closed(inner.task_id.to_string(), why))
             }
             Err(e) => Err(SinkError::Store(e)),
         }

@@ -63,8 +63,8 @@ impl CreateJob {
         let job = Self {
             scope: scope.clone(),
             origin,
-            task_id: task.id.clone(),
-            context_id: task.context_id.clone(),
+            task_id: task.id.to_string(),
+            context_id: task.context_id.to_string(),
             state: task.status.state.v1_name(),
             status_ts: task.status.timestamp.timestamp_millis(),
             task_json: raw(&task, &task.id)?,

@@ -180,14 +180,14 @@ async fn run_flow(base: &str, version: Version) {
     // List (1.0 only): the tasks of this run, and the context filter.
     if version == Version::V1 {
         let all = client.list(&ListOptions::default()).await.unwrap();
-        let ids: Vec<&str> = all.tasks.iter().map(|t| t.id.as_str()).collect();
+        let ids: Vec<&str> = all.tasks.iter().map(|t| &*t.id).collect();
         assert!(
-            ids.contains(&done.id.as_str()) && ids.contains(&streamed.id.as_str()),
+            ids.contains(&&*done.id) && ids.contains(&&*streamed.id),
             "{ids:?}"
         );
         let one = client
             .list(&ListOptions {
-                context_id: Some(streamed.context_id.clone()),
+                context_id: Some(streamed.context_id.to_string()),
                 ..Default::default()
             })
             .await
@@ -237,7 +237,7 @@ async fn push_config_crud(client: &A2aClient, v: Version) {
     let waiting = expect_task(client.send(&opts("tck-input-required")).await.unwrap());
     let config = |id: &str| PushConfig {
         id: id.into(),
-        task_id: waiting.id.clone(),
+        task_id: waiting.id.to_string(),
         url: format!("http://127.0.0.1:9/{id}"),
         token: Some(format!("tok-{id}")),
         authentication: None,

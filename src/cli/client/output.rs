@@ -115,6 +115,7 @@ mod tests {
     use crate::protocol::{
         Artifact, TaskArtifactUpdateEvent, TaskState, TaskStatus, TaskStatusUpdateEvent,
     };
+    use std::sync::Arc;
 
     #[test]
     fn readable_lines() {
@@ -129,7 +130,7 @@ mod tests {
         let artifact = TaskEvent::ArtifactUpdate(TaskArtifactUpdateEvent {
             task_id: "t".into(),
             context_id: "c".into(),
-            artifact: Box::new(Artifact {
+            artifact: Arc::new(Artifact {
                 artifact_id: "text-artifact".into(),
                 name: None,
                 description: None,

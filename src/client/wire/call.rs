@@ -1,5 +1,7 @@
 //! Building each version's JSON-RPC request (method and params) from the client's options.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::client::{ClientError, ListOptions, SendOptions};
@@ -25,8 +27,8 @@ fn fresh_id() -> String {
 pub fn user_message(opts: &SendOptions) -> Message {
     Message {
         message_id: opts.message_id.clone().unwrap_or_else(fresh_id),
-        context_id: opts.context_id.clone(),
-        task_id: opts.task_id.clone(),
+        context_id: opts.context_id.as_deref().map(Arc::from),
+        task_id: opts.task_id.as_deref().map(Arc::from),
         role: Role::User,
         parts: opts.parts.clone(),
         metadata: opts.message_metadata.clone(),
@@ -94,7 +96,7 @@ pub fn send_call(version: Version, opts: &SendOptions, streaming: bool) -> RpcCa
             // 0.1: the client names the task and the session; messages carry no id.
             let params = v01::TaskSendParams {
                 id: opts.task_id.clone().unwrap_or_else(fresh_id),
-                session_id: Some(opts.context_id.clone().unwrap_or_else(fresh_id)),
+                session_id: Some(opts.context_id.clone().unwrap_or_else(fresh_id).into()),
                 message: v01::message(&message),
                 push_notification: None,
                 history_length,

@@ -135,7 +135,7 @@ fn event01_item(e: v01::Event01) -> Result<StreamItem, ClientError> {
     let event = match e {
         v01::Event01::Status(s) => TaskEvent::StatusUpdate(TaskStatusUpdateEvent {
             task_id: s.id,
-            context_id: String::new(),
+            context_id: Arc::from(""),
             status: status01(s.status)?,
             metadata: s.metadata,
         }),
@@ -143,10 +143,10 @@ fn event01_item(e: v01::Event01) -> Result<StreamItem, ClientError> {
             let art = a.artifact;
             TaskEvent::ArtifactUpdate(TaskArtifactUpdateEvent {
                 task_id: a.id,
-                context_id: String::new(),
+                context_id: Arc::from(""),
                 append: art.append.unwrap_or(false),
                 last_chunk: art.last_chunk.unwrap_or(false),
-                artifact: Box::new(Artifact {
+                artifact: Arc::new(Artifact {
                     artifact_id: format!("artifact-{}", art.index),
                     name: art.name,
                     description: art.description,
@@ -198,14 +198,17 @@ mod tests {
         let SendResult::Task(t) = decode_send(Version::V01, &raw).unwrap() else {
             panic!()
         };
-        assert_eq!((t.id.as_str(), t.context_id.as_str()), ("t", "s"));
+        assert_eq!((&*t.id, &*t.context_id), ("t", "s"));
         assert_eq!(t.status.state, TaskState::InputRequired);
     }
 
     #[test]
     fn legacy_tasks_are_recognised_by_shape() {
         let t01 = json!({"id": "t", "sessionId": "s", "status": {"state": "working"}}).to_string();
-        assert_eq!(decode_task(Version::V03, &t01).unwrap().context_id, "s");
+        assert_eq!(
+            decode_task(Version::V03, &t01).unwrap().context_id.as_ref(),
+            "s"
+        );
         let t03 = json!({"kind": "task", "id": "t", "contextId": "c",
             "status": {"state": "canceled"}})
         .to_string();

@@ -120,7 +120,7 @@ impl TryFrom<Task03> for Task {
                 .artifacts
                 .unwrap_or_default()
                 .into_iter()
-                .map(Artifact::try_from)
+                .map(|a| Artifact::try_from(a).map(Arc::new))
                 .collect::<Result<_, _>>()?,
             history: t
                 .history
@@ -148,7 +148,7 @@ impl Result03 {
             Result03::ArtifactUpdate(a) => TaskEvent::ArtifactUpdate(TaskArtifactUpdateEvent {
                 task_id: a.task_id,
                 context_id: a.context_id,
-                artifact: Box::new(a.artifact.try_into()?),
+                artifact: Arc::new(a.artifact.try_into()?),
                 append: a.append.unwrap_or(false),
                 last_chunk: a.last_chunk.unwrap_or(false),
                 metadata: a.metadata,

@@ -92,7 +92,8 @@ pub fn task(t: &Task) -> Task03 {
         id: t.id.clone(),
         context_id: t.context_id.clone(),
         status: status(&t.status),
-        artifacts: (!t.artifacts.is_empty()).then(|| t.artifacts.iter().map(artifact).collect()),
+        artifacts: (!t.artifacts.is_empty())
+            .then(|| t.artifacts.iter().map(|a| artifact(a)).collect()),
         history: (!t.history.is_empty()).then(|| t.history.iter().map(|m| message(m)).collect()),
         metadata: t.metadata.clone(),
     }

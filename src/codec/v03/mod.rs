@@ -7,6 +7,8 @@
 mod decode;
 mod encode;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -60,9 +62,9 @@ pub enum Part03 {
 pub struct Message03 {
     pub message_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context_id: Option<String>,
+    pub context_id: Option<Arc<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task_id: Option<String>,
+    pub task_id: Option<Arc<str>>,
     pub role: Role03,
     pub parts: Vec<Part03>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,8 +103,8 @@ pub struct Artifact03 {
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename = "task", rename_all = "camelCase")]
 pub struct Task03 {
-    pub id: String,
-    pub context_id: String,
+    pub id: Arc<str>,
+    pub context_id: Arc<str>,
     pub status: Status03,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifacts: Option<Vec<Artifact03>>,
@@ -115,8 +117,8 @@ pub struct Task03 {
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename = "status-update", rename_all = "camelCase")]
 pub struct StatusUpdate03 {
-    pub task_id: String,
-    pub context_id: String,
+    pub task_id: Arc<str>,
+    pub context_id: Arc<str>,
     pub status: Status03,
     #[serde(rename = "final")]
     pub is_final: bool,
@@ -127,8 +129,8 @@ pub struct StatusUpdate03 {
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename = "artifact-update", rename_all = "camelCase")]
 pub struct ArtifactUpdate03 {
-    pub task_id: String,
-    pub context_id: String,
+    pub task_id: Arc<str>,
+    pub context_id: Arc<str>,
     pub artifact: Artifact03,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub append: Option<bool>,

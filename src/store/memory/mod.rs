@@ -27,14 +27,14 @@ type Set<K> = HashSet<K, foldhash::fast::RandomState>;
 #[derive(Default)]
 struct State {
     /// Boxed: growing the map moves pointers, not whole entries.
-    tasks: Map<String, Box<Entry>>,
+    tasks: Map<Arc<str>, Box<Entry>>,
     /// (scope, messageId) -> task id.
-    messages: Map<(Scope, String), String>,
+    messages: Map<(Scope, String), Arc<str>>,
     /// Notifications to deliver.
     outbox: outbox::Outbox,
     /// Ids of the tasks holding a lease, so heartbeats and recovery visit only active
     /// tasks, not every task kept in memory.
-    leased: Set<String>,
+    leased: Set<Arc<str>>,
     /// Terminal tasks by the time of their final status, so the retention purge finds
     /// the old ones without visiting every task.
     terminal: TerminalIndex,
@@ -82,7 +82,7 @@ fn enqueue(
             };
             let delivery = Delivery {
                 id: 0,
-                task_id: task.id.clone(),
+                task_id: task.id.to_string(),
                 config_id: c.id.clone(),
                 seq: events[i].seq,
                 origin: c.origin,
@@ -115,10 +115,10 @@ impl MemoryStore {
 
 /// Keeps `leased` in step with task `id`, whose lease went from `had` to `has`. Only a
 /// change touches the set: each lookup in a map of every task is a likely cache miss.
-fn track_lease(leased: &mut Set<String>, id: &str, had: bool, has: bool) {
+fn track_lease(leased: &mut Set<Arc<str>>, id: &Arc<str>, had: bool, has: bool) {
     match (had, has) {
         (false, true) => {
-            leased.insert(id.to_string());
+            leased.insert(id.clone());
         }
         (true, false) => {
             leased.remove(id);
@@ -134,9 +134,9 @@ fn lease_of(task: &Task, lease: Option<Lease<'_>>) -> Option<(String, i64)> {
 }
 
 fn record_messages(
-    messages: &mut Map<(Scope, String), String>,
+    messages: &mut Map<(Scope, String), Arc<str>>,
     scope: &Scope,
-    task_id: &str,
+    task_id: &Arc<str>,
     events: &[Arc<SequencedEvent>],
 ) {
     for id in events
@@ -145,7 +145,7 @@ fn record_messages(
     {
         messages
             .entry((scope.clone(), id.to_string()))
-            .or_insert_with(|| task_id.to_string());
+            .or_insert_with(|| task_id.clone());
     }
 }
 
@@ -224,13 +224,13 @@ impl TaskStore for MemoryStore {
             return Err(StoreError::Conflict);
         }
         let seqd = sequence(events, entry.record.last_seq);
-        record_messages(&mut state.messages, scope, id, &seqd);
+        record_messages(&mut state.messages, scope, &task.id, &seqd);
         entry.record.version += 1;
         entry.record.last_seq += seqd.len() as u64;
         entry.events.extend(seqd.iter().cloned());
         let had = entry.lease.is_some();
         entry.lease = lease_of(&task, lease);
-        track_lease(&mut state.leased, id, had, entry.lease.is_some());
+        track_lease(&mut state.leased, &task.id, had, entry.lease.is_some());
         if !entry.push.is_empty() {
             let configs: Vec<PushConfig> = entry.push.values().cloned().collect();
             enqueue(&mut state.outbox, &configs, &seqd, &task, now_millis());
@@ -265,7 +265,7 @@ impl TaskStore for MemoryStore {
             .values()
             .filter(|e| &e.scope == scope)
             .map(|e| &e.record.task)
-            .filter(|t| q.context_id.as_ref().is_none_or(|c| &t.context_id == c))
+            .filter(|t| q.context_id.as_ref().is_none_or(|c| *t.context_id == **c))
             .filter(|t| q.state.is_none_or(|s| t.status.state == s))
             .filter(|t| {
                 q.status_timestamp_after
@@ -273,10 +273,13 @@ impl TaskStore for MemoryStore {
             })
             .collect();
         let total_size = matches.len();
-        let key = |t: &Task| (t.status.timestamp.timestamp_millis(), t.id.clone());
-        matches.sort_by_key(|t| std::cmp::Reverse(key(t)));
+        // Borrowed keys: sorting every task must not copy every id.
+        fn key(t: &Task) -> (i64, &str) {
+            (t.status.timestamp.timestamp_millis(), &t.id)
+        }
+        matches.sort_unstable_by(|a, b| key(b).cmp(&key(a)));
         let start = match q.page_token.as_deref().and_then(cursor::decode) {
-            Some(after) => matches.partition_point(|t| key(t) >= after),
+            Some((ts, id)) => matches.partition_point(|t| key(t) >= (ts, id.as_str())),
             None => 0,
         };
         let page: Vec<Task> = matches
@@ -307,7 +310,7 @@ impl TaskStore for MemoryStore {
         Ok(state
             .messages
             .get(&(scope.clone(), message_id.to_string()))
-            .cloned())
+            .map(|id| id.to_string()))
     }
 
     async fn heartbeat(&self, runner: &str, lease_until: i64) -> Result<(), StoreError> {
@@ -330,7 +333,7 @@ impl TaskStore for MemoryStore {
     ) -> Result<Vec<ExpiredRun>, StoreError> {
         let mut state = self.state.write();
         let state = &mut *state;
-        let expired: Vec<String> = state
+        let expired: Vec<Arc<str>> = state
             .leased
             .iter()
             .filter(|id| {
@@ -350,7 +353,7 @@ impl TaskStore for MemoryStore {
                 e.lease = None;
                 Some(ExpiredRun {
                     scope: e.scope.clone(),
-                    task_id: id,
+                    task_id: id.to_string(),
                 })
             })
             .collect())
@@ -381,7 +384,7 @@ impl PushStore for MemoryStore {
         let mut state = self.state.write();
         let entry = state
             .tasks
-            .get_mut(&config.task_id)
+            .get_mut(config.task_id.as_str())
             .filter(|e| &e.scope == scope)
             .ok_or(StoreError::NotFound)?;
         entry.push.insert(config.id.clone(), config.clone());

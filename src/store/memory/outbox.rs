@@ -4,6 +4,7 @@
 //! delivery quadratic).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::store::{Delivery, OutboxDepth};
 
@@ -170,9 +171,9 @@ impl Outbox {
     }
 
     /// Drops every row of the given tasks.
-    pub fn remove_tasks(&mut self, tasks: &HashSet<String>) {
+    pub fn remove_tasks(&mut self, tasks: &HashSet<Arc<str>>) {
         self.rows
-            .retain(|_, r| !tasks.contains(&r.delivery.task_id));
+            .retain(|_, r| !tasks.contains(r.delivery.task_id.as_str()));
         self.queues.drop_where(|t, _| tasks.contains(t));
     }
 

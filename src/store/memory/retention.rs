@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Bound;
+use std::sync::Arc;
 
 use super::{Entry, MemoryStore};
 use crate::protocol::Task;
@@ -21,7 +22,7 @@ pub(super) type TerminalKey = (i64, u64);
 /// every insert was 3% of a streamed task's time.
 #[derive(Default)]
 pub(super) struct TerminalIndex {
-    by_time: BTreeMap<TerminalKey, String>,
+    by_time: BTreeMap<TerminalKey, Arc<str>>,
     next: u64,
 }
 
