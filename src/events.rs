@@ -19,7 +19,7 @@ const CHANNEL_CAPACITY: usize = 16;
 
 /// Broadcast channels by task id; foldhash, as every send inserts and removes one.
 type Channels =
-    HashMap<String, broadcast::Sender<Arc<SequencedEvent>>, foldhash::fast::RandomState>;
+    HashMap<Arc<str>, broadcast::Sender<Arc<SequencedEvent>>, foldhash::fast::RandomState>;
 
 /// Publishes committed events and hands out per-task subscriptions.
 pub trait EventBus: Send + Sync + 'static {
@@ -27,7 +27,7 @@ pub trait EventBus: Send + Sync + 'static {
     /// copied (a task snapshot is the largest thing on the hot path).
     fn publish(&self, task_id: &str, events: Vec<Arc<SequencedEvent>>);
     /// Subscribes to a task's future events.
-    fn subscribe(&self, task_id: &str) -> Subscription;
+    fn subscribe(&self, task_id: &Arc<str>) -> Subscription;
 }
 
 /// A live subscription to one task's events.
@@ -64,16 +64,16 @@ impl EventBus for LocalBus {
         }
     }
 
-    fn subscribe(&self, task_id: &str) -> Subscription {
+    fn subscribe(&self, task_id: &Arc<str>) -> Subscription {
         let rx = self
             .channels
             .lock()
-            .entry(task_id.to_string())
+            .entry(task_id.clone())
             .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
             .subscribe();
         let guard = ChannelGuard {
             channels: self.channels.clone(),
-            task_id: task_id.to_string(),
+            task_id: task_id.clone(),
         };
         Subscription {
             rx,
@@ -85,7 +85,7 @@ impl EventBus for LocalBus {
 /// Drops the task's channel when its last subscriber goes away.
 struct ChannelGuard {
     channels: Arc<Mutex<Channels>>,
-    task_id: String,
+    task_id: Arc<str>,
 }
 
 impl Drop for ChannelGuard {

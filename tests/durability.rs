@@ -367,7 +367,7 @@ async fn seed_lost_run(url: &str) -> String {
     };
     let scope = Scope::default();
     let lease = Lease {
-        runner: "a-dead-process",
+        runner: &"a-dead-process".into(),
         until: 0,
     };
     let events = [TaskEvent::Task(task.clone())];

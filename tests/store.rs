@@ -771,7 +771,11 @@ async fn leased(
     until: i64,
 ) {
     let t = task(id, "c", state, 1_000);
-    let lease = Lease { runner, until };
+    let runner: Arc<str> = runner.into();
+    let lease = Lease {
+        runner: &runner,
+        until,
+    };
     store
         .create(
             s,
@@ -821,7 +825,7 @@ async fn leases_are_renewed_cleared_and_expire(store: Arc<dyn TaskStore>) {
             done.clone(),
             vec![],
             Some(Lease {
-                runner: "r1",
+                runner: &"r1".into(),
                 until: 1,
             }),
         )
@@ -836,7 +840,7 @@ async fn leases_are_renewed_cleared_and_expire(store: Arc<dyn TaskStore>) {
             rec.task.clone(),
             vec![],
             Some(Lease {
-                runner: "r3",
+                runner: &"r3".into(),
                 until: 7_000,
             }),
         )
@@ -1051,7 +1055,7 @@ async fn sqlite_reopens_with_its_data_and_creates_its_directory() {
             .unwrap();
         let rec = store.get(&s, "t1").await.unwrap().unwrap();
         let lease = Lease {
-            runner: "r1",
+            runner: &"r1".into(),
             until: 1_000,
         };
         store

@@ -73,7 +73,7 @@ pub(crate) struct Inner {
     agent: Arc<dyn AgentExecutor>,
     config: ServiceConfig,
     /// This process's identity as a runner of agents (the owner of run leases).
-    runner_id: String,
+    runner_id: Arc<str>,
     /// Agents running in this process, by task id.
     running: Mutex<HashMap<Arc<str>, RunningAgent, foldhash::fast::RandomState>>,
     /// Message ids being started in this process.
@@ -115,7 +115,7 @@ impl TaskService {
             bus,
             agent,
             config,
-            runner_id: uuid::Uuid::new_v4().to_string(),
+            runner_id: uuid::Uuid::new_v4().to_string().into(),
             running: Mutex::new(HashMap::default()),
             claims: Arc::default(),
         };
@@ -301,9 +301,10 @@ impl TaskService {
         id: &str,
         after: Option<u64>,
     ) -> Result<EventStream, A2aError> {
+        let id: Arc<str> = id.into();
         // Subscribe before reading, so nothing committed in between is missed.
-        let sub = self.inner.bus.subscribe(id);
-        let record = self.record(scope, id).await?;
+        let sub = self.inner.bus.subscribe(&id);
+        let record = self.record(scope, &id).await?;
         if record.task.status.state.is_terminal() && after.is_none() {
             return Err(A2aError::UnsupportedOperation(format!(
                 "task `{id}` is already {}; there is nothing to subscribe to",
@@ -315,7 +316,7 @@ impl TaskService {
             sub,
             self.inner.store.clone(),
             scope.clone(),
-            id.into(),
+            id.clone(),
             start,
         );
         let snapshot = after.is_none().then(|| {
@@ -329,7 +330,7 @@ impl TaskService {
             Some(a) => self
                 .inner
                 .store
-                .events_after(scope, id, a)
+                .events_after(scope, &id, a)
                 .await
                 .map_err(store_error)?,
             None => Vec::new(),

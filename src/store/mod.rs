@@ -144,8 +144,9 @@ pub struct ExpiredRun {
 /// (submitted or working), cleared when it settles.
 #[derive(Debug, Clone, Copy)]
 pub struct Lease<'a> {
-    /// The server process running the agent.
-    pub runner: &'a str,
+    /// The server process running the agent; shared, as the memory store keeps it with
+    /// every active task.
+    pub runner: &'a Arc<str>,
     /// Unix millis; renewed by [`TaskStore::heartbeat`].
     pub until: i64,
 }

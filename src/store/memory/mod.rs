@@ -28,8 +28,9 @@ type Set<K> = HashSet<K, foldhash::fast::RandomState>;
 struct State {
     /// Boxed: growing the map moves pointers, not whole entries.
     tasks: Map<Arc<str>, Box<Entry>>,
-    /// (scope, messageId) -> task id.
-    messages: Map<(Scope, String), Arc<str>>,
+    /// scope -> messageId -> task id. By scope first, so a lookup borrows the message id
+    /// instead of building a (scope, messageId) key: every send looks one up.
+    messages: Map<Scope, Map<String, Arc<str>>>,
     /// Notifications to deliver.
     outbox: outbox::Outbox,
     /// Ids of the tasks holding a lease, so heartbeats and recovery visit only active
@@ -46,7 +47,7 @@ struct Entry {
     /// Shared with the bus and subscribers.
     events: Vec<Arc<SequencedEvent>>,
     /// (runner, lease until) while the task is active.
-    lease: Option<(String, i64)>,
+    lease: Option<(Arc<str>, i64)>,
     /// Push configs by id.
     push: BTreeMap<String, PushConfig>,
     /// The task's place in the terminal index, once it is terminal.
@@ -127,25 +128,33 @@ fn track_lease(leased: &mut Set<Arc<str>>, id: &Arc<str>, had: bool, has: bool) 
     }
 }
 
-fn lease_of(task: &Task, lease: Option<Lease<'_>>) -> Option<(String, i64)> {
+fn lease_of(task: &Task, lease: Option<Lease<'_>>) -> Option<(Arc<str>, i64)> {
     lease
         .filter(|_| super::holds_lease(task.status.state))
-        .map(|l| (l.runner.to_string(), l.until))
+        .map(|l| (l.runner.clone(), l.until))
 }
 
 fn record_messages(
-    messages: &mut Map<(Scope, String), Arc<str>>,
+    messages: &mut Map<Scope, Map<String, Arc<str>>>,
     scope: &Scope,
     task_id: &Arc<str>,
     events: &[Arc<SequencedEvent>],
 ) {
-    for id in events
+    let mut ids = events
         .iter()
         .flat_map(|e| super::user_message_ids(&e.event))
-    {
-        messages
-            .entry((scope.clone(), id.to_string()))
-            .or_insert_with(|| task_id.clone());
+        .peekable();
+    if ids.peek().is_none() {
+        return;
+    }
+    let by_id = match messages.get_mut(scope) {
+        Some(m) => m,
+        None => messages.entry(scope.clone()).or_default(),
+    };
+    for id in ids {
+        if !by_id.contains_key(id) {
+            by_id.insert(id.to_string(), task_id.clone());
+        }
     }
 }
 
@@ -184,10 +193,14 @@ impl TaskStore for MemoryStore {
             last_seq: seqd.len() as u64,
             origin,
         };
+        // Room for the events a run usually commits next (a status, an artifact), so they
+        // do not regrow the log one at a time.
+        let mut events = Vec::with_capacity(seqd.len() + 2);
+        events.extend(seqd.iter().cloned());
         slot.insert(Box::new(Entry {
             scope: scope.clone(),
             record,
-            events: seqd.clone(),
+            events,
             lease,
             push: push.iter().map(|c| (c.id.clone(), c.clone())).collect(),
             terminal,
@@ -309,7 +322,8 @@ impl TaskStore for MemoryStore {
         let state = self.state.read();
         Ok(state
             .messages
-            .get(&(scope.clone(), message_id.to_string()))
+            .get(scope)
+            .and_then(|m| m.get(message_id))
             .map(|id| id.to_string()))
     }
 
@@ -318,7 +332,7 @@ impl TaskStore for MemoryStore {
         let state = &mut *state;
         for id in &state.leased {
             if let Some((r, until)) = state.tasks.get_mut(id).and_then(|e| e.lease.as_mut())
-                && r == runner
+                && **r == *runner
             {
                 *until = lease_until;
             }

@@ -20,16 +20,24 @@ pub(super) type TerminalKey = (i64, u64);
 /// Terminal tasks by the time of their final status. Keyed by integers, not by task id:
 /// tens of tasks finish in the same millisecond under load, and comparing their ids on
 /// every insert was 3% of a streamed task's time.
+///
+/// Built on the first purge, not before: without retention nothing purges, and keeping
+/// the index anyway cost every task an insert into a tree of every finished task.
 #[derive(Default)]
 pub(super) struct TerminalIndex {
     by_time: BTreeMap<TerminalKey, Arc<str>>,
     next: u64,
+    /// Whether the index is kept (a purge has run).
+    kept: bool,
 }
 
 impl TerminalIndex {
     /// Keeps the index in step with a task now in the state of `task`; `slot` is the
     /// task's current key, updated in place.
     pub(super) fn track(&mut self, slot: &mut Option<TerminalKey>, task: &Task) {
+        if !self.kept {
+            return;
+        }
         let terminal = task.status.state.is_terminal();
         let millis = task.status.timestamp.timestamp_millis();
         if let Some(key) = *slot {
@@ -59,6 +67,15 @@ impl MemoryStore {
     ) -> (Vec<Entry>, Option<TerminalKey>) {
         let mut state = self.state.write();
         let state = &mut *state;
+        if !state.terminal.kept {
+            // The first purge indexes the tasks kept so far, once.
+            state.terminal.kept = true;
+            for entry in state.tasks.values_mut() {
+                state
+                    .terminal
+                    .track(&mut entry.terminal, &entry.record.task);
+            }
+        }
         let mut doomed = Vec::new();
         let mut last = None;
         for (key, id) in state
@@ -85,11 +102,12 @@ impl MemoryStore {
             let Some(entry) = state.tasks.remove(&id) else {
                 continue;
             };
-            for e in &entry.events {
-                for m in crate::store::user_message_ids(&e.event) {
-                    let k = (entry.scope.clone(), m.to_string());
-                    if state.messages.get(&k) == Some(&id) {
-                        state.messages.remove(&k);
+            if let Some(by_id) = state.messages.get_mut(&entry.scope) {
+                for e in &entry.events {
+                    for m in crate::store::user_message_ids(&e.event) {
+                        if by_id.get(m) == Some(&id) {
+                            by_id.remove(m);
+                        }
                     }
                 }
             }
