@@ -289,8 +289,17 @@ sql_task_store!(
     take_expired = TAKE_EXPIRED_RUNS_POSTGRES,
     lookup = TASKS_FOR_MESSAGES,
     // several writers, so one collects the next batch while another's commit is in flight
-    writers = 3
+    writers = 3,
+    purge_dependents = Some(PURGE_DEPENDENTS)
 );
+
+/// The rest of the purge statement: the purged tasks' events and message ids go with
+/// them. Foreign keys with `ON DELETE CASCADE` did this until migration 0003; checking
+/// them on every insert cost about a sixth of a SendMessage's throughput.
+const PURGE_DEPENDENTS: &str = " RETURNING id), \
+    e AS (DELETE FROM a2a_task_events WHERE task_id IN (SELECT id FROM d)), \
+    m AS (DELETE FROM a2a_message_ids WHERE task_id IN (SELECT id FROM d)) \
+    SELECT count(*) FROM d";
 
 sql_push_store!(
     PostgresStore,

@@ -209,7 +209,9 @@ sql_task_store!(
     take_expired = TAKE_EXPIRED_RUNS_SQLITE,
     lookup = TASKS_FOR_MESSAGES,
     // one writer: SQLite has one write connection
-    writers = 1
+    writers = 1,
+    // foreign keys cascade the purge to events and message ids
+    purge_dependents = None
 );
 
 sql_push_store!(

@@ -13,7 +13,8 @@ macro_rules! sql_task_store {
         migrator = $migrator:expr,
         take_expired = $take_expired:expr,
         lookup = $lookup:expr,
-        writers = $writers:expr
+        writers = $writers:expr,
+        purge_dependents = $purge_dependents:expr
     ) => {
         impl $store {
             /// The schema migrations of this backend.
@@ -392,8 +393,14 @@ macro_rules! sql_task_store {
 
             async fn purge_terminal(&self, before: i64) -> Result<u64, $crate::store::StoreError> {
                 use $crate::store::sql::{backend, terminal_states};
-                let mut qb =
-                    sqlx::QueryBuilder::<$db>::new("DELETE FROM a2a_tasks WHERE status_ts < ");
+                // `$purge_dependents`: the schema has no foreign keys from events and message
+                // ids to tasks (see the Postgres migrations), so the purge deletes a task's
+                // events and message ids itself, in the same statement.
+                let by_hand: Option<&str> = $purge_dependents;
+                let mut qb = sqlx::QueryBuilder::<$db>::new(match by_hand {
+                    Some(_) => "WITH d AS (DELETE FROM a2a_tasks WHERE status_ts < ",
+                    None => "DELETE FROM a2a_tasks WHERE status_ts < ",
+                });
                 qb.push_bind(before).push(" AND state IN (");
                 let mut states = qb.separated(", ");
                 for state in terminal_states() {
@@ -404,6 +411,15 @@ macro_rules! sql_task_store {
                     ") AND NOT EXISTS (SELECT 1 FROM a2a_push_outbox o \
                          WHERE o.task_id = a2a_tasks.id AND o.dead_at IS NULL)",
                 );
+                if let Some(dependents) = by_hand {
+                    qb.push(dependents);
+                    let n: i64 = qb
+                        .build_query_scalar()
+                        .fetch_one(&self.writer)
+                        .await
+                        .map_err(backend)?;
+                    return Ok(n as u64);
+                }
                 let done = qb.build().execute(&self.writer).await.map_err(backend)?;
                 Ok(done.rows_affected())
             }
