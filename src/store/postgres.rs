@@ -290,16 +290,20 @@ sql_task_store!(
     lookup = TASKS_FOR_MESSAGES,
     // several writers, so one collects the next batch while another's commit is in flight
     writers = 3,
-    purge_dependents = Some(PURGE_DEPENDENTS)
+    purge_dependents = Some(PURGE_WITH_DEPENDENTS)
 );
 
-/// The rest of the purge statement: the purged tasks' events and message ids go with
-/// them. Foreign keys with `ON DELETE CASCADE` did this until migration 0003; checking
-/// them on every insert cost about a sixth of a SendMessage's throughput.
-const PURGE_DEPENDENTS: &str = " RETURNING id), \
-    e AS (DELETE FROM a2a_task_events WHERE task_id IN (SELECT id FROM d)), \
-    m AS (DELETE FROM a2a_message_ids WHERE task_id IN (SELECT id FROM d)) \
-    SELECT count(*) FROM d";
+/// The text around the purge's `DELETE FROM a2a_tasks ...`: the purged tasks' events and
+/// message ids go with them, and the statement returns how many tasks it deleted. Foreign
+/// keys with `ON DELETE CASCADE` did this until migration 0003; checking them on every
+/// insert cost about a sixth of a SendMessage's throughput.
+const PURGE_WITH_DEPENDENTS: (&str, &str) = (
+    "WITH d AS (",
+    " RETURNING id), \
+     e AS (DELETE FROM a2a_task_events WHERE task_id IN (SELECT id FROM d)), \
+     m AS (DELETE FROM a2a_message_ids WHERE task_id IN (SELECT id FROM d)) \
+     SELECT count(*) FROM d",
+);
 
 sql_push_store!(
     PostgresStore,

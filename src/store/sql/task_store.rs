@@ -393,14 +393,12 @@ macro_rules! sql_task_store {
 
             async fn purge_terminal(&self, before: i64) -> Result<u64, $crate::store::StoreError> {
                 use $crate::store::sql::{backend, terminal_states};
-                // `$purge_dependents`: the schema has no foreign keys from events and message
-                // ids to tasks (see the Postgres migrations), so the purge deletes a task's
-                // events and message ids itself, in the same statement.
-                let by_hand: Option<&str> = $purge_dependents;
-                let mut qb = sqlx::QueryBuilder::<$db>::new(match by_hand {
-                    Some(_) => "WITH d AS (DELETE FROM a2a_tasks WHERE status_ts < ",
-                    None => "DELETE FROM a2a_tasks WHERE status_ts < ",
-                });
+                // `$purge_dependents`: where the schema has no foreign keys from events and
+                // message ids to tasks (Postgres), the text before and after the `DELETE`
+                // that deletes them in the same statement and counts the tasks.
+                let by_hand: Option<(&str, &str)> = $purge_dependents;
+                let mut qb = sqlx::QueryBuilder::<$db>::new(by_hand.map_or("", |(open, _)| open));
+                qb.push("DELETE FROM a2a_tasks WHERE status_ts < ");
                 qb.push_bind(before).push(" AND state IN (");
                 let mut states = qb.separated(", ");
                 for state in terminal_states() {
@@ -411,8 +409,8 @@ macro_rules! sql_task_store {
                     ") AND NOT EXISTS (SELECT 1 FROM a2a_push_outbox o \
                          WHERE o.task_id = a2a_tasks.id AND o.dead_at IS NULL)",
                 );
-                if let Some(dependents) = by_hand {
-                    qb.push(dependents);
+                if let Some((_, close)) = by_hand {
+                    qb.push(close);
                     let n: i64 = qb
                         .build_query_scalar()
                         .fetch_one(&self.writer)
