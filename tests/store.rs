@@ -38,6 +38,7 @@ store_suite!(
     leases_are_renewed_cleared_and_expire,
     expired_runs_go_to_exactly_one_caller,
     purge_terminal_deletes_old_terminal_tasks_and_their_events,
+    json_strings_with_nul_are_kept_exactly,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -979,6 +980,103 @@ async fn purge_terminal_deletes_old_terminal_tasks_and_their_events(store: Arc<d
     assert_eq!(seqs(&create(&*store, &s, &again).await), [1]);
     assert_eq!(store.events_after(&s, "done", 0).await.unwrap().len(), 1);
     assert_eq!(store.purge_terminal(5_000).await.unwrap(), 0);
+}
+
+/// Valid JSON that PostgreSQL's `jsonb` refuses: U+0000 (`"\u0000"`) in texts, metadata
+/// keys and values, and webhook credentials. Every read gives back the same strings.
+async fn json_strings_with_nul_are_kept_exactly(store: Arc<dyn TaskStore>) {
+    use a2a_server::protocol::{PushAuth, PushConfig};
+    let s = scope("alice", "");
+    let nul = "a\u{0}b";
+    let meta = || {
+        Some(serde_json::Map::from_iter([(
+            nul.to_string(),
+            json!([nul, {nul: nul}]),
+        )]))
+    };
+    let mut m = (*message("m-nul", Role::User)).clone();
+    m.parts = vec![Part::text(nul), Part::data(json!({nul: nul}))];
+    m.metadata = meta();
+    // One task with a webhook (the transactional paths), one without (the one-statement
+    // create and commit on PostgreSQL).
+    for (id, push) in [("with-push", true), ("plain", false)] {
+        let mut t = task(id, "c", TaskState::Submitted, 1_000);
+        t.history.push(Arc::new(m.clone()));
+        t.metadata = meta();
+        let configs: Vec<PushConfig> = push
+            .then(|| PushConfig {
+                id: "hook".into(),
+                task_id: id.into(),
+                url: "http://127.0.0.1:9/hook".into(),
+                token: None,
+                authentication: Some(PushAuth {
+                    schemes: vec!["Bearer".into()],
+                    credentials: Some(nul.into()),
+                }),
+                origin: Version::V1,
+            })
+            .into_iter()
+            .collect();
+        store
+            .create(
+                &s,
+                Version::V1,
+                t.clone(),
+                vec![TaskEvent::Task(t.clone())],
+                &configs,
+                None,
+            )
+            .await
+            .unwrap();
+        let mut done = t.clone();
+        done.status = TaskStatus {
+            state: TaskState::Completed,
+            message: Some(Arc::new(m.clone())),
+            timestamp: at(2_000),
+        };
+        let event = status_update(&done, json!(nul));
+        store
+            .commit(&s, id, 1, done.clone(), vec![event.clone()], None)
+            .await
+            .unwrap();
+
+        assert_eq!(store.get(&s, id).await.unwrap().unwrap().task, done, "{id}");
+        let log = store.events_after(&s, id, 0).await.unwrap();
+        assert_eq!(log[0].event, TaskEvent::Task(t), "{id}");
+        assert_eq!(log[1].event, event, "{id}");
+        if push {
+            let config = store.get_push_config(&s, id, "hook").await.unwrap();
+            assert_eq!(config.as_ref(), configs.first(), "{id}");
+        }
+    }
+    let listed = store.list(&s, &query(10)).await.unwrap().tasks;
+    assert_eq!(listed.len(), 2);
+    for t in &listed {
+        assert_eq!(t.metadata, meta(), "{}", t.id);
+        assert_eq!(t.history[0].parts, m.parts, "{}", t.id);
+    }
+    // The webhook's queue, one head at a time: the snapshot, then the completion.
+    let now = store::now_millis() + 1_000;
+    let first = store.claim_deliveries(now, now + 10_000, 10).await.unwrap();
+    assert_eq!(first.len(), 1, "{first:?}");
+    let creds = first[0]
+        .authentication
+        .as_ref()
+        .unwrap()
+        .credentials
+        .as_deref();
+    assert_eq!(creds, Some(nul));
+    let TaskEvent::Task(snapshot) = &first[0].payload else {
+        panic!("{:?}", first[0].payload)
+    };
+    assert_eq!(snapshot.metadata, meta());
+    store.complete_delivery(first[0].id).await.unwrap();
+    let second = store.claim_deliveries(now, now + 10_000, 10).await.unwrap();
+    let TaskEvent::StatusUpdate(u) = &second[0].payload else {
+        panic!("{:?}", second[0].payload)
+    };
+    assert_eq!(u.metadata.as_ref().unwrap()["tag"], json!(nul));
+    assert_eq!(u.status.message.as_ref().unwrap().parts, m.parts);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ const CREATE_TASKS: &str = "\
         INSERT INTO a2a_tasks (id, tenant, owner, context_id, state, status_ts, origin, version, \
                                last_seq, task, created_at, updated_at, runner, lease_until) \
         SELECT id, tenant, owner, context_id, state, status_ts, origin, 1, last_seq, \
-               task::jsonb, $12, $12, runner, lease_until \
+               task::json, $12, $12, runner, lease_until \
         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], \
                     $7::text[], $8::int8[], $9::text[], $10::text[], $11::int8[]) \
              AS j(id, tenant, owner, context_id, state, status_ts, origin, last_seq, task, \
@@ -94,7 +94,7 @@ const CREATE_TASKS: &str = "\
         RETURNING id), \
     e AS ( \
         INSERT INTO a2a_task_events (task_id, seq, event, created_at) \
-        SELECT v.task_id, v.seq, v.event::jsonb, $12 \
+        SELECT v.task_id, v.seq, v.event::json, $12 \
         FROM UNNEST($13::text[], $14::int8[], $15::text[]) AS v(task_id, seq, event) \
         JOIN t ON t.id = v.task_id), \
     m AS ( \
@@ -120,7 +120,7 @@ const COMMIT_TASK: &str = "\
         RETURNING last_seq), \
     e AS ( \
         INSERT INTO a2a_task_events (task_id, seq, event, created_at) \
-        SELECT $7, u.last_seq - $6 + v.n, v.event::jsonb, $5 \
+        SELECT $7, u.last_seq - $6 + v.n, v.event::json, $5 \
         FROM u, UNNEST($13::text[]) WITH ORDINALITY AS v(event, n)), \
     m AS ( \
         INSERT INTO a2a_message_ids (tenant, owner, message_id, task_id) \

@@ -41,7 +41,7 @@ macro_rules! bind_task_update {
             .bind(&$task.context_id)
             .bind($task.status.state.v1_name())
             .bind($task.status.timestamp.timestamp_millis())
-            .bind(sqlx::types::Json($task))
+            .bind($crate::store::sql::JsonText($task))
             .bind($now)
             .bind($crate::store::sql::to_i64($events.len()))
             .bind($id)
@@ -53,6 +53,48 @@ macro_rules! bind_task_update {
     };
 }
 pub(super) use bind_task_update;
+
+/// A JSON document bound as its text. PostgreSQL gets a `json` parameter for its `json`
+/// columns (migration 0005): `json` keeps the text as written, so every valid JSON string
+/// is stored, `"\u0000"` included, which `jsonb` refuses (and parsing into `jsonb` cost
+/// more than checking `json`). SQLite gets TEXT, as `sqlx::types::Json` binds it. Reads
+/// decode with `sqlx::types::Json`, which accepts `json` columns.
+pub(crate) struct JsonText<T>(pub T);
+
+/// The OID of PostgreSQL's `json` type (fixed in `pg_type`), so binding needs no lookup.
+const PG_JSON: sqlx::postgres::types::Oid = sqlx::postgres::types::Oid(114);
+
+impl<T> sqlx::Type<sqlx::Postgres> for JsonText<T> {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        sqlx::postgres::PgTypeInfo::with_oid(PG_JSON)
+    }
+}
+
+impl<T: serde::Serialize> sqlx::Encode<'_, sqlx::Postgres> for JsonText<T> {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <sqlx::Postgres as sqlx::Database>::ArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        // `json`'s binary format is its text.
+        serde_json::to_writer(&mut **buf, &self.0)?;
+        Ok(sqlx::encode::IsNull::No)
+    }
+}
+
+impl<T> sqlx::Type<sqlx::Sqlite> for JsonText<T> {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <&str as sqlx::Type<sqlx::Sqlite>>::type_info()
+    }
+}
+
+impl<T: serde::Serialize> sqlx::Encode<'_, sqlx::Sqlite> for JsonText<T> {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <sqlx::Sqlite as sqlx::Database>::ArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        sqlx::Encode::<sqlx::Sqlite>::encode(serde_json::to_string(&self.0)?, buf)
+    }
+}
 
 pub(super) const TASK_EXISTS: &str =
     "SELECT 1 FROM a2a_tasks WHERE id = $1 AND tenant = $2 AND owner = $3";

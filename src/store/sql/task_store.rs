@@ -40,7 +40,7 @@ macro_rules! sql_task_store {
                     sqlx::query(INSERT_EVENT)
                         .bind(task_id)
                         .bind(to_i64(e.seq))
-                        .bind(sqlx::types::Json(&e.event))
+                        .bind($crate::store::sql::JsonText(&e.event))
                         .bind(now)
                         .execute(&mut *conn)
                         .await

@@ -1,0 +1,13 @@
+-- Tasks, events, webhook credentials and notification payloads as `json`, not `jsonb`.
+-- `jsonb` refuses the valid JSON string "\u0000" (its text type has no NUL), so a message
+-- holding one could not be stored; `json` keeps the document's text as written. Nothing
+-- queries these columns with JSON operators, so nothing needs `jsonb`'s parsed form, and
+-- checking `json` on insert and returning it on read costs less than converting to and
+-- from `jsonb`. The change rewrites the tables once.
+
+ALTER TABLE a2a_tasks ALTER COLUMN task TYPE json USING task::json;
+ALTER TABLE a2a_task_events ALTER COLUMN event TYPE json USING event::json;
+ALTER TABLE a2a_push_configs ALTER COLUMN authentication TYPE json USING authentication::json;
+ALTER TABLE a2a_push_outbox
+    ALTER COLUMN authentication TYPE json USING authentication::json,
+    ALTER COLUMN payload TYPE json USING payload::json;
