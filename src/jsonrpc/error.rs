@@ -19,6 +19,18 @@ pub fn error_object(err: &A2aError, version: Version) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(err.code(), err.to_string(), data)
 }
 
+/// Logs an answer that is the server's failure, not the client's (a store that failed or
+/// cannot be reached): the client sees the short message, the log keeps it with the call.
+pub fn log_server_error(err: &A2aError, method: &str) {
+    match err {
+        A2aError::Internal(_) => {
+            tracing::error!(method, error = %err, "answered with an internal error")
+        }
+        A2aError::Unavailable(_) => tracing::warn!(method, error = %err, "answered: unavailable"),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

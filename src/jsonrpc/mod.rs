@@ -78,6 +78,10 @@ pub enum Outcome {
     /// An error response to a 0.x streaming call, which 0.x clients expect as one SSE
     /// event (the 0.3 Python SDK refuses a JSON body there).
     StreamError(String),
+    /// The error response of a call that failed because the service cannot serve it now
+    /// (the task store cannot be reached): a retry later may succeed, so HTTP answers 503
+    /// with `Retry-After`. `sse`: as one SSE event, as for `StreamError`.
+    Unavailable { body: String, sse: bool },
 }
 
 /// The method handlers by name, behind the context they share.
@@ -217,11 +221,19 @@ pub async fn dispatch(
             stream,
         };
     }
+    let sse = spec.streaming && version != Version::V1;
     let body = match reply {
         Ok(result) => success_response(&id, &result),
-        Err(e) => error_response(id, &e, version),
+        Err(e) => {
+            error::log_server_error(&e, spec.name);
+            let body = error_response(id, &e, version);
+            if let A2aError::Unavailable(_) = e {
+                return Outcome::Unavailable { body, sse };
+            }
+            body
+        }
     };
-    if spec.streaming && version != Version::V1 {
+    if sse {
         Outcome::StreamError(body)
     } else {
         Outcome::Response(body)

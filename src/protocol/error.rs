@@ -17,6 +17,10 @@ pub enum A2aError {
     InvalidParams(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// An internal error that a retry later may not have (the task store cannot be
+    /// reached): the code of `Internal`, and HTTP 503 with `Retry-After`.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
     #[error("task not found: {0}")]
     TaskNotFound(String),
     #[error("task cannot be canceled: {0}")]
@@ -45,7 +49,7 @@ impl A2aError {
             A2aError::InvalidRequest(_) => -32600,
             A2aError::MethodNotFound(_) => -32601,
             A2aError::InvalidParams(_) => -32602,
-            A2aError::Internal(_) => -32603,
+            A2aError::Internal(_) | A2aError::Unavailable(_) => -32603,
             A2aError::TaskNotFound(_) => -32001,
             A2aError::TaskNotCancelable(_) => -32002,
             A2aError::PushNotificationNotSupported => -32003,

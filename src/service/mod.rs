@@ -99,6 +99,7 @@ struct Started {
 pub(crate) fn store_error(e: StoreError) -> A2aError {
     match e {
         StoreError::NotFound => A2aError::TaskNotFound("task not found".into()),
+        e @ StoreError::Unavailable(_) => A2aError::Unavailable(e.to_string()),
         other => A2aError::Internal(other.to_string()),
     }
 }

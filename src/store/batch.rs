@@ -4,7 +4,7 @@
 //! lookups, one statement).
 //!
 //! A batch that fails as a whole is retried one job at a time, so one bad job never fails
-//! its neighbours.
+//! its neighbours; a store that cannot be reached fails them all at once.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -139,6 +139,13 @@ async fn run_and_answer<J, O>(run: &RunBatch<J, O>, batch: Vec<Queued<J, O>>) {
         }
         Err(e) if single => {
             let _ = replies.into_iter().next().map(|r| r.send(Err(e)));
+        }
+        // One job at a time would not reach the store either, and each would wait out the
+        // pool's acquire timeout in turn.
+        Err(StoreError::Unavailable(why)) => {
+            for reply in replies {
+                let _ = reply.send(Err(StoreError::Unavailable(why.clone())));
+            }
         }
         Err(e) => {
             tracing::debug!(error = %e, jobs = jobs.len(), "batch failed; running its jobs one by one");

@@ -51,6 +51,11 @@ pub enum StoreError {
     NotFound,
     #[error("storage backend failed: {0}")]
     Backend(String),
+    /// The store cannot be reached now (connection refused or lost, no pooled connection
+    /// within the acquire timeout, the database shutting down or busy): a retry later may
+    /// succeed, unlike a statement the database refused (`Backend`).
+    #[error("the task store cannot be reached: {0}")]
+    Unavailable(String),
     /// The store could not be opened: a malformed URL, an unreachable database. The
     /// message names the URL without its password.
     #[error("{0}")]

@@ -251,6 +251,14 @@ async fn handle_rpc(
             stream,
         } => sse::respond(id, version, stream).await,
         Outcome::StreamError(r) => sse::single(&r),
+        Outcome::Unavailable { body, sse } => {
+            let r = if sse {
+                sse::single(&body)
+            } else {
+                json_response(StatusCode::OK, body)
+            };
+            unavailable(r)
+        }
     }
 }
 
@@ -297,7 +305,13 @@ fn json_error(status: StatusCode, id: Id<'_>, e: &A2aError) -> Response {
 
 fn overloaded() -> Response {
     let e = A2aError::Internal("the server is at its concurrency limit; retry shortly".into());
-    let mut r = json_error(StatusCode::SERVICE_UNAVAILABLE, Id::Null, &e);
+    unavailable(json_error(StatusCode::OK, Id::Null, &e))
+}
+
+/// 503 with `Retry-After`: the server cannot serve the call now (at its concurrency limit,
+/// or the task store cannot be reached); a retry in a second may succeed.
+fn unavailable(mut r: Response) -> Response {
+    *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     r.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     r

@@ -129,9 +129,12 @@ impl SseBody {
             Ok(r) => write_event(out, seq, |out| {
                 jsonrpc::push_success_response(out, &self.id, &r)
             }),
-            Err(e) => write_event(out, seq, |out| {
-                out.push_str(&jsonrpc::error_response(self.id.clone(), &e, self.version))
-            }),
+            Err(e) => {
+                jsonrpc::error::log_server_error(&e, "(stream)");
+                write_event(out, seq, |out| {
+                    out.push_str(&jsonrpc::error_response(self.id.clone(), &e, self.version))
+                })
+            }
         }
     }
 }

@@ -191,7 +191,40 @@ pub(super) fn parse_origin(s: &str) -> Result<Version, StoreError> {
 }
 
 pub(super) fn backend(e: sqlx::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
+    if unreachable(&e) {
+        StoreError::Unavailable(e.to_string())
+    } else {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+/// Whether `e` says the database cannot be reached now rather than that it refused the
+/// statement: the connection failed or dropped, the pool had none to give, the server is
+/// shutting down or out of connections (PostgreSQL classes 08, 57P01-03, 53300), or the
+/// SQLite file stayed locked past the busy timeout.
+fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            if let Some(pg) = d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                let code = pg.code();
+                code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+            } else if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // Extended result codes keep the primary code in the low byte.
+                let primary = d
+                    .code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .map(|c| c & 0xff);
+                matches!(primary, Some(5 | 6)) // SQLITE_BUSY, SQLITE_LOCKED
+            } else {
+                false
+            }
+        }
+        _ => false,
+    }
 }
 
 /// Counts and sequence numbers are `u64` in the API, `BIGINT` in the database.
