@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::events::Subscription;
+use crate::events::{Published, Subscription};
 use crate::protocol::{A2aError, SequencedEvent};
 use crate::store::{Scope, TaskStore};
 
@@ -49,7 +49,8 @@ impl EventCursor {
         self
     }
 
-    /// The next event after the last one returned; `None` if the bus closed.
+    /// The next event after the last one returned; `None` if the bus closed; the run's
+    /// error if it ended without storing its end (no event would come).
     pub async fn next(&mut self) -> Result<Option<Arc<SequencedEvent>>, A2aError> {
         if let Some(f) = self.first.take() {
             return Ok(Some(f));
@@ -63,13 +64,14 @@ impl EventCursor {
                 continue;
             }
             match self.sub.rx.recv().await {
-                Ok(e) if e.seq <= self.last_seq => continue,
-                Ok(e) if e.seq == self.last_seq + 1 => {
+                Ok(Published::Event(e)) if e.seq <= self.last_seq => continue,
+                Ok(Published::Event(e)) if e.seq == self.last_seq + 1 => {
                     self.last_seq = e.seq;
                     return Ok(Some(e));
                 }
+                Ok(Published::RunFailed(e)) => return Err((*e).clone()),
                 // A gap: the events in between are in the store.
-                Ok(_) | Err(RecvError::Lagged(_)) => self.backfill().await?,
+                Ok(Published::Event(_)) | Err(RecvError::Lagged(_)) => self.backfill().await?,
                 Err(RecvError::Closed) => return Ok(None),
             }
         }
@@ -80,7 +82,7 @@ impl EventCursor {
             .store
             .events_after(&self.scope, &self.task_id, self.last_seq)
             .await
-            .map_err(|e| A2aError::Internal(e.to_string()))?;
+            .map_err(super::store_error)?;
         self.backlog.extend(events);
         Ok(())
     }

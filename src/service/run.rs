@@ -284,6 +284,7 @@ impl TaskService {
                 reply: Mutex::new(reply),
                 last_state: Mutex::new(None),
                 current: Mutex::new(None),
+                unstored: Mutex::new(None),
             }),
         };
         let inner = self.inner.clone();
@@ -312,10 +313,18 @@ impl TaskService {
                 Ok(Err(_panic)) => Some("the agent panicked".into()),
                 Err(Aborted) => Some("the agent was stopped".into()),
             };
-            if let Some(why) = failure
-                && let Err(e) = sink.finish(why).await
-            {
-                tracing::warn!(task_id = &*task_id, error = %e, "cannot record the end of the run");
+            let Some(why) = failure else { return };
+            match sink.finish(why.clone()).await {
+                Ok(()) => {}
+                // The task stays as it was, so no event will reach its waiters: the bus
+                // tells them instead, and they answer with the store's error.
+                Err(sink::SinkError::Store(e)) => {
+                    tracing::error!(task_id = &*task_id, error = %e, run = why, "cannot store the end of the run");
+                    inner.bus.publish_failure(&task_id, e);
+                }
+                Err(e) => {
+                    tracing::warn!(task_id = &*task_id, error = %e, "cannot record the end of the run")
+                }
             }
         })))
     }
@@ -405,14 +414,19 @@ impl EventSink {
         if self.settled() {
             return Ok(());
         }
+        if let Some(e) = self.inner.unstored.lock().take() {
+            // The task was never stored: there is nothing to record its end in.
+            return Err(e.into());
+        }
         if self.task_created() {
             let record = self
                 .inner
                 .service
                 .store
                 .get(&self.inner.scope, &self.inner.task_id)
-                .await;
-            let state = record.ok().flatten().map(|r| r.task.status.state);
+                .await
+                .map_err(store_error)?;
+            let state = record.map(|r| r.task.status.state);
             if state.is_none_or(|s| s.is_terminal() || s.is_interrupted()) {
                 return Ok(());
             }

@@ -53,6 +53,9 @@ pub(super) struct SinkInner {
     /// The record as this sink last committed it: the next emit starts from it instead of
     /// reading the store (a concurrent writer, such as a cancel, makes it retry).
     pub current: Mutex<Option<TaskRecord>>,
+    /// Why the store refused to create the task: the run's end cannot be stored either,
+    /// and its waiters are told this instead.
+    pub unstored: Mutex<Option<A2aError>>,
 }
 
 impl EventSink {
@@ -134,15 +137,16 @@ impl EventSink {
         }
         let pending = inner.pending.lock().take();
         if let Some((mut task, push, claim)) = pending {
-            inner.reply.lock().take();
             if let Some(to) = event.state()
                 && !task.status.state.can_transition_to(to)
             {
-                return Err(SinkError::Invalid(format!(
-                    "no transition from {:?} to {to:?}",
-                    task.status.state
-                )));
+                let why = format!("no transition from {:?} to {to:?}", task.status.state);
+                // Still to create, and still free to reply: the end of the run creates it
+                // failed, so its waiters see it.
+                *inner.pending.lock() = Some((task, push, claim));
+                return Err(SinkError::Invalid(why));
             }
+            inner.reply.lock().take();
             let created = TaskEvent::Task(task.clone());
             task.apply(&event);
             let state = task.status.state;
@@ -160,7 +164,11 @@ impl EventSink {
                     Some(inner.service.lease()),
                 )
                 .await
-                .map_err(super::store_error)?;
+                .map_err(|e| {
+                    let e = super::store_error(e);
+                    *inner.unstored.lock() = Some(e.clone());
+                    e
+                })?;
             // The message id is stored now: a request waiting on it can find the task.
             drop(claim);
             let last_seq = events.len() as u64;
