@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use support::ServerProcess;
+use support::proxy::Proxy;
 use support::stores::{StoreUrl as Store, store_url as store};
 
 /// Short leases so a killed server's runs are recovered within a second or two.
@@ -517,41 +518,6 @@ async fn retries_sent_before_the_task_exists_run_the_agent_once() {
         1,
         "the agent ran once"
     );
-}
-
-/// A TCP proxy to `upstream` that the test can cut: every connection through it is closed
-/// and new ones are refused, as when the database host goes away.
-struct Proxy {
-    addr: std::net::SocketAddr,
-    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Proxy {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let tasks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let held = tasks.clone();
-        let accept = tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                let upstream = upstream.clone();
-                let conn = tokio::spawn(async move {
-                    if let Ok(mut db) = tokio::net::TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut db).await;
-                    }
-                });
-                held.lock().unwrap().push(conn);
-            }
-        });
-        tasks.lock().unwrap().push(accept);
-        Proxy { addr, tasks }
-    }
-
-    fn cut(&self) {
-        for t in self.tasks.lock().unwrap().drain(..) {
-            t.abort();
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,6 +7,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+pub mod proxy;
 pub mod stores;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_a2a");
