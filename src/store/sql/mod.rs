@@ -280,6 +280,20 @@ mod tests {
     }
 
     #[test]
+    fn a_database_out_of_reach_is_unavailable_and_a_refusal_is_not() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        for e in [
+            sqlx::Error::Io(refused),
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+        ] {
+            assert!(matches!(backend(e), StoreError::Unavailable(_)));
+        }
+        let e = sqlx::Error::Protocol("unexpected message".into());
+        assert!(matches!(backend(e), StoreError::Backend(_)));
+    }
+
+    #[test]
     fn origins_round_trip() {
         for v in [Version::V1, Version::V03, Version::V01] {
             assert_eq!(parse_origin(v.as_str()).unwrap(), v);
