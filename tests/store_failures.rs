@@ -226,6 +226,18 @@ async fn a_database_that_goes_away_is_answered_503_at_once() {
     let url = serve(through, gate.clone()).await;
     let http = reqwest::Client::new();
     let (blocking, mut stream) = two_held_runs(&http, &url).await;
+    // A subscriber from another connection, following one of the held tasks.
+    let list: Value = call(&http, &url, "ListTasks", json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = &list["result"]["tasks"][0]["id"];
+    let follow = call(&http, &url, "SubscribeToTask", json!({"id": id}));
+    let mut follow = events(answer(follow, "subscribe").await);
+    assert!(next_event(&mut follow, "subscribe").await["result"]["task"].is_object());
 
     proxy.cut();
     gate.add_permits(2);
@@ -244,6 +256,9 @@ async fn a_database_that_goes_away_is_answered_503_at_once() {
         "{error}"
     );
 
+    let error = next_event(&mut follow, "subscriber").await;
+    assert_eq!(error["error"]["code"], -32603, "{error}");
+
     // Calls that reach the store themselves.
     let send = call(
         &http,
@@ -256,6 +271,33 @@ async fn a_database_that_goes_away_is_answered_503_at_once() {
     assert_unavailable(answer(get, "get").await, "get").await;
     let cancel = call(&http, &url, "CancelTask", json!({"id": "any"}));
     assert_unavailable(answer(cancel, "cancel").await, "cancel").await;
+
+    // Back, the store gets the ends of the runs it missed: no task is left working.
+    proxy.restore().await;
+    for _ in 0..300 {
+        let list: Value = call(
+            &http,
+            &url,
+            "ListTasks",
+            json!({"status": "TASK_STATE_FAILED"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        if list["result"]["totalSize"] == 2 {
+            let why = &list["result"]["tasks"][0]["status"]["message"]["parts"][0]["text"];
+            assert!(
+                why.as_str().unwrap().contains("cannot be reached"),
+                "{list}"
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the held runs' tasks were not failed once the store was back");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,6 +1,7 @@
 //! Background jobs: renewing this process's run leases, recovering runs whose process
 //! died (their lease expired), and purging old terminal tasks.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::{MissedTickBehavior, interval};
@@ -9,7 +10,15 @@ use tokio_util::sync::CancellationToken;
 use super::{TaskService, now_millis, status_event};
 use crate::agents::RequestContext;
 use crate::protocol::{A2aError, Message, Part, Role, TaskState};
-use crate::store::ExpiredRun;
+use crate::store::{ExpiredRun, Scope};
+
+/// A run that ended without storing its end, for [`TaskService::settle_unsettled`].
+pub(super) struct Unsettled {
+    pub scope: Scope,
+    pub task_id: Arc<str>,
+    /// Why the run ended.
+    pub why: String,
+}
 
 /// Expired runs taken per store round trip.
 const RECOVERY_BATCH: usize = 100;
@@ -36,7 +45,10 @@ impl TaskService {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = renew.tick() => self.renew_leases().await,
-                _ = recover.tick() => { self.recover_expired_runs().await; }
+                _ = recover.tick() => {
+                    self.settle_unsettled().await;
+                    self.recover_expired_runs().await;
+                }
                 _ = purge.tick(), if retention.is_some() => {
                     self.purge(retention.unwrap_or_default()).await;
                 }
@@ -145,6 +157,39 @@ impl TaskService {
             })
             .await;
         result.is_ok()
+    }
+
+    /// Fails the tasks whose run could not store its end; those the store still cannot
+    /// be reached for wait for the next round.
+    async fn settle_unsettled(&self) {
+        let runs = std::mem::take(&mut *self.inner.unsettled.lock());
+        for run in runs {
+            let mut message = Message::agent(vec![Part::text(run.why.clone())]);
+            message.task_id = Some(run.task_id.clone());
+            let result = self
+                .inner
+                .update(&run.scope, &run.task_id, |t| {
+                    let s = t.status.state;
+                    if s.is_terminal() || s.is_interrupted() {
+                        return Err(A2aError::UnsupportedOperation("already settled".into()));
+                    }
+                    message.context_id = Some(t.context_id.clone());
+                    Ok(vec![status_event(
+                        t,
+                        TaskState::Failed,
+                        Some(message.clone()),
+                    )])
+                })
+                .await;
+            match result {
+                Ok(_) => tracing::info!(task_id = &*run.task_id, "stored the end of a run"),
+                Err(A2aError::Unavailable(_)) => self.inner.unsettled.lock().push(run),
+                Err(A2aError::UnsupportedOperation(_) | A2aError::TaskNotFound(_)) => {}
+                Err(e) => {
+                    tracing::warn!(task_id = &*run.task_id, error = %e, "cannot store the end of a run")
+                }
+            }
+        }
     }
 
     async fn purge(&self, retention: Duration) {

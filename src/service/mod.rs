@@ -78,6 +78,9 @@ pub(crate) struct Inner {
     running: Mutex<HashMap<Arc<str>, RunningAgent, foldhash::fast::RandomState>>,
     /// Message ids being started in this process.
     claims: Arc<claims::Claims>,
+    /// Tasks whose run ended while the store could not be reached, left active with a
+    /// lease this process keeps renewing: the background jobs fail them once it answers.
+    unsettled: Mutex<Vec<jobs::Unsettled>>,
 }
 
 struct RunningAgent {
@@ -119,6 +122,7 @@ impl TaskService {
             runner_id: uuid::Uuid::new_v4().to_string().into(),
             running: Mutex::new(HashMap::default()),
             claims: Arc::default(),
+            unsettled: Mutex::default(),
         };
         Self {
             inner: Arc::new(inner),

@@ -320,6 +320,15 @@ impl TaskService {
                 // tells them instead, and they answer with the store's error.
                 Err(sink::SinkError::Store(e)) => {
                     tracing::error!(task_id = &*task_id, error = %e, run = why, "cannot store the end of the run");
+                    // A stored task is left active: fail it once the store answers again.
+                    let stored = sink.task_created() && sink.inner.unstored.lock().is_none();
+                    if stored && matches!(e, A2aError::Unavailable(_)) {
+                        inner.unsettled.lock().push(super::jobs::Unsettled {
+                            scope: sink.inner.scope.clone(),
+                            task_id: task_id.clone(),
+                            why,
+                        });
+                    }
                     inner.bus.publish_failure(&task_id, e);
                 }
                 Err(e) => {
@@ -414,7 +423,7 @@ impl EventSink {
         if self.settled() {
             return Ok(());
         }
-        if let Some(e) = self.inner.unstored.lock().take() {
+        if let Some(e) = self.inner.unstored.lock().clone() {
             // The task was never stored: there is nothing to record its end in.
             return Err(e.into());
         }
