@@ -108,6 +108,25 @@ async fn nul_strings_come_back_exactly(kind: &str) {
         &first["result"]["task"],
         "SubscribeToTask from Last-Event-ID 0",
     );
+
+    // Ids are names, stored as text: refused with a reason, alike on every store.
+    for field in ["messageId", "contextId"] {
+        let mut m = message("hi");
+        m[field] = json!(nul);
+        let r: Value = answer(
+            call(&http, &url, "SendMessage", json!({"message": m})),
+            field,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(r["error"]["code"], -32602, "{r}");
+        assert!(
+            r["error"]["message"].as_str().unwrap().contains(field),
+            "{r}"
+        );
+    }
 }
 
 macro_rules! per_backend {

@@ -17,8 +17,8 @@ pub enum A2aError {
     InvalidParams(String),
     #[error("internal error: {0}")]
     Internal(String),
-    /// An internal error that a retry later may not have (the task store cannot be
-    /// reached): the code of `Internal`, and HTTP 503 with `Retry-After`.
+    /// An internal error that may pass (the task store cannot be reached), so a retry
+    /// later may succeed: the code of `Internal`, and HTTP 503 with `Retry-After`.
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("task not found: {0}")]

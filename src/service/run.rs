@@ -478,5 +478,20 @@ fn validate_user_message(m: &Message) -> Result<(), A2aError> {
     if m.role != Role::User {
         return Err(A2aError::params("message.role must be the user role"));
     }
+    // Ids are stored as text, and PostgreSQL's text holds no NUL (texts and metadata are
+    // JSON, which keeps them): refused alike on every store.
+    let ids = [
+        ("messageId", Some(m.message_id.as_str())),
+        ("contextId", m.context_id.as_deref()),
+        ("taskId", m.task_id.as_deref()),
+    ];
+    if let Some((name, _)) = ids
+        .iter()
+        .find(|(_, id)| id.is_some_and(|id| id.contains('\0')))
+    {
+        return Err(A2aError::InvalidParams(format!(
+            "message.{name} must not contain U+0000"
+        )));
+    }
     Ok(())
 }

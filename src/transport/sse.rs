@@ -130,7 +130,7 @@ impl SseBody {
                 jsonrpc::push_success_response(out, &self.id, &r)
             }),
             Err(e) => {
-                jsonrpc::error::log_server_error(&e, "(stream)");
+                jsonrpc::error::log_server_error(&e, "stream");
                 write_event(out, seq, |out| {
                     out.push_str(&jsonrpc::error_response(self.id.clone(), &e, self.version))
                 })
