@@ -14,3 +14,4 @@ mod transport;
 mod v01;
 mod v03;
 mod v1;
+mod wild;
