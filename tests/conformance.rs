@@ -71,7 +71,10 @@ async fn our_server_passes_every_check_with_streaming_and_push_declared() {
     let report = run(&server.url).await;
     assert_no_failures(&report);
     assert!(report.capabilities.streaming);
-    for id in ["R56-v1", "R58-v1", "R63-v1", "R79-v01", "R62-v03"] {
+    // R48c/E05-E07: pageSize 0, no id, legacy paths, 0.3 without kind (issue 19).
+    for id in [
+        "R56-v1", "R58-v1", "R63-v1", "R79-v01", "R62-v03", "R48c-v1", "E05", "E06", "E07",
+    ] {
         assert_eq!(status(&report, id), Status::Pass, "{id} must run and pass");
     }
     let push = if report.capabilities.push_notifications {
@@ -100,7 +103,7 @@ async fn our_server_passes_every_check_with_streaming_and_push_off() {
     assert!(!report.capabilities.streaming && !report.capabilities.push_notifications);
     // The "not supported" answers are checked, not skipped.
     for id in [
-        "R55-v1", "R55-v03", "R55-v01", "R66-v1", "R66-v03", "R66-v01",
+        "R55-v1", "R55-v03", "R55-v01", "R66-v1", "R66-v03", "R66-v01", "E06",
     ] {
         assert_eq!(status(&report, id), Status::Pass, "{id} must run and pass");
     }

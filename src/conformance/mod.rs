@@ -12,7 +12,7 @@
 //! - [`hooks`]: the webhook receiver push-delivery checks register.
 //! - one file per area: [`card`], [`transport`], [`versioning`], [`v1`], [`v1_tasks`],
 //!   [`v1_list`], [`v03`], [`v01`], [`streaming`], [`stream_tasks`], [`push`], [`push_v0`],
-//!   [`push_delivery`].
+//!   [`push_delivery`], [`wild`] (what clients in the wild send).
 //! - [`report`]: the table and the JSON report.
 
 pub mod card;
@@ -31,6 +31,7 @@ pub mod v1;
 pub mod v1_list;
 pub mod v1_tasks;
 pub mod versioning;
+pub mod wild;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -162,6 +163,7 @@ pub fn all_checks() -> Vec<Check> {
     v.extend(push::checks());
     v.extend(push_v0::checks());
     v.extend(push_delivery::checks());
+    v.extend(wild::checks());
     v
 }
 

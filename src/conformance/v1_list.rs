@@ -36,6 +36,13 @@ pub fn checks() -> Vec<Check> {
             page_size_bounds
         ),
         check!(
+            "R48c-v1",
+            Should,
+            V1,
+            "A pageSize of 0 or below is rejected with -32602 (the minimum is 1; 0 does not mean unset).",
+            page_size_minimum
+        ),
+        check!(
             "R49-v1",
             Must,
             V1,
@@ -160,6 +167,14 @@ async fn page_size_bounds(c: &Ctx) -> Checked {
         "pageSize 150 neither refused nor clamped: pageSize {}, {n} tasks",
         res["pageSize"]
     );
+    Ok(())
+}
+
+async fn page_size_minimum(c: &Ctx) -> Checked {
+    for n in [0, -1] {
+        let r = c.rpc(Ver::V1, "ListTasks", json!({"pageSize": n})).await?;
+        r.expect_error(&[-32602], &format!("ListTasks with pageSize {n}"))?;
+    }
     Ok(())
 }
 

@@ -75,13 +75,10 @@ pub fn parse(body: &[u8]) -> Result<Request<'_>, Rejected<'_>> {
         });
     };
     let id = match raw.id.map(|r| parse_id(r.get())) {
-        Some(Ok(id @ (Id::Number(_) | Id::Str(_)))) => id,
-        Some(Ok(Id::Null)) | None => {
-            return Err(reject(
-                Id::Null,
-                "`id` is required (A2A uses no notifications)",
-            ));
-        }
+        Some(Ok(id)) => id,
+        // A2A has no notifications: a request without an id (or with `null`) is checked
+        // and answered like any other, with `"id": null`, as the official SDKs do.
+        None => Id::Null,
         Some(Err(_)) => {
             return Err(reject(
                 Id::Null,
@@ -149,11 +146,23 @@ mod tests {
         assert_eq!(r.id, Id::Str("a\"b".into()));
         let r = parse(br#"{"jsonrpc":"2.0","id":18446744073709551615,"method":"x"}"#).unwrap();
         assert_eq!(r.id, Id::Number(u64::MAX));
-        for bad in ["-1", "1.5", "true", "{}", "[1]", "null"] {
+        for bad in ["-1", "1.5", "true", "{}", "[1]"] {
             let body = format!(r#"{{"jsonrpc":"2.0","id":{bad},"method":"x"}}"#);
             let e = parse(body.as_bytes()).unwrap_err();
             assert_eq!(e.error.code(), -32600, "id {bad}");
             assert_eq!(e.id, Id::Null, "id {bad}");
+        }
+    }
+
+    #[test]
+    fn a_missing_or_null_id_is_a_request_answered_with_id_null() {
+        for body in [
+            &br#"{"jsonrpc":"2.0","method":"GetTask","params":{"id":"t"}}"#[..],
+            br#"{"jsonrpc":"2.0","id":null,"method":"GetTask"}"#,
+        ] {
+            let r = parse(body).unwrap();
+            assert_eq!(r.id, Id::Null);
+            assert_eq!(r.method, "GetTask");
         }
     }
 

@@ -43,7 +43,9 @@ pub async fn get(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
 pub async fn list(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_push(ctx)?;
     let req = decode::<ListPushConfigsRequest>(params)?;
-    let page_size = page_size(req.page_size, DEFAULT_CONFIG_PAGE, MAX_CONFIG_PAGE)?;
+    // A plain proto3 `int32` here: 0 means unset.
+    let size = req.page_size.filter(|&n| n != 0);
+    let page_size = page_size(size, DEFAULT_CONFIG_PAGE, MAX_CONFIG_PAGE)?;
     let page = ctx
         .service
         .list_push_configs(

@@ -46,10 +46,12 @@ pub struct TaskPage {
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 100;
 
-/// Validates a wire `pageSize`: unset or 0 means `default`, else 1..=`max`.
+/// Validates a wire `pageSize`: unset means `default`, else 1..=`max`. `ListTasks`'s
+/// field is `optional int32` with minimum 1, so 0 is out of range, not "unset"; a caller
+/// whose field is a plain proto3 `int32` (0 = unset) maps 0 to `None` first.
 pub fn page_size(n: Option<i64>, default: usize, max: usize) -> Result<usize, super::A2aError> {
     match n {
-        None | Some(0) => Ok(default),
+        None => Ok(default),
         Some(n) if (1..=max as i64).contains(&n) => Ok(n as usize),
         Some(n) => Err(super::A2aError::InvalidParams(format!(
             "pageSize must be between 1 and {max} (got {n})"

@@ -103,7 +103,7 @@ impl hyper::service::Service<Request<Incoming>> for Endpoint {
     type Future = EndpointFuture;
 
     fn call(&self, req: Request<Incoming>) -> EndpointFuture {
-        if req.method() == Method::POST && req.uri().path() == "/" {
+        if req.method() == Method::POST && is_rpc_path(req.uri().path()) {
             // One box per call: the call's future is large (every method's handler state).
             Box::pin(rpc(self.state.clone(), req))
         } else {
@@ -112,10 +112,23 @@ impl hyper::service::Service<Request<Incoming>> for Endpoint {
     }
 }
 
-/// Every route but `POST /`.
+/// Where clients of the `tasks/send` era POST their JSON-RPC instead of the card's url:
+/// `{url}/tasks/send`, `{url}/a2a/tasks/send`, `{url}/a2a`. They get the same endpoint as
+/// `POST /`, every version.
+const LEGACY_RPC_PATHS: [&str; 3] = ["/tasks/send", "/a2a/tasks/send", "/a2a"];
+
+/// Whether a POST to `path` is a JSON-RPC call; `/` is tested first, so it costs nothing more.
+fn is_rpc_path(path: &str) -> bool {
+    path == "/" || LEGACY_RPC_PATHS.contains(&path)
+}
+
+/// Every route but the JSON-RPC POSTs.
 fn router(state: AppState) -> Router {
     Router::new()
         .route("/", any(rpc_method_not_allowed))
+        .route("/tasks/send", any(rpc_method_not_allowed))
+        .route("/a2a/tasks/send", any(rpc_method_not_allowed))
+        .route("/a2a", any(rpc_method_not_allowed))
         .route(
             "/.well-known/agent-card.json",
             get(|State(s): State<AppState>, h: HeaderMap| async move { s.0.card_v1.respond(&h) }),
@@ -127,6 +140,8 @@ fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(jwks))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
+        // What other A2A servers (and the seed plan's) call liveness.
+        .route("/health", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .fallback(not_found)
         .with_state(state)
@@ -337,7 +352,7 @@ async fn not_found() -> Response {
     json_response(StatusCode::NOT_FOUND, body)
 }
 
-/// `/` with another method than POST.
+/// `/` (or a legacy JSON-RPC path) with another method than POST.
 async fn rpc_method_not_allowed() -> Response {
     let body = r#"{"error":"method not allowed: the A2A JSON-RPC endpoint takes POST"}"#;
     let mut r = json_response(StatusCode::METHOD_NOT_ALLOWED, body);

@@ -35,7 +35,7 @@ async fn task_created_through_v1_reads_through_v03_tasks_get() {
     assert_eq!(t["status"]["state"], "completed");
     assert_eq!(
         t["artifacts"][0]["parts"][0],
-        json!({"kind": "text", "text": "Hello from TCK"})
+        json!({"kind": "text", "text": "Generated text content"})
     );
     let user = t["history"]
         .as_array()

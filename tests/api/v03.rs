@@ -94,6 +94,7 @@ async fn message_send_returns_a_bare_task_with_kind_and_kebab_states() {
     let t = send(&app, msg_v03("tck-reject-task")).await;
     assert_task_03(&t);
     assert_eq!(t["status"]["state"], "failed");
+    assert_eq!(t["status"]["message"]["parts"][0]["text"], "rejected");
 }
 
 #[tokio::test]
@@ -376,7 +377,7 @@ async fn message_response_prefix_returns_a_bare_message() {
     assert_eq!(m["role"], "agent");
     assert_eq!(
         m["parts"][0],
-        json!({"kind": "text", "text": "Hello from TCK"})
+        json!({"kind": "text", "text": "Direct message response"})
     );
     assert!(m.get("status").is_none(), "{m}");
 }
@@ -399,7 +400,7 @@ async fn artifact_part(app: &TestApp, prefix: &str) -> Value {
 async fn artifact_text_is_a_text_part() {
     let app = spawn_app().await;
     let p = artifact_part(&app, "tck-artifact-text").await;
-    assert_eq!(p, json!({"kind": "text", "text": "Hello from TCK"}));
+    assert_eq!(p, json!({"kind": "text", "text": "Generated text content"}));
 }
 
 #[tokio::test]
@@ -409,8 +410,8 @@ async fn artifact_file_is_a_file_part_with_base64_bytes() {
     assert_eq!(p["kind"], "file", "{p}");
     assert_eq!(p["file"]["name"], "output.txt");
     assert_eq!(p["file"]["mimeType"], "text/plain");
-    // base64("Hello from TCK")
-    assert_eq!(p["file"]["bytes"], "SGVsbG8gZnJvbSBUQ0s=");
+    // base64("tck"), the kit's bytes.
+    assert_eq!(p["file"]["bytes"], "dGNr");
     assert!(p["file"].get("uri").is_none(), "{p}");
 }
 

@@ -96,7 +96,7 @@ async fn message_response_prefix_returns_a_bare_message() {
     let r = send(&app, msg_v1("tck-message-response")).await;
     assert!(r.get("task").is_none());
     assert_eq!(r["message"]["role"], "ROLE_AGENT");
-    assert_eq!(r["message"]["parts"][0]["text"], "Hello from TCK");
+    assert_eq!(r["message"]["parts"][0]["text"], "Direct message response");
     assert!(!r["message"]["contextId"].as_str().unwrap().is_empty());
 }
 
@@ -119,13 +119,13 @@ async fn artifact_prefixes_produce_their_artifacts() {
     let text = send(&app, msg_v1("tck-artifact-text")).await;
     assert_eq!(
         text["task"]["artifacts"][0]["parts"][0]["text"],
-        "Hello from TCK"
+        "Generated text content"
     );
     let file = send(&app, msg_v1("tck-artifact-file")).await;
     let part = &file["task"]["artifacts"][0]["parts"][0];
     assert_eq!(part["filename"], "output.txt");
     assert_eq!(part["mediaType"], "text/plain");
-    assert!(part["raw"].is_string());
+    assert_eq!(part["raw"], "dGNr", "base64 of the kit's bytes `tck`");
     let url = send(&app, msg_v1("tck-artifact-file-url")).await;
     assert!(
         url["task"]["artifacts"][0]["parts"][0]["url"]

@@ -6,6 +6,7 @@
 
 mod decode;
 mod encode;
+mod lenient;
 
 use std::sync::Arc;
 
@@ -37,7 +38,9 @@ pub struct FileContent {
     pub uri: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+// Deserialize is by hand (`lenient`): a missing `kind` is inferred. A plain comment: a
+// doc comment would become the schema's description.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Part03 {
     Text {
@@ -57,7 +60,8 @@ pub enum Part03 {
     },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+// Deserialize is by hand (`lenient`): `kind` may be missing.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename = "message", rename_all = "camelCase")]
 pub struct Message03 {
     pub message_id: String,
