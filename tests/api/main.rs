@@ -8,6 +8,7 @@ mod card;
 mod cross_version;
 mod errors;
 mod push;
+mod push_hosts;
 mod streaming;
 mod transport;
 mod v01;
