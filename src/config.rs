@@ -94,6 +94,11 @@ pub struct CardConfig {
     pub output_modes: Vec<String>,
     /// Skills; when empty, the built-in agent's own skill is advertised.
     pub skills: Vec<AgentSkill>,
+    /// Serve the 0.3 members (`url`, `protocolVersion`, `preferredTransport`,
+    /// `additionalInterfaces`) beside the 1.0 ones at `/.well-known/agent-card.json`, for 0.3
+    /// clients. `false` serves a strict 1.0 card there, as 1.0 validators want; the 0.x card
+    /// at `/.well-known/agent.json` is the same either way.
+    pub v03_fields: bool,
 }
 
 /// The top-level keys of [`Config`], for filtering environment variables.
@@ -194,6 +199,7 @@ impl Default for Config {
                 input_modes: vec!["text/plain".into(), "application/json".into()],
                 output_modes: vec!["text/plain".into(), "application/json".into()],
                 skills: Vec::new(),
+                v03_fields: true,
             },
         }
     }
@@ -378,6 +384,7 @@ impl Config {
             default_input_modes: c.input_modes.clone(),
             default_output_modes: c.output_modes.clone(),
             skills,
+            v03_fields: c.v03_fields,
         }
     }
 }
@@ -454,6 +461,29 @@ mod tests {
             jail.create_file("typo.toml", "agnet = \"echo\"\n")?;
             let e = Config::load(Some("typo.toml".into()), Overrides::default()).unwrap_err();
             assert!(e.to_string().contains("agnet"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
+    fn card_v03_fields_defaults_on_and_is_set_by_file_or_env() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, Overrides::default()).unwrap();
+            assert!(c.card.v03_fields && c.agent_card("http://h").v03_fields);
+            jail.create_file("strict.toml", "[card]\nv03_fields = false\n")?;
+            let c = Config::load(Some("strict.toml".into()), Overrides::default()).unwrap();
+            assert!(!c.card.v03_fields && !c.agent_card("http://h").v03_fields);
+            jail.set_env("A2A_CARD__V03_FIELDS", "true");
+            let c = Config::load(Some("strict.toml".into()), Overrides::default()).unwrap();
+            assert!(c.card.v03_fields);
+            jail.set_env("A2A_CARD__V03_FIELDS", "false");
+            assert!(
+                !Config::load(None, Overrides::default())
+                    .unwrap()
+                    .card
+                    .v03_fields
+            );
             Ok(())
         });
     }

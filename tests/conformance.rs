@@ -78,6 +78,7 @@ async fn our_server_passes_every_check_with_streaming_and_push_declared() {
         assert_eq!(status(&report, id), Status::Pass, "{id} must run and pass");
     }
     let push = if report.capabilities.push_notifications {
+        assert_eq!(status(&report, "R74b-v1"), Status::Pass, "R74b-v1");
         "R72-v1"
     } else {
         "R66-v1"
@@ -105,6 +106,25 @@ async fn our_server_passes_every_check_with_streaming_and_push_off() {
     for id in [
         "R55-v1", "R55-v03", "R55-v01", "R66-v1", "R66-v03", "R66-v01", "E06",
     ] {
+        assert_eq!(status(&report, id), Status::Pass, "{id} must run and pass");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn our_server_without_private_networks_refuses_blocked_webhooks_but_not_unresolvable_names() {
+    let server = ServerProcess::start(
+        &["--store", "memory:"],
+        &[
+            ("A2A_PUSH_NOTIFICATIONS", "true"),
+            ("A2A_PUSH_ALLOW_PRIVATE_NETWORKS", "false"),
+        ],
+    );
+    let mut a = args(&server.url);
+    a.only = Some("R74".into());
+    let report = run_checks(&a).await.expect("the runner starts");
+    println!("{}", report.table(false));
+    assert_no_failures(&report);
+    for id in ["R74", "R74b-v1"] {
         assert_eq!(status(&report, id), Status::Pass, "{id} must run and pass");
     }
 }

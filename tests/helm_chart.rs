@@ -414,13 +414,14 @@ fn chart_key_lists_are_the_servers() {
 
     let mut card: Vec<String> = define_lines("a2a-server.cardKeys");
     card.extend(define_lines("a2a-server.cardListKeys"));
+    card.extend(define_lines("a2a-server.cardBoolKeys"));
     card.push("skills".into()); // a list of tables: configToml only
     card.sort();
     let mut card_fields = server_card_fields();
     card_fields.sort();
     assert_eq!(
         card, card_fields,
-        "a2a-server.cardKeys + cardListKeys + skills must be exactly the fields of CardConfig"
+        "a2a-server.cardKeys + cardListKeys + cardBoolKeys + skills must be exactly the fields of CardConfig"
     );
 
     // The values.yaml `card` section offers the same fields.

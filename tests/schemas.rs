@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use a2a_server::codec::{v1, v03};
 use a2a_server::config::{Config, Overrides};
-use a2a_server::protocol::card::{AgentProvider, AgentSkill};
+use a2a_server::protocol::card::{AgentCard, AgentProvider, AgentSkill};
 use serde_json::Value;
 
 const REGENERATE: &str = "run `cargo run -- schemas --out schemas/` and commit the result";
@@ -134,6 +134,11 @@ fn rendered_agent_cards_match_their_schemas() {
             });
         }
         validate("1.0.1/agent-card.json", &v1::agent_card(&card));
+        let strict = AgentCard {
+            v03_fields: false,
+            ..card.clone()
+        };
+        validate("1.0.1/agent-card.json", &v1::agent_card(&strict));
         validate("0.3.0/agent-card.json", &v03::agent_card(&card));
         validate("0.1.0/agent-card.json", &v03::agent_card(&card));
     }

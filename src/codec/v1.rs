@@ -269,11 +269,12 @@ impl StreamResponse {
     }
 }
 
-/// Renders the card served at `/.well-known/agent-card.json`: the 1.0 fields and, side by
-/// side, the 0.3 fields, so clients of both versions read the same document.
+/// Renders the card served at `/.well-known/agent-card.json`: the 1.0 members and, unless
+/// `[card] v03_fields = false`, the 0.3 ones beside them, so clients of both versions read
+/// the same document. Strict, it is exactly the 1.0 `AgentCard` (whose schema allows no
+/// other member); the 0.3 interface stays listed in `supportedInterfaces` either way.
 pub fn agent_card(card: &AgentCard) -> Value {
-    let mut v = super::v03::agent_card(card);
-    let obj = v.as_object_mut().expect("card is an object");
+    let mut obj = super::v03::card_shared_members(card);
     obj.insert(
         "supportedInterfaces".into(),
         serde_json::json!([
@@ -289,5 +290,8 @@ pub fn agent_card(card: &AgentCard) -> Value {
             "extendedAgentCard": card.capabilities.extended_agent_card,
         }),
     );
-    v
+    if card.v03_fields {
+        obj.extend(super::v03::card_v03_members(card));
+    }
+    Value::Object(obj)
 }

@@ -3,7 +3,7 @@
 use base64::Engine;
 use serde_json::Value;
 
-use super::{Check, Checked, Ctx, fail, skip};
+use super::{Check, Checked, Ctx, Miss, fail, skip};
 use crate::{check, ensure};
 
 pub fn checks() -> Vec<Check> {
@@ -196,8 +196,28 @@ async fn interfaces(c: &Ctx) -> Checked {
     Ok(())
 }
 
-async fn v03_fields(c: &Ctx) -> Checked {
+/// The card a 0.3 client reads: agent-card.json, unless that is a strict 1.0 card (none of
+/// the 0.3 members, as a 1.0 validator wants); then the 0.x card at agent.json.
+async fn v03_card(c: &Ctx) -> Result<Value, Miss> {
     let card = c.card()?;
+    let has_v03 = ["protocolVersion", "url", "preferredTransport"]
+        .iter()
+        .any(|k| card.get(*k).is_some());
+    if has_v03 || card.get("supportedInterfaces").is_none() {
+        return Ok(card.clone());
+    }
+    let r = c.get(&card_url(c, "agent.json"), &[]).await?;
+    match r.json {
+        Some(v) if r.status == 200 && v.is_object() => Ok(v),
+        _ => Err(fail(format!(
+            "agent-card.json is a strict 1.0 card and agent.json serves no 0.x card: {}",
+            r.describe()
+        ))),
+    }
+}
+
+async fn v03_fields(c: &Ctx) -> Checked {
+    let card = &v03_card(c).await?;
     ensure!(
         card["protocolVersion"]
             .as_str()
@@ -213,7 +233,7 @@ async fn v03_fields(c: &Ctx) -> Checked {
 }
 
 async fn v03_transport(c: &Ctx) -> Checked {
-    let card = c.card()?;
+    let card = &v03_card(c).await?;
     let pt = card["preferredTransport"].as_str();
     ensure!(
         pt == Some("JSONRPC"),

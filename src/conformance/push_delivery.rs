@@ -49,8 +49,15 @@ pub fn checks() -> Vec<Check> {
             "R74",
             Should,
             All,
-            "Webhook URLs resolving to loopback or private addresses are refused at registration with -32602.",
+            "Webhook URLs resolving to loopback or private addresses (127.0.0.1, ::1, 10.x, the 169.254.169.254 metadata address) are refused at registration with -32602.",
             private_refused
+        ),
+        check!(
+            "R74b-v1",
+            Should,
+            V1,
+            "A webhook whose host name does not resolve yet (an RFC 6761 .invalid name) is accepted at registration, by CreateTaskPushNotificationConfig and inline in SendMessage: whether it resolves to a safe address is for delivery time.",
+            unresolvable_accepted
         ),
         check!(
             "R75-v1",
@@ -219,7 +226,58 @@ async fn private_refused(c: &Ctx) -> Checked {
             "the server accepts loopback webhooks (started with private networks allowed?)",
         ));
     }
-    r.expect_error(&[-32602], "a loopback webhook URL")
+    r.expect_error(&[-32602], "a loopback webhook URL")?;
+    for url in [
+        "http://[::1]:9/a2a-conformance",
+        "http://10.0.0.7/a2a-conformance",
+        "http://169.254.169.254/latest/meta-data/",
+    ] {
+        let p = json!({"taskId": task, "url": url});
+        c.rpc(Ver::V1, "CreateTaskPushNotificationConfig", p)
+            .await?
+            .expect_error(&[-32602], url)?;
+    }
+    Ok(())
+}
+
+/// RFC 6761: `.invalid` names never resolve.
+const UNRESOLVABLE_HOOK: &str = "https://hook.a2a-conformance.invalid/notify";
+
+async fn unresolvable_accepted(c: &Ctx) -> Checked {
+    need_push(c)?;
+    let task = open_task(c, Ver::V1).await?;
+    let p = json!({"taskId": task, "url": UNRESOLVABLE_HOOK});
+    let r = c
+        .rpc(Ver::V1, "CreateTaskPushNotificationConfig", p)
+        .await?;
+    ensure!(
+        r.error_code().is_none(),
+        "CreateTaskPushNotificationConfig refused {UNRESOLVABLE_HOOK}: {}",
+        r.describe()
+    );
+    r.result()?;
+    // Inline, on a task that stays open: nothing is due for delivery.
+    let p = json!({"message": msg_v1("tck-input-required"),
+                   "configuration": {"taskPushNotificationConfig": {"url": UNRESOLVABLE_HOOK}}});
+    let r = c.rpc(Ver::V1, "SendMessage", p).await?;
+    ensure!(
+        r.error_code().is_none(),
+        "SendMessage with an inline config on {UNRESOLVABLE_HOOK} was refused: {}",
+        r.describe()
+    );
+    let task = super::v1::task_of(r.result()?)?;
+    let r = c
+        .rpc(
+            Ver::V1,
+            "ListTaskPushNotificationConfigs",
+            json!({"taskId": task["id"]}),
+        )
+        .await?;
+    let listed = r.result()?["configs"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|cfg| cfg["url"] == UNRESOLVABLE_HOOK));
+    ensure!(listed, "the inline config is not listed: {}", r.describe());
+    Ok(())
 }
 
 async fn deleted_config_silent(c: &Ctx) -> Checked {

@@ -53,4 +53,8 @@ pub struct AgentCard {
     pub default_input_modes: Vec<String>,
     pub default_output_modes: Vec<String>,
     pub skills: Vec<AgentSkill>,
+    /// Whether the 1.0 card also carries the 0.3 members (`[card] v03_fields`): 0.3
+    /// clients reading `/.well-known/agent-card.json` need them, a strict 1.0 reader (the
+    /// 1.0 schema allows no other member) refuses them.
+    pub v03_fields: bool,
 }

@@ -227,7 +227,7 @@ impl PushWorker {
                 let age = Duration::from_millis((now - d.created_at).max(0) as u64);
                 if d.attempts >= self.config.max_attempts || age >= self.config.max_age {
                     tracing::warn!(
-                        task_id = %d.task_id, config_id = %d.config_id, url = %d.url,
+                        task_id = %d.task_id, config_id = %d.config_id, url = %logged_url(&d.url),
                         attempts = d.attempts, error = %why,
                         "push notification dead-lettered"
                     );
@@ -238,7 +238,7 @@ impl PushWorker {
                     self.store.dead_letter(d.id, now, why).await
                 } else {
                     tracing::debug!(
-                        task_id = %d.task_id, url = %d.url, attempts = d.attempts, error = %why,
+                        task_id = %d.task_id, url = %logged_url(&d.url), attempts = d.attempts, error = %why,
                         "push notification failed; will retry"
                     );
                     self.metrics
@@ -287,7 +287,8 @@ impl PushWorker {
         };
         let mut resp = match req.body(body).send().await {
             Ok(r) => r,
-            Err(e) => return Outcome::Failed(describe(&e)),
+            // The URL is logged beside the error already, without its query.
+            Err(e) => return Outcome::Failed(describe(&e.without_url())),
         };
         let status = resp.status();
         let mut read = Vec::new();
@@ -306,6 +307,19 @@ impl PushWorker {
                 String::from_utf8_lossy(&read).trim()
             ))
         }
+    }
+}
+
+/// A webhook URL for the log: without its query and fragment, where receivers put
+/// secrets (`?token=...`). Credentials in the URL are refused at registration.
+fn logged_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => "(invalid URL)".into(),
     }
 }
 
@@ -337,6 +351,15 @@ mod tests {
             concurrency: 4,
             key_rotation: None,
         }
+    }
+
+    #[test]
+    fn logged_urls_leave_out_the_query() {
+        assert_eq!(
+            logged_url("https://hook.example/a2a?token=s3cret#x"),
+            "https://hook.example/a2a"
+        );
+        assert_eq!(logged_url("not a url"), "(invalid URL)");
     }
 
     #[test]

@@ -130,7 +130,7 @@ pub struct AgentCapabilitiesV1 {
     pub extended_agent_card: bool,
 }
 
-/// The card of `v1::agent_card`: the 1.0 fields and the 0.3 ones side by side.
+/// The card of `v1::agent_card`: the 1.0 fields and, by default, the 0.3 ones side by side.
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentCardV1 {
@@ -148,11 +148,15 @@ pub struct AgentCardV1 {
     pub documentation_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icon_url: Option<String>,
-    /// 0.3 compatibility fields.
+    /// 0.3 compatibility fields, all four present unless `[card] v03_fields = false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(extend("const" = "0.3.0"))]
-    pub protocol_version: String,
-    pub url: String,
+    pub protocol_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(extend("const" = "JSONRPC"))]
-    pub preferred_transport: String,
-    pub additional_interfaces: Vec<AgentInterface03>,
+    pub preferred_transport: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_interfaces: Option<Vec<AgentInterface03>>,
 }

@@ -11,11 +11,12 @@ pub const DEFAULT_CONFIG_PAGE: usize = 100;
 pub const MAX_CONFIG_PAGE: usize = 1000;
 
 impl TaskService {
-    /// Refuses webhook URLs the server must not call (not http(s), or resolving to a
-    /// private, loopback, link-local or metadata address without the switch), with the
-    /// reason.
+    /// Refuses webhook URLs the server must not call (not http(s), or a private,
+    /// loopback, link-local or metadata address, or a name resolving to one, without the
+    /// switch), with the reason. A name that does not resolve yet is accepted (see
+    /// [`ssrf::check_registration`]).
     pub async fn check_webhook(&self, url: &str) -> Result<(), A2aError> {
-        ssrf::resolve_allowed(url, self.inner.config.push_allow_private)
+        ssrf::check_registration(url, self.inner.config.push_allow_private)
             .await
             .map(|_| ())
             .map_err(|e| A2aError::InvalidParams(e.to_string()))

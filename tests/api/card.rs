@@ -64,6 +64,40 @@ async fn agent_card_serves_v1_and_v03_fields_side_by_side() {
 }
 
 #[tokio::test]
+async fn with_v03_fields_off_the_card_has_only_v1_members_and_agent_json_keeps_the_0x_shape() {
+    let dual = spawn_app().await;
+    let strict = crate::helpers::spawn_with(|c| c.card.v03_fields = false).await;
+    let (_, card) = get_card(&strict, "/.well-known/agent-card.json").await;
+    let v03_only = [
+        "protocolVersion",
+        "url",
+        "preferredTransport",
+        "additionalInterfaces",
+    ];
+    for member in v03_only {
+        assert!(card.get(member).is_none(), "{member} present: {card}");
+    }
+    // Otherwise the same document: 0.3 stays listed as an interface.
+    let (_, mut full) = get_card(&dual, "/.well-known/agent-card.json").await;
+    for member in v03_only {
+        assert!(full.get(member).is_some(), "{member} missing by default");
+        full.as_object_mut().unwrap().remove(member);
+    }
+    let same_url = |mut v: Value, url: &str| {
+        for i in v["supportedInterfaces"].as_array_mut().unwrap() {
+            assert_eq!(i["url"], format!("{url}/"));
+            i["url"] = "URL".into();
+        }
+        v
+    };
+    assert_eq!(same_url(card, &strict.url), same_url(full, &dual.url));
+    let (_, legacy) = get_card(&strict, "/.well-known/agent.json").await;
+    assert_eq!(legacy["url"], format!("{}/", strict.url));
+    assert_eq!(legacy["protocolVersion"], "0.3.0");
+    assert!(legacy.get("supportedInterfaces").is_none());
+}
+
+#[tokio::test]
 async fn legacy_agent_json_has_the_fields_0x_clients_require() {
     let app = spawn_app().await;
     let (_, card) = get_card(&app, "/.well-known/agent.json").await;

@@ -9,6 +9,7 @@ mod cross_version;
 mod errors;
 mod kit_agent;
 mod push;
+mod push_hosts;
 mod streaming;
 mod transport;
 mod v01;

@@ -244,3 +244,113 @@ async fn push_config_methods(c: &Ctx) {
     // google.protobuf.Empty: `{}` (or null from servers that answer nothing).
     assert!(r["result"].is_null() || r["result"] == json!({}), "{r}");
 }
+
+/// A validator for definition `title` of the 1.0.1 JSON Schema bundle (`a2a.json`, built
+/// from the proto). The bundle's `$ref`s name per-message files
+/// (`lf.a2a.v1.AgentSkill.jsonschema.json`) that are not in it, and its definitions are keyed
+/// by title (`Agent Skill`): the references are pointed at those definitions here, as the
+/// official kit's validator does. Every object keeps its `additionalProperties: false`.
+fn bundle_validator(dir: &std::path::Path, title: &str) -> jsonschema::Validator {
+    fn relink(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                // Only the document root may name the draft.
+                o.remove("$schema");
+                if let Some(Value::String(r)) = o.get_mut("$ref") {
+                    let name = r
+                        .trim_start_matches("lf.")
+                        .trim_start_matches("a2a.v1.")
+                        .trim_start_matches("google.protobuf.")
+                        .trim_end_matches(".jsonschema.json")
+                        .to_string();
+                    *r = format!("#/definitions/{name}");
+                }
+                o.values_mut().for_each(relink);
+            }
+            Value::Array(a) => a.iter_mut().for_each(relink),
+            _ => {}
+        }
+    }
+    let text = std::fs::read_to_string(dir.join("v1.0.1/a2a.json")).expect("a2a.json readable");
+    let doc: Value = serde_json::from_str(&text).expect("a2a.json is JSON");
+    let mut defs = serde_json::Map::new();
+    for (name, def) in doc["definitions"].as_object().expect("definitions") {
+        defs.insert(name.replace(' ', ""), def.clone());
+    }
+    let mut defs = Value::Object(defs);
+    relink(&mut defs);
+    let key = title.replace(' ', "");
+    assert!(
+        defs.get(&key).is_some(),
+        "a2a.json has no definition {title}"
+    );
+    let schema = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "definitions": defs,
+        "$ref": format!("#/definitions/{key}"),
+    });
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("a2a.json compiles: {e}"))
+}
+
+fn schema_errors(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
+    validator
+        .iter_errors(value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
+
+#[tokio::test]
+async fn strict_card_is_exactly_a_v1_agent_card_and_the_default_one_adds_the_v03_members() {
+    let Some(dir) = spec_dir() else { return };
+    let schema = bundle_validator(&dir, "Agent Card");
+    let text = std::fs::read_to_string(dir.join("v1.0.1/a2a.proto")).expect("proto readable");
+    let proto = Proto::parse(&text);
+
+    let strict = spawn_with(|c| {
+        c.card.v03_fields = false;
+        c.card.provider_organization = Some("Acme".into());
+        c.card.provider_url = Some("https://acme.example".into());
+        c.card.documentation_url = Some("https://acme.example/docs".into());
+    })
+    .await;
+    let card = get_json(&strict, "/.well-known/agent-card.json").await;
+    let errors = schema_errors(&schema, &card);
+    assert!(
+        errors.is_empty(),
+        "{card}\nis not a strict 1.0.1 Agent Card:\n  {}",
+        errors.join("\n  ")
+    );
+    let errors = proto.check("AgentCard", &card, &[]);
+    assert!(errors.is_empty(), "{card}\n  {}", errors.join("\n  "));
+    check_ours("1.0.1/agent-card.json", &card);
+
+    // The default card is the 1.0 one plus exactly the 0.3 members, which a strict
+    // validator refuses: the check above does forbid members beyond 1.0's.
+    let dual = spawn_with(|_| {}).await;
+    let card = get_json(&dual, "/.well-known/agent-card.json").await;
+    check_ours("1.0.1/agent-card.json", &card);
+    let mut refused: Vec<String> = schema_errors(&schema, &card);
+    refused.sort();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    for (_, member) in CARD_V03_FIELDS {
+        assert!(
+            refused[0].contains(member),
+            "{member} not refused: {refused:?}"
+        );
+    }
+    let mut card = card;
+    for (_, member) in CARD_V03_FIELDS {
+        card.as_object_mut().unwrap().remove(*member);
+    }
+    let errors = schema_errors(&schema, &card);
+    assert!(errors.is_empty(), "{card}\n  {}", errors.join("\n  "));
+    // The references resolve: members nested in a referenced message are checked too.
+    for path in ["/skills/0", "/capabilities", "/supportedInterfaces/0"] {
+        let mut bad = card.clone();
+        bad.pointer_mut(path).unwrap()["notInV1"] = json!(1);
+        assert_eq!(schema_errors(&schema, &bad).len(), 1, "{path}");
+    }
+}

@@ -227,6 +227,10 @@ input_modes
 output_modes
 {{- end }}
 
+{{- define "a2a-server.cardBoolKeys" -}}
+v03_fields
+{{- end }}
+
 {{/*
 A string in double quotes, with backslash escapes: figment's string syntax, which the
 server reads as the text inside (and older servers needed: unquoted, they read a value
@@ -268,6 +272,7 @@ Environment variables A2A_CARD__<FIELD> for the non-empty `card` fields.
 {{- define "a2a-server.cardEnv" -}}
 {{- $scalars := regexSplit "\\s+" (include "a2a-server.cardKeys" . | trim) -1 }}
 {{- $lists := regexSplit "\\s+" (include "a2a-server.cardListKeys" . | trim) -1 }}
+{{- $bools := regexSplit "\\s+" (include "a2a-server.cardBoolKeys" . | trim) -1 }}
 {{- range $key, $value := .Values.card }}
 {{- if has $key $scalars }}
 {{- if or (kindIs "map" $value) (kindIs "slice" $value) }}
@@ -283,8 +288,15 @@ Environment variables A2A_CARD__<FIELD> for the non-empty `card` fields.
 - name: {{ printf "A2A_CARD__%s" (upper $key) }}
   value: {{ include "a2a-server.figmentList" $value | quote }}
 {{- end }}
+{{- else if has $key $bools }}
+{{- if not (or (kindIs "invalid" $value) (kindIs "bool" $value)) }}
+{{- fail (printf "card.%s must be true or false" $key) }}
+{{- else if not (kindIs "invalid" $value) }}
+- name: {{ printf "A2A_CARD__%s" (upper $key) }}
+  value: {{ $value | quote }}
+{{- end }}
 {{- else }}
-{{- fail (printf "card.%s is not supported: card takes %s and %s (lists); put skills and anything else in configToml's [card] table" $key (join ", " $scalars) (join ", " $lists)) }}
+{{- fail (printf "card.%s is not supported: card takes %s, %s (lists) and %s (true/false); put skills and anything else in configToml's [card] table" $key (join ", " $scalars) (join ", " $lists) (join ", " $bools)) }}
 {{- end }}
 {{- end }}
 {{- end }}

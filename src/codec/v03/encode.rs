@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::{
     Artifact03, ArtifactUpdate03, FileContent, Message03, Part03, Result03, Role03, Status03,
@@ -136,23 +136,30 @@ pub fn stream_item(item: &StreamItem, interrupted_is_final: bool) -> Option<Resu
 
 /// Renders the 0.3 card (also served at `/.well-known/agent.json` for 0.1/0.2 clients).
 pub fn agent_card(card: &AgentCard) -> Value {
-    let mut v = json!({
-        "name": card.name,
-        "description": card.description,
-        "version": card.version,
-        "protocolVersion": "0.3.0",
-        "url": card.url,
-        "preferredTransport": "JSONRPC",
-        "additionalInterfaces": [{"url": card.url, "transport": "JSONRPC"}],
-        "capabilities": {
+    let mut obj = card_shared_members(card);
+    obj.extend(card_v03_members(card));
+    obj.insert(
+        "capabilities".into(),
+        json!({
             "streaming": card.capabilities.streaming,
             "pushNotifications": card.capabilities.push_notifications,
-        },
-        "defaultInputModes": card.default_input_modes,
-        "defaultOutputModes": card.default_output_modes,
-        "skills": card.skills,
-    });
-    let obj = v.as_object_mut().expect("object");
+        }),
+    );
+    Value::Object(obj)
+}
+
+/// The card members 0.3 and 1.0 spell alike.
+pub(crate) fn card_shared_members(card: &AgentCard) -> Map<String, Value> {
+    let mut obj = Map::new();
+    obj.insert("name".into(), json!(card.name));
+    obj.insert("description".into(), json!(card.description));
+    obj.insert("version".into(), json!(card.version));
+    obj.insert("defaultInputModes".into(), json!(card.default_input_modes));
+    obj.insert(
+        "defaultOutputModes".into(),
+        json!(card.default_output_modes),
+    );
+    obj.insert("skills".into(), json!(card.skills));
     if let Some(p) = &card.provider {
         obj.insert(
             "provider".into(),
@@ -165,5 +172,21 @@ pub fn agent_card(card: &AgentCard) -> Value {
     if let Some(u) = &card.icon_url {
         obj.insert("iconUrl".into(), json!(u));
     }
-    v
+    obj
+}
+
+/// The members only 0.3 has: how a 0.3 client finds the endpoint. The 1.0 card carries
+/// them too unless `[card] v03_fields = false` (`v1::agent_card`), so this is the one place
+/// for every 0.3-only member, the 0.3 security requirements (`security`) included when
+/// the card gets them.
+pub fn card_v03_members(card: &AgentCard) -> Map<String, Value> {
+    let mut obj = Map::new();
+    obj.insert("protocolVersion".into(), json!("0.3.0"));
+    obj.insert("url".into(), json!(card.url));
+    obj.insert("preferredTransport".into(), json!("JSONRPC"));
+    obj.insert(
+        "additionalInterfaces".into(),
+        json!([{"url": card.url, "transport": "JSONRPC"}]),
+    );
+    obj
 }

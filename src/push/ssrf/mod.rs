@@ -4,12 +4,15 @@
 //! careless server can be made to reach its own loopback services, the private network it
 //! runs in, or a cloud metadata endpoint that hands out credentials. The rules here:
 //!
-//! - [`validate_webhook_url`] (registration time, no DNS): `http`/`https` only, a host,
-//!   no `user:password@`; a host that is an IP literal, `localhost` (or `*.localhost`) or a
-//!   cloud metadata name is checked right away.
-//! - [`resolve_allowed`] (send time): resolves the host and refuses it when **any** of its
-//!   addresses is blocked (an attacker's DNS answering one public and one private address
-//!   gets nothing).
+//! - [`validate_webhook_url`] (no DNS): `http`/`https` only, a host, no `user:password@`;
+//!   a host that is an IP literal, `localhost` (or `*.localhost`) or a cloud metadata name
+//!   is checked right away.
+//! - [`check_registration`] (registration time): the above, then a name is refused when it
+//!   resolves to a blocked address; a name that does not resolve (yet, or on a host without
+//!   DNS) is accepted, since whatever it resolves to later meets the connect-time filter.
+//! - [`resolve_allowed`]: resolves the host and refuses it when **any** of its addresses
+//!   is blocked (an attacker's DNS answering one public and one private address gets
+//!   nothing).
 //! - [`SafeResolver`] (connect time): a [`reqwest::dns::Resolve`] that applies the same filter
 //!   to the addresses reqwest actually connects to, so a DNS answer that changes between
 //!   the check and the connect (DNS rebinding) cannot bypass it.
@@ -39,6 +42,7 @@ mod resolver;
 mod tests;
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use url::{Host, Url};
 
@@ -147,6 +151,26 @@ fn check_ip(url: &str, addr: IpAddr) -> Result<(), UrlError> {
             range,
         }),
         None => Ok(()),
+    }
+}
+
+/// How long registration waits for DNS before taking the name as unresolvable for now.
+const REGISTRATION_LOOKUP: Duration = Duration::from_secs(2);
+
+/// The registration-time check: [`validate_webhook_url`], then, unless `allow_private`,
+/// refuses a name that resolves to a blocked address. A name that does not resolve now
+/// (no such host yet, no DNS, a lookup slower than [`REGISTRATION_LOOKUP`]) is accepted:
+/// a delivery re-resolves through [`SafeResolver`], so no blocked address is ever called,
+/// and one that cannot resolve fails and is retried like any failed delivery.
+pub async fn check_registration(url: &str, allow_private: bool) -> Result<Url, UrlError> {
+    let parsed = validate_webhook_url(url, allow_private)?;
+    if allow_private {
+        return Ok(parsed);
+    }
+    match tokio::time::timeout(REGISTRATION_LOOKUP, resolve_allowed(url, false)).await {
+        Ok(Ok(_)) | Ok(Err(UrlError::Resolve { .. } | UrlError::NoAddresses { .. })) => Ok(parsed),
+        Err(_elapsed) => Ok(parsed),
+        Ok(Err(e)) => Err(e),
     }
 }
 

@@ -223,3 +223,68 @@ async fn safe_resolver_filters_what_reqwest_connects_to() {
     let resp = client.post(&url).send().await.unwrap();
     assert_eq!(resp.status(), 302, "redirects are not followed");
 }
+
+/// RFC 6761: `.invalid` never resolves, anywhere.
+const UNRESOLVABLE: &str = "https://hook.a2a-test.invalid/notify";
+
+#[tokio::test]
+async fn registration_accepts_a_name_that_does_not_resolve_yet() {
+    assert!(matches!(
+        resolve_allowed(UNRESOLVABLE, false).await,
+        Err(UrlError::Resolve { .. } | UrlError::NoAddresses { .. })
+    ));
+    for allow in [false, true] {
+        let url = check_registration(UNRESOLVABLE, allow).await.unwrap();
+        assert_eq!(url.host_str(), Some("hook.a2a-test.invalid"));
+    }
+    // The form rules still apply to such a name.
+    let err = check_registration("ftp://hook.a2a-test.invalid/", false)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, UrlError::Scheme { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn registration_refuses_blocked_literals_and_names_unless_allowed() {
+    for url in [
+        "http://10.1.2.3/hook",
+        "http://127.0.0.1:9/hook",
+        "http://[::1]/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://localhost:8080/hook",
+    ] {
+        let err = check_registration(url, false).await.unwrap_err();
+        assert!(
+            matches!(err, UrlError::Blocked { .. } | UrlError::BlockedHost { .. }),
+            "{url}: {err}"
+        );
+        check_registration(url, true)
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn registration_refuses_a_name_that_resolves_to_a_blocked_address() {
+    // A name of /etc/hosts that maps to loopback (most hosts have one besides
+    // `localhost`, which is refused by name); resolved for real, not by name.
+    let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+    let name = hosts
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or_default())
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let addr: IpAddr = words.next()?.parse().ok()?;
+            blocked_range(addr)?;
+            words.find(|n| blocked_name(n).is_none())
+        })
+        .next();
+    let Some(name) = name else {
+        eprintln!("skipping: /etc/hosts names no blocked address but localhost");
+        return;
+    };
+    let url = format!("http://{name}/hook");
+    let err = check_registration(&url, false).await.unwrap_err();
+    assert!(matches!(err, UrlError::Blocked { .. }), "{url}: {err}");
+    check_registration(&url, true).await.unwrap();
+}
