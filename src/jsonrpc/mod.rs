@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 
 use crate::codec::Json;
 use crate::protocol::card::AgentCard;
-use crate::protocol::{A2aError, Version};
+use crate::protocol::{A2aError, Idempotency, IdempotencyKey, Version};
 use crate::service::TaskService;
 use crate::store::Scope;
 
@@ -40,6 +40,8 @@ pub struct Call {
     pub scope: Scope,
     /// The SSE `Last-Event-ID` of a reconnecting subscriber.
     pub last_event_id: Option<u64>,
+    /// The request's `Idempotency-Key` with the fingerprint of this call (sends use it).
+    pub idempotency: Option<Idempotency>,
     pub stream: StreamSlot,
 }
 
@@ -179,13 +181,16 @@ pub fn error_response(id: Id<'_>, err: &A2aError, version: Version) -> String {
     json.into()
 }
 
-/// Runs one parsed request through the module.
+/// Runs one parsed request through the module. `idempotency_key` is the request's
+/// `Idempotency-Key`, as [`IdempotencyKey::from_values`] read it (an invalid one is
+/// answered here, with the request's id).
 pub async fn dispatch(
     module: &Module,
     req: envelope::Request<'_>,
     version_header: Option<&str>,
     scope: Scope,
     last_event_id: Option<u64>,
+    idempotency_key: Result<Option<IdempotencyKey>, A2aError>,
 ) -> Outcome {
     let id = req.id.into_owned();
     let (version, spec) = match methods::resolve(version_header, req.method) {
@@ -199,13 +204,19 @@ pub async fn dispatch(
             return Outcome::Response(error_response(id, &e, version));
         }
     };
+    let params = req.params.map(RawValue::get);
+    // The same method with the same params is the same request, whatever its `id`.
+    let idempotency = match idempotency_key {
+        Ok(key) => key.map(|k| Idempotency::new(k, spec.name, params)),
+        Err(e) => return Outcome::Response(error_response(id, &e, version)),
+    };
     let call = Call {
         version,
         scope,
         last_event_id,
+        idempotency,
         stream: StreamSlot::default(),
     };
-    let params = req.params.map(RawValue::get);
     let Some(reply) = module.call(spec.name, &call, params).await else {
         let e = A2aError::Internal(format!("method `{}` is not registered", spec.name));
         return Outcome::Response(error_response(id, &e, version));

@@ -11,26 +11,28 @@ use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use super::claims::{self, Claim, ClaimGuard};
+use super::claims::{self, Claim, Keyed};
 use super::cursor::EventCursor;
 use super::sink::{self, EventSink, Pending, SinkInner};
-use super::{RunningAgent, Started, TaskService, status_event, store_error};
+use super::{Begun, RunningAgent, Started, TaskService, now_millis, status_event, store_error};
 use crate::agents::{AgentExecutor, RequestContext};
 use crate::protocol::request::SendRequest;
 use crate::protocol::{
-    A2aError, Message, Metadata, Role, SequencedEvent, Task, TaskEvent, TaskState, TaskStatus,
-    Version,
+    A2aError, Idempotency, Message, Metadata, Role, SequencedEvent, Task, TaskEvent, TaskState,
+    TaskStatus, Version,
 };
-use crate::store::{Scope, TaskRecord};
+use crate::store::{KeyAnswer, KeyRecord, Scope, TaskRecord};
 
 impl TaskService {
-    /// Validates the message, resolves or prepares the task, and starts the agent.
+    /// Validates the message, resolves or prepares the task, and starts the agent; with
+    /// an idempotency key already answered, answers as the first request did instead.
     pub(super) async fn start(
         &self,
         scope: &Scope,
         origin: Version,
         req: SendRequest,
-    ) -> Result<Started, A2aError> {
+        retry: Option<Idempotency>,
+    ) -> Result<Begun, A2aError> {
         validate_user_message(&req.message)?;
         // The paths off the common one (a webhook to check, a retry, a follow-up message)
         // are boxed: inline, their state would make every send's future several KB larger,
@@ -38,23 +40,15 @@ impl TaskService {
         if req.push.is_some() {
             Box::pin(self.check_inline_push(req.push.as_ref())).await?;
         }
-        // Claimed before the lookup: of two requests with one messageId, the second waits
-        // here until the first one's task is stored, then finds it below.
-        let claim = loop {
-            match self.inner.claims.claim(scope, &req.message.message_id) {
-                Claim::Mine(guard) => break guard,
-                Claim::Taken(rx) => claims::released(rx).await,
-            }
+        // No key, no deduplication: a reused messageId is just another message, and a
+        // send without a key costs no claim and no lookup.
+        let keyed = match retry {
+            Some(retry) => match Box::pin(self.claim_key(scope, retry)).await? {
+                Ok(keyed) => Some(keyed),
+                Err(answered) => return Box::pin(self.replay(scope, answered)).await,
+            },
+            None => None,
         };
-        let retried = self
-            .inner
-            .store
-            .task_for_message(scope, &req.message.message_id)
-            .await
-            .map_err(store_error)?;
-        if let Some(task_id) = retried {
-            return Box::pin(self.retried(scope, task_id, &req)).await;
-        }
         let existing_id = req
             .client_task_id
             .as_deref()
@@ -70,50 +64,101 @@ impl TaskService {
             None => None,
         };
         match existing {
-            // The message id is stored with the follow-up's commit; the claim ends with it.
-            Some(record) => Box::pin(self.continue_task(scope, origin, record, req)).await,
-            None => Ok(self.new_task(scope, origin, existing_id, req, claim)),
+            // The key is stored with the follow-up's commit; the claim ends with it.
+            Some(record) => Box::pin(self.continue_task(scope, origin, record, req, keyed))
+                .await
+                .map(Begun::Run),
+            None => Ok(Begun::Run(self.new_task(
+                scope,
+                origin,
+                existing_id,
+                req,
+                keyed,
+            ))),
         }
     }
 
-    /// A message this server has seen before (a client retry): the agent does not run
-    /// again; the caller follows the task the first request created or continued.
-    async fn retried(
+    /// Claims `retry`'s key in this process, then looks it up: `Ok` with the claim for a
+    /// key not seen yet, `Err` with the record of a key already answered.
+    async fn claim_key(
         &self,
         scope: &Scope,
-        task_id: String,
-        req: &SendRequest,
-    ) -> Result<Started, A2aError> {
-        let named = req
-            .client_task_id
-            .as_deref()
-            .or(req.message.task_id.as_deref());
-        if named.is_some_and(|t| t != task_id) {
-            return Err(A2aError::InvalidParams(format!(
-                "messageId `{}` was already used for task `{task_id}`; use a new messageId",
-                req.message.message_id
-            )));
+        retry: Idempotency,
+    ) -> Result<Result<Keyed, KeyRecord>, A2aError> {
+        // Claimed before the lookup: of two requests with one key, the second waits here
+        // until the first one's answer is stored, then finds it below.
+        let claim = loop {
+            match self.inner.claims.claim(scope, retry.key.as_str()) {
+                Claim::Mine(guard) => break guard,
+                Claim::Taken(rx) => claims::released(rx).await,
+            }
+        };
+        let config = &self.inner.config;
+        let now = now_millis();
+        let found = self
+            .inner
+            .store
+            .idempotency_key(scope, &config.agent_name, retry.key.as_str(), now)
+            .await
+            .map_err(store_error)?;
+        match found {
+            Some(r) if r.fingerprint != retry.fingerprint => Err(retry.mismatch()),
+            Some(r) => Ok(Err(r)),
+            None => Ok(Ok(Keyed {
+                _claim: claim,
+                agent: config.agent_name.clone(),
+                key: retry.key.as_str().to_string(),
+                fingerprint: retry.fingerprint,
+                created_at: now,
+                expires_at: now.saturating_add(config.idempotency_ttl.as_millis() as i64),
+            })),
         }
-        let task_id: Arc<str> = task_id.into();
+    }
+
+    /// A retry (its key is answered): the agent does not run again. A bare message comes
+    /// back as it was; a task's answer is replayed from its first event (the task's
+    /// creation, or the follow-up's own commit), then followed live.
+    async fn replay(&self, scope: &Scope, answered: KeyRecord) -> Result<Begun, A2aError> {
+        let (task_id, after_seq) = match answered.answer {
+            KeyAnswer::Message(m) => return Ok(Begun::Replied(m)),
+            KeyAnswer::Task { task_id, after_seq } => (Arc::<str>::from(task_id), after_seq),
+        };
+        // Subscribe before reading, so nothing committed in between is missed.
         let sub = self.inner.bus.subscribe(&task_id);
-        let record = self.record(scope, &task_id).await?;
+        let events = match self.inner.store.events_after(scope, &task_id, 0).await {
+            Ok(e) => e,
+            Err(crate::store::StoreError::NotFound) => {
+                return Err(A2aError::TaskNotFound(format!(
+                    "task `{task_id}`, which Idempotency-Key `{}` answered, no longer exists",
+                    answered.key
+                )));
+            }
+            Err(e) => return Err(store_error(e)),
+        };
+        let (before, after): (Vec<_>, Vec<_>) =
+            events.into_iter().partition(|e| e.seq <= after_seq);
         let cursor = EventCursor::new(
             sub,
             self.inner.store.clone(),
             scope.clone(),
             task_id.clone(),
-            record.last_seq,
-        );
-        let snapshot = SequencedEvent {
-            seq: record.last_seq,
-            event: TaskEvent::Task(record.task),
+            after_seq,
+        )
+        .with_backlog(after);
+        // A follow-up's answer began with the task as of its commit: rebuilt from the log.
+        let cursor = match snapshot_at(&before) {
+            Some(task) if after_seq > 0 => cursor.with_first(SequencedEvent {
+                seq: after_seq,
+                event: TaskEvent::Task(task),
+            }),
+            _ => cursor,
         };
-        Ok(Started {
+        Ok(Begun::Run(Started {
             task_id,
-            cursor: cursor.with_first(snapshot),
+            cursor,
             reply: None,
             run: Run(None),
-        })
+        }))
     }
 
     fn new_task(
@@ -122,7 +167,7 @@ impl TaskService {
         origin: Version,
         id: Option<Arc<str>>,
         req: SendRequest,
-        claim: ClaimGuard,
+        keyed: Option<Keyed>,
     ) -> Started {
         // Owned, so the message and the rest move into the task and the agent's context
         // instead of being copied.
@@ -172,7 +217,7 @@ impl TaskService {
             accepted_output_modes,
             metadata,
         );
-        let run = self.run(scope, origin, ctx, Some((task, push, claim)), Some(tx));
+        let run = self.run(scope, origin, ctx, Some((task, push, keyed)), Some(tx));
         Started {
             task_id,
             cursor,
@@ -187,6 +232,7 @@ impl TaskService {
         origin: Version,
         record: TaskRecord,
         req: SendRequest,
+        keyed: Option<Keyed>,
     ) -> Result<Started, A2aError> {
         let task_id = record.task.id.clone();
         if let Some(push) = req.push {
@@ -212,9 +258,16 @@ impl TaskService {
         let sub = self.inner.bus.subscribe(&task_id);
         let message = Arc::new(message);
         let user = TaskEvent::UserMessage(message.clone());
+        // The answer set by the commit (where it begins) replaces this placeholder.
+        let mut key = keyed.as_ref().map(|k| {
+            k.record(KeyAnswer::Task {
+                task_id: task_id.to_string(),
+                after_seq: 0,
+            })
+        });
         let (task, last) = self
             .inner
-            .update_with_events(scope, &task_id, |task| {
+            .update_with_events(scope, &task_id, key.as_mut(), |task| {
                 let state = task.status.state;
                 if !state.is_interrupted() {
                     return Err(A2aError::UnsupportedOperation(format!(
@@ -362,6 +415,20 @@ impl Drop for Run {
             }
         }
     }
+}
+
+/// The task as of the last of `events` (a task's log from its start), if they begin
+/// with its creation.
+fn snapshot_at(events: &[Arc<SequencedEvent>]) -> Option<Task> {
+    let (first, rest) = events.split_first()?;
+    let TaskEvent::Task(task) = &first.event else {
+        return None;
+    };
+    let mut task = task.clone();
+    for e in rest {
+        task.apply(&e.event);
+    }
+    Some(task)
 }
 
 /// A time-ordered id (uuid v7), written straight into its shared string.
