@@ -7,6 +7,7 @@ mod webhook;
 mod card;
 mod cross_version;
 mod errors;
+mod idempotency;
 mod push;
 mod streaming;
 mod transport;
