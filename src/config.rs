@@ -469,6 +469,22 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
+    fn idempotency_ttl_defaults_to_a_day_and_reads_its_variable() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, Overrides::default()).unwrap();
+            assert_eq!(c.idempotency_ttl_secs, 86_400);
+            jail.set_env("A2A_IDEMPOTENCY_TTL_SECS", "60");
+            let c = Config::load(None, Overrides::default()).unwrap();
+            assert_eq!(c.idempotency_ttl_secs, 60);
+            jail.set_env("A2A_IDEMPOTENCY_TTL_SECS", "0");
+            let e = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("idempotency_ttl_secs"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_agent_is_rejected() {
         let o = Overrides {
             agent: Some("nope".into()),
