@@ -123,18 +123,18 @@ impl Idempotency {
     /// that serializes them differently is still the same request; the JSON-RPC `id` is
     /// not part of it.
     pub fn new(key: IdempotencyKey, method: &str, params: Option<&str>) -> Self {
-        let mut h = Sha256::new();
-        h.update(method.as_bytes());
-        h.update([0]);
+        let mut text = Vec::with_capacity(params.map_or(0, str::len) + method.len() + 1);
+        text.extend_from_slice(method.as_bytes());
+        text.push(0);
         match params.map(serde_json::from_str::<serde_json::Value>) {
-            Some(Ok(v)) => canonical(&v, &mut h),
-            // Unparseable params fail decoding before anything is deduplicated; hash the
-            // text so the fingerprint is still defined.
-            Some(Err(_)) => h.update(params.unwrap_or_default().as_bytes()),
-            None => h.update(b"null"),
+            Some(Ok(v)) => canonical(&v, &mut text),
+            // Unparseable params fail decoding before anything is deduplicated; the text
+            // keeps the fingerprint defined.
+            Some(Err(_)) => text.extend_from_slice(params.unwrap_or_default().as_bytes()),
+            None => text.extend_from_slice(b"null"),
         }
         let mut fingerprint = String::with_capacity(64);
-        for b in h.finalize() {
+        for b in Sha256::digest(&text) {
             let _ = write!(fingerprint, "{b:02x}");
         }
         Self { key, fingerprint }
@@ -149,40 +149,36 @@ impl Idempotency {
     }
 }
 
-/// Writes `v` as canonical JSON into `h`: members sorted by key, whatever order the
-/// client (or serde_json's map type) keeps them in.
-fn canonical(v: &serde_json::Value, h: &mut Sha256) {
+/// Writes `v` as canonical JSON to `out`: members sorted by key, whatever order the
+/// client (or serde_json's map type) keeps them in, and no whitespace.
+fn canonical(v: &serde_json::Value, out: &mut Vec<u8>) {
     use serde_json::Value;
     match v {
         Value::Object(m) => {
             let mut members: Vec<_> = m.iter().collect();
             members.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            h.update(b"{");
+            out.push(b'{');
             for (i, (k, v)) in members.into_iter().enumerate() {
                 if i > 0 {
-                    h.update(b",");
+                    out.push(b',');
                 }
-                h.update(
-                    serde_json::to_string(k)
-                        .expect("strings serialize")
-                        .as_bytes(),
-                );
-                h.update(b":");
-                canonical(v, h);
+                serde_json::to_writer(&mut *out, k).expect("strings serialize");
+                out.push(b':');
+                canonical(v, out);
             }
-            h.update(b"}");
+            out.push(b'}');
         }
         Value::Array(a) => {
-            h.update(b"[");
+            out.push(b'[');
             for (i, v) in a.iter().enumerate() {
                 if i > 0 {
-                    h.update(b",");
+                    out.push(b',');
                 }
-                canonical(v, h);
+                canonical(v, out);
             }
-            h.update(b"]");
+            out.push(b']');
         }
-        scalar => h.update(scalar.to_string().as_bytes()),
+        scalar => serde_json::to_writer(&mut *out, scalar).expect("scalars serialize"),
     }
 }
 
@@ -228,6 +224,21 @@ mod tests {
             assert_eq!(e.code(), -32602, "{raw}");
             assert!(e.to_string().contains(HEADER), "{raw}: {e}");
         }
+    }
+
+    #[test]
+    fn the_fingerprint_is_sha256_of_the_method_a_nul_and_the_canonical_params() {
+        // Pinned: stored keys must still match after an upgrade.
+        let key = IdempotencyKey::parse(b"k").unwrap();
+        let f = Idempotency::new(
+            key,
+            "SendMessage",
+            Some(r#"{ "b": [true, null, "x"], "a": 1 }"#),
+        );
+        assert_eq!(
+            f.fingerprint,
+            "8a9c4560efb38ff874558a2779e971445049a738c50c63ecdfc29d9205ac6ee3"
+        );
     }
 
     #[test]
