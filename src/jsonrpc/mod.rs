@@ -208,7 +208,7 @@ pub async fn dispatch(
     // The same method with the same params is the same request, whatever its `id`.
     let idempotency = match idempotency_key {
         Ok(key) => key.map(|k| Idempotency::new(k, spec.name, params)),
-        Err(e) => return Outcome::Response(error_response(id, &e, version)),
+        Err(e) => return unary_outcome(spec, version, error_response(id, &e, version)),
     };
     let call = Call {
         version,
@@ -232,6 +232,11 @@ pub async fn dispatch(
         Ok(result) => success_response(&id, &result),
         Err(e) => error_response(id, &e, version),
     };
+    unary_outcome(spec, version, body)
+}
+
+/// A call's answer that is not a stream: to a 0.x streaming call it goes as one SSE event.
+fn unary_outcome(spec: &methods::MethodSpec, version: Version, body: String) -> Outcome {
     if spec.streaming && version != Version::V1 {
         Outcome::StreamError(body)
     } else {
