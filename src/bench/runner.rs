@@ -91,10 +91,9 @@ impl Op {
         &self,
         conn: &mut Conn,
         mid: &str,
-        key: &str,
+        key: Option<&str>,
         t0: Instant,
     ) -> Result<Extra, Failure> {
-        let key = Some(key);
         match self {
             Op::Send { tpl, expect } => {
                 let body = conn.post_read(tpl.render(&[mid]), key).await?;
@@ -188,6 +187,8 @@ pub(super) struct Runner {
     pub(super) timeout: Duration,
     pub(super) nonce: String,
     pub(super) prefix: String,
+    /// Whether sends carry an `Idempotency-Key`.
+    pub(super) keyed: bool,
 }
 
 impl Runner {
@@ -221,7 +222,7 @@ impl Runner {
             let id_base = format!("{}{}-{}{w}-", self.prefix, self.nonce, &label[..1]);
             // The key is the message id without the prefix: unique per request, a token
             // whatever prefix the agent needs, and no work of its own per request.
-            let key_from = self.prefix.len();
+            let key_from = self.keyed.then_some(self.prefix.len());
             handles.push(tokio::spawn(async move {
                 let mut stats = WorkerStats::default();
                 let mut mid = String::with_capacity(id_base.len() + 12);
@@ -238,7 +239,7 @@ impl Runner {
                     mid.push_str(&id_base);
                     let _ = std::fmt::Write::write_fmt(&mut mid, format_args!("{seq}"));
                     let t0 = Instant::now();
-                    let key = &mid[key_from..];
+                    let key = key_from.map(|i| &mid[i..]);
                     match tokio::time::timeout(timeout, op.exec(&mut conn, &mid, key, t0)).await {
                         Ok(Ok(extra)) => {
                             stats.latency.record(t0.elapsed());
