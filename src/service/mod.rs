@@ -5,6 +5,7 @@ mod claims;
 pub(crate) mod cursor;
 mod jobs;
 pub mod push;
+mod retry;
 mod run;
 pub mod sink;
 
