@@ -795,6 +795,32 @@ async fn idempotency_keys_keep_the_first_answer_per_scope_until_they_expire(
         key_answer(&*store, &s, "k2", 1_500).await,
         Some(task_answer("t1", 2))
     );
+    // A task with webhooks commits in a transaction (its outbox rows): the key goes with it.
+    let webhook = a2a_server::protocol::PushConfig {
+        id: "hook".into(),
+        task_id: "t1".into(),
+        url: "http://127.0.0.1:9/hook".into(),
+        token: None,
+        authentication: None,
+        origin: Version::V1,
+    };
+    store.put_push_config(&s, &webhook).await.unwrap();
+    store
+        .commit_keyed(
+            &s,
+            "t1",
+            2,
+            t1.clone(),
+            vec![status_update(&t1, json!("with a webhook"))],
+            None,
+            Some(&key_record("k4", task_answer("t1", 3), 1_100)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        key_answer(&*store, &s, "k4", 1_500).await,
+        Some(task_answer("t1", 3))
+    );
 
     // A bare message, on its own; its text survives the round trip exactly.
     let mut reply = (*message("r1", Role::Agent)).clone();
