@@ -32,6 +32,9 @@ pub struct Config {
     pub run_lease_secs: u64,
     /// Purge terminal tasks whose status is older than this many seconds (0: never).
     pub retention_secs: u64,
+    /// Seconds an `Idempotency-Key` is remembered: a retry with the key within this time
+    /// gets the first answer; expired keys are purged.
+    pub idempotency_ttl_secs: u64,
     /// The base URL clients reach this server at, as advertised in the card;
     /// defaults to `http://<listen>`.
     pub public_url: Option<String>,
@@ -111,6 +114,7 @@ const FIELDS: &[&str] = &[
     "db_statement_timeout_secs",
     "run_lease_secs",
     "retention_secs",
+    "idempotency_ttl_secs",
     "public_url",
     "streaming",
     "max_body_bytes",
@@ -169,6 +173,7 @@ impl Default for Config {
             db_statement_timeout_secs: 30,
             run_lease_secs: 15,
             retention_secs: 0,
+            idempotency_ttl_secs: 24 * 3600,
             public_url: None,
             streaming: true,
             max_body_bytes: 1024 * 1024,
@@ -297,6 +302,11 @@ impl Config {
         if self.run_lease_secs == 0 || self.db_max_connections == 0 {
             return Err(ConfigError(
                 "run_lease_secs and db_max_connections must be > 0".into(),
+            ));
+        }
+        if self.idempotency_ttl_secs == 0 {
+            return Err(ConfigError(
+                "idempotency_ttl_secs must be > 0 (a retry needs its key remembered)".into(),
             ));
         }
         if self.push_max_attempts == 0 || self.push_concurrency == 0 || self.push_timeout_secs == 0
@@ -484,6 +494,22 @@ mod tests {
                     .card
                     .v03_fields
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
+    fn idempotency_ttl_defaults_to_a_day_and_reads_its_variable() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, Overrides::default()).unwrap();
+            assert_eq!(c.idempotency_ttl_secs, 86_400);
+            jail.set_env("A2A_IDEMPOTENCY_TTL_SECS", "60");
+            let c = Config::load(None, Overrides::default()).unwrap();
+            assert_eq!(c.idempotency_ttl_secs, 60);
+            jail.set_env("A2A_IDEMPOTENCY_TTL_SECS", "0");
+            let e = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("idempotency_ttl_secs"), "{e}");
             Ok(())
         });
     }

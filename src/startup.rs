@@ -77,6 +77,8 @@ impl Application {
                 retention: (config.retention_secs > 0)
                     .then(|| Duration::from_secs(config.retention_secs)),
                 push_allow_private: config.push_allow_private_networks,
+                agent_name: config.agent.clone(),
+                idempotency_ttl: Duration::from_secs(config.idempotency_ttl_secs),
             },
         );
         let module = jsonrpc::module(Ctx {

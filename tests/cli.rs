@@ -138,6 +138,27 @@ fn send_then_get(protocol: &str) {
     assert_eq!(raw["history"].as_array().map(Vec::len), Some(1), "{raw}");
 }
 
+/// The same command with the same key and message id is one send, answered twice; a
+/// fresh key (the default) makes the same message id another send.
+#[test]
+fn a_send_run_again_with_its_idempotency_key_is_answered_not_rerun() {
+    let s = start_server();
+    let m = mid("tck-complete-task");
+    let key = uuid::Uuid::new_v4().to_string();
+    let send = |extra: &[&str]| {
+        let mut args = vec!["send", &s.url, "hi", "--json", "--message-id", &m];
+        args.extend_from_slice(extra);
+        task_id(&a2a(&args).ok().json(), "1.0")
+    };
+    let first = send(&["--idempotency-key", &key]);
+    assert_eq!(send(&["--idempotency-key", &key]), first);
+    assert_ne!(
+        send(&[]),
+        first,
+        "without the key, the same message is sent again"
+    );
+}
+
 #[test]
 fn send_then_get_v1() {
     send_then_get("1.0");

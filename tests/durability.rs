@@ -290,15 +290,31 @@ async fn retried_message_does_not_run_the_agent_twice(kind: &str) {
     };
     let server = start(&store);
     let c = Client::new(&server);
+    let key = uuid::Uuid::new_v4().to_string();
     let params = json!({"message": {"messageId": format!("tck-complete-task-{}", uuid::Uuid::new_v4()), "role": "ROLE_USER", "parts": [{"text": "hi"}]}});
-    let first = c.ok("SendMessage", params.clone()).await;
-    let again = c.ok("SendMessage", params).await;
+    let keyed = |params: Value| {
+        let r = c
+            .request("SendMessage", params)
+            .header("Idempotency-Key", &key);
+        async move { r.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let first = keyed(params.clone()).await;
+    let again = keyed(params.clone()).await;
     assert_eq!(
-        first["task"]["id"], again["task"]["id"],
-        "the retry returns the same task"
+        first["result"], again["result"],
+        "the retry answers as the first did"
     );
     let list = c.ok("ListTasks", json!({})).await;
     assert_eq!(list["totalSize"], 1, "the agent ran once");
+    // The same key with another request is refused; without a key, the same messageId is
+    // another message.
+    let mut other = params.clone();
+    other["message"]["parts"][0]["text"] = json!("another text");
+    assert_eq!(keyed(other).await["error"]["code"], -32602);
+    let unkeyed = c.ok("SendMessage", params).await;
+    assert_ne!(unkeyed["task"]["id"], first["result"]["task"]["id"]);
+    let list = c.ok("ListTasks", json!({})).await;
+    assert_eq!(list["totalSize"], 2);
 }
 
 macro_rules! per_backend {
@@ -321,6 +337,7 @@ per_backend! {
     resumes_with_last_event_id: [memory, sqlite, postgres];
     concurrent_writers_leave_one_terminal_state: [memory, sqlite, postgres];
     retried_message_does_not_run_the_agent_twice: [memory, sqlite, postgres];
+    retries_sent_before_the_task_exists_run_the_agent_once: [memory, sqlite, postgres];
 }
 
 /// An idempotent agent that completes whatever it is given.
@@ -459,12 +476,17 @@ impl a2a_server::agents::AgentExecutor for SlowToStart {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn retries_sent_before_the_task_exists_run_the_agent_once() {
+/// Concurrent retries of one send (the same `Idempotency-Key`), sent while the agent has
+/// not produced its task yet, and of one stream under another key: each runs the agent
+/// once, and every retry follows the first one's task to its end.
+async fn retries_sent_before_the_task_exists_run_the_agent_once(kind: &str) {
+    let Some(store) = store(kind).await else {
+        return;
+    };
     let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let config = a2a_server::config::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
-        store: "memory:".into(),
+        store: store.url.clone(),
         ..Default::default()
     };
     let app = a2a_server::startup::Application::build_with_agent(
@@ -479,20 +501,30 @@ async fn retries_sent_before_the_task_exists_run_the_agent_once() {
         let _ = stopped.await;
     }));
 
-    // A client that gives up waiting and sends the same message again, several times,
-    // while the agent has not produced its task yet; one of them streams.
+    // A client that gives up waiting and sends the same request again, several times,
+    // while the agent has not produced its task yet; a streaming client does the same.
     let message = json!({"messageId": uuid::Uuid::new_v4().to_string(), "role": "ROLE_USER", "parts": [{"text": "hi"}]});
+    let (send_key, stream_key) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
     let http = reqwest::Client::new();
-    let call = |method: &'static str| {
-        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": {"message": message.clone()}});
-        let req = http.post(&url).header("A2A-Version", "1.0").json(&body);
+    let call = |method: &'static str, id: u32| {
+        let key = match method {
+            "SendMessage" => send_key,
+            _ => stream_key,
+        };
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {"message": message.clone()}});
+        let req = http
+            .post(&url)
+            .header("A2A-Version", "1.0")
+            .header("Idempotency-Key", key.to_string())
+            .json(&body);
         async move { req.send().await.unwrap().text().await.unwrap() }
     };
-    let (a, b, c, s) = tokio::join!(
-        call("SendMessage"),
-        call("SendMessage"),
-        call("SendMessage"),
-        call("SendStreamingMessage"),
+    let (a, b, c, s, t) = tokio::join!(
+        call("SendMessage", 1),
+        call("SendMessage", 2),
+        call("SendMessage", 3),
+        call("SendStreamingMessage", 4),
+        call("SendStreamingMessage", 5),
     );
     let task_id = |body: &str| -> String {
         let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
@@ -504,19 +536,29 @@ async fn retries_sent_before_the_task_exists_run_the_agent_once() {
     let first = task_id(&a);
     assert_eq!(task_id(&b), first);
     assert_eq!(task_id(&c), first);
-    let streamed = s
-        .lines()
-        .find_map(|l| l.strip_prefix("data: "))
-        .expect("an event");
-    assert_eq!(task_id(streamed), first, "{s}");
-    assert!(
-        s.contains("TASK_STATE_COMPLETED"),
-        "the stream follows to the end: {s}"
-    );
+    for body in [&a, &b, &c] {
+        assert!(body.contains("TASK_STATE_COMPLETED"), "blocking: {body}");
+    }
+    let first_event = |s: &str| {
+        let data = s
+            .lines()
+            .find_map(|l| l.strip_prefix("data: "))
+            .expect("an event");
+        task_id(data)
+    };
+    let streamed = first_event(&s);
+    assert_ne!(streamed, first, "another key, another task");
+    assert_eq!(first_event(&t), streamed, "{t}");
+    for body in [&s, &t] {
+        assert!(
+            body.contains("TASK_STATE_COMPLETED"),
+            "the stream follows to the end: {body}"
+        );
+    }
     assert_eq!(
         runs.load(std::sync::atomic::Ordering::SeqCst),
-        1,
-        "the agent ran once"
+        2,
+        "the agent ran once per key"
     );
 }
 

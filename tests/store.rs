@@ -13,7 +13,9 @@ use a2a_server::protocol::{
     Artifact, Message, Part, Role, SequencedEvent, Task, TaskArtifactUpdateEvent, TaskEvent,
     TaskState, TaskStatus, TaskStatusUpdateEvent, Version,
 };
-use a2a_server::store::{self, DbOptions, ExpiredRun, Lease, Scope, StoreError, TaskStore};
+use a2a_server::store::{
+    self, DbOptions, ExpiredRun, KeyAnswer, KeyRecord, Lease, Scope, StoreError, TaskStore,
+};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use support::TestDatabase;
@@ -34,7 +36,9 @@ store_suite!(
     list_pages_have_no_gaps_or_duplicates,
     list_pages_survive_inserts_between_pages,
     scopes_are_isolated,
-    task_for_message_finds_the_first_task,
+    idempotency_keys_keep_the_first_answer_per_scope_until_they_expire,
+    idempotency_keys_are_written_with_their_task_or_not_at_all,
+    expired_idempotency_keys_are_purged,
     leases_are_renewed_cleared_and_expire,
     expired_runs_go_to_exactly_one_caller,
     purge_terminal_deletes_old_terminal_tasks_and_their_events,
@@ -107,9 +111,35 @@ async fn create(store: &dyn TaskStore, s: &Scope, t: &Task) -> Vec<Arc<Sequenced
         .unwrap()
 }
 
-/// The task `message_id` is recorded for.
-async fn message_task(store: &dyn TaskStore, s: &Scope, message_id: &str) -> Option<String> {
-    store.task_for_message(s, message_id).await.unwrap()
+/// The agent of the key fixtures.
+const AGENT: &str = "echo";
+
+/// A key record for `key` answering `answer`, live from `created` for 1000 ms.
+fn key_record(key: &str, answer: KeyAnswer, created: i64) -> KeyRecord {
+    KeyRecord {
+        agent: AGENT.into(),
+        key: key.into(),
+        fingerprint: format!("fp-{key}"),
+        answer,
+        created_at: created,
+        expires_at: created + 1_000,
+    }
+}
+
+fn task_answer(task_id: &str, after_seq: u64) -> KeyAnswer {
+    KeyAnswer::Task {
+        task_id: task_id.into(),
+        after_seq,
+    }
+}
+
+/// What `key` answered in `s`, looked up at `now`.
+async fn key_answer(store: &dyn TaskStore, s: &Scope, key: &str, now: i64) -> Option<KeyAnswer> {
+    store
+        .idempotency_key(s, AGENT, key, now)
+        .await
+        .unwrap()
+        .map(|r| r.answer)
 }
 
 fn seqs(events: &[Arc<SequencedEvent>]) -> Vec<u64> {
@@ -250,13 +280,14 @@ async fn create_refuses_a_taken_id(store: Arc<dyn TaskStore>) {
     let mut other = task("t1", "c2", TaskState::Working, 2_000);
     other.history.push(message("m-other", Role::User));
     let again = store
-        .create(
+        .create_keyed(
             &s,
             Version::V1,
             other.clone(),
             vec![TaskEvent::Task(other.clone())],
             &[],
             None,
+            Some(&key_record("k-other", task_answer("t1", 0), 2_000)),
         )
         .await;
     assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
@@ -280,7 +311,7 @@ async fn create_refuses_a_taken_id(store: Arc<dyn TaskStore>) {
     let rec = store.get(&s, "t1").await.unwrap().unwrap();
     assert_eq!((rec.task, rec.version, rec.last_seq), (t, 1, 1));
     assert_eq!(seqs(&store.events_after(&s, "t1", 0).await.unwrap()), [1]);
-    assert_eq!(message_task(&*store, &s, "m-other").await, None);
+    assert_eq!(key_answer(&*store, &s, "k-other", 2_000).await, None);
 }
 
 async fn stale_commit_conflicts_and_overwrites_nothing(store: Arc<dyn TaskStore>) {
@@ -303,13 +334,14 @@ async fn stale_commit_conflicts_and_overwrites_nothing(store: Arc<dyn TaskStore>
     let mut loser = task("t1", "c1", TaskState::Failed, 3_000);
     loser.history.push(message("m-loser", Role::User));
     let stale = store
-        .commit(
+        .commit_keyed(
             &s,
             "t1",
             1,
             loser.clone(),
             vec![TaskEvent::UserMessage(message("m-loser", Role::User))],
             None,
+            Some(&key_record("k-loser", task_answer("t1", 3), 3_000)),
         )
         .await;
     assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
@@ -322,7 +354,7 @@ async fn stale_commit_conflicts_and_overwrites_nothing(store: Arc<dyn TaskStore>
     let log = store.events_after(&s, "t1", 0).await.unwrap();
     assert_eq!(log.len(), 2);
     assert_eq!(log[1].event, status_update(&winner, json!("winner")));
-    assert_eq!(message_task(&*store, &s, "m-loser").await, None);
+    assert_eq!(key_answer(&*store, &s, "k-loser", 3_000).await, None);
     // A version from the future conflicts too.
     assert!(matches!(
         store.commit(&s, "t1", 7, loser.clone(), vec![], None).await,
@@ -668,7 +700,18 @@ async fn scopes_are_isolated(store: Arc<dyn TaskStore>) {
     let home = scope("alice", "acme");
     let mut t = task("t1", "c1", TaskState::Working, 1_000);
     t.history.push(message("m1", Role::User));
-    create(&*store, &home, &t).await;
+    store
+        .create_keyed(
+            &home,
+            Version::V1,
+            t.clone(),
+            vec![TaskEvent::Task(t.clone())],
+            &[],
+            None,
+            Some(&key_record("k1", task_answer("t1", 0), 1_000)),
+        )
+        .await
+        .unwrap();
     for other in [
         scope("bob", "acme"),
         scope("alice", "other"),
@@ -696,63 +739,218 @@ async fn scopes_are_isolated(store: Arc<dyn TaskStore>) {
         assert!(matches!(r, Err(StoreError::NotFound)), "{other:?}: {r:?}");
         let page = store.list(&other, &query(10)).await.unwrap();
         assert!(page.tasks.is_empty() && page.total_size == 0, "{other:?}");
-        assert_eq!(message_task(&*store, &other, "m1").await, None);
+        assert_eq!(key_answer(&*store, &other, "k1", 1_000).await, None);
     }
     // The rejected commits left the task alone.
     let rec = store.get(&home, "t1").await.unwrap().unwrap();
     assert_eq!((rec.version, rec.last_seq), (1, 1));
     assert_eq!(
-        message_task(&*store, &home, "m1").await.as_deref(),
-        Some("t1")
+        key_answer(&*store, &home, "k1", 1_000).await,
+        Some(task_answer("t1", 0))
     );
 }
 
-async fn task_for_message_finds_the_first_task(store: Arc<dyn TaskStore>) {
-    let s = scope("alice", "");
+async fn idempotency_keys_keep_the_first_answer_per_scope_until_they_expire(
+    store: Arc<dyn TaskStore>,
+) {
+    let s = scope("alice", "acme");
     let mut t1 = task("t1", "c1", TaskState::Working, 1_000);
-    t1.history
-        .extend([message("m1", Role::User), message("a1", Role::Agent)]);
-    create(&*store, &s, &t1).await;
-    assert_eq!(message_task(&*store, &s, "m1").await.as_deref(), Some("t1"));
+    t1.history.push(message("m1", Role::User));
+    let created = key_record("k1", task_answer("t1", 0), 1_000);
+    store
+        .create_keyed(
+            &s,
+            Version::V1,
+            t1.clone(),
+            vec![TaskEvent::Task(t1.clone())],
+            &[],
+            None,
+            Some(&created),
+        )
+        .await
+        .unwrap();
+    let found = store.idempotency_key(&s, AGENT, "k1", 1_500).await.unwrap();
     assert_eq!(
-        message_task(&*store, &s, "a1").await,
-        None,
-        "agent messages"
+        found.as_ref(),
+        Some(&created),
+        "the whole record comes back"
     );
-    assert_eq!(message_task(&*store, &s, "m9").await, None);
+    assert_eq!(key_answer(&*store, &s, "k9", 1_500).await, None);
 
+    // A follow-up's key, written with its commit.
     let follow_up = message("m2", Role::User);
     t1.history.push(follow_up.clone());
     store
-        .commit(
+        .commit_keyed(
             &s,
             "t1",
             1,
             t1.clone(),
             vec![TaskEvent::UserMessage(follow_up)],
             None,
+            Some(&key_record("k2", task_answer("t1", 2), 1_100)),
         )
         .await
         .unwrap();
-    assert_eq!(message_task(&*store, &s, "m2").await.as_deref(), Some("t1"));
-
-    // A message id seen before keeps pointing at its first task.
-    let mut t2 = task("t2", "c2", TaskState::Working, 2_000);
-    t2.history
-        .extend([message("m1", Role::User), message("m3", Role::User)]);
-    create(&*store, &s, &t2).await;
-    assert_eq!(message_task(&*store, &s, "m1").await.as_deref(), Some("t1"));
-    assert_eq!(message_task(&*store, &s, "m3").await.as_deref(), Some("t2"));
-    // The same message id in another scope is another message.
-    let other = scope("bob", "");
-    let mut t3 = task("t3", "c3", TaskState::Working, 3_000);
-    t3.history.push(message("m1", Role::User));
-    create(&*store, &other, &t3).await;
     assert_eq!(
-        message_task(&*store, &other, "m1").await.as_deref(),
-        Some("t3")
+        key_answer(&*store, &s, "k2", 1_500).await,
+        Some(task_answer("t1", 2))
     );
-    assert_eq!(message_task(&*store, &s, "m1").await.as_deref(), Some("t1"));
+    // A task with webhooks commits in a transaction (its outbox rows): the key goes with it.
+    let webhook = a2a_server::protocol::PushConfig {
+        id: "hook".into(),
+        task_id: "t1".into(),
+        url: "http://127.0.0.1:9/hook".into(),
+        token: None,
+        authentication: None,
+        origin: Version::V1,
+    };
+    store.put_push_config(&s, &webhook).await.unwrap();
+    store
+        .commit_keyed(
+            &s,
+            "t1",
+            2,
+            t1.clone(),
+            vec![status_update(&t1, json!("with a webhook"))],
+            None,
+            Some(&key_record("k4", task_answer("t1", 3), 1_100)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        key_answer(&*store, &s, "k4", 1_500).await,
+        Some(task_answer("t1", 3))
+    );
+
+    // A bare message, on its own; its text survives the round trip exactly.
+    let mut reply = (*message("r1", Role::Agent)).clone();
+    reply.parts = vec![Part::text("a\u{0}b \"quoted\" é")];
+    let answer = KeyAnswer::Message(reply);
+    store
+        .put_idempotency_key(&s, &key_record("k3", answer.clone(), 1_200))
+        .await
+        .unwrap();
+    assert_eq!(
+        key_answer(&*store, &s, "k3", 1_500).await,
+        Some(answer.clone())
+    );
+
+    // The first answer wins while it lives.
+    store
+        .put_idempotency_key(&s, &key_record("k3", task_answer("t9", 0), 1_300))
+        .await
+        .unwrap();
+    assert_eq!(key_answer(&*store, &s, "k3", 1_500).await, Some(answer));
+
+    // The same key in another owner, tenant or agent is another key.
+    for other in [scope("bob", "acme"), scope("alice", "other"), scope("", "")] {
+        assert_eq!(
+            key_answer(&*store, &other, "k1", 1_500).await,
+            None,
+            "{other:?}"
+        );
+        store
+            .put_idempotency_key(&other, &key_record("k1", task_answer("t-other", 0), 1_500))
+            .await
+            .unwrap();
+        assert_eq!(
+            key_answer(&*store, &other, "k1", 1_500).await,
+            Some(task_answer("t-other", 0))
+        );
+    }
+    assert!(
+        store
+            .idempotency_key(&s, "another-agent", "k1", 1_500)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        key_answer(&*store, &s, "k1", 1_500).await,
+        Some(task_answer("t1", 0))
+    );
+
+    // Expired (1000 ms after creation), a key is no key, and a new answer replaces it.
+    assert_eq!(
+        key_answer(&*store, &s, "k1", 1_999).await,
+        Some(task_answer("t1", 0))
+    );
+    assert_eq!(key_answer(&*store, &s, "k1", 2_000).await, None);
+    store
+        .put_idempotency_key(&s, &key_record("k1", task_answer("t2", 0), 2_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        key_answer(&*store, &s, "k1", 2_500).await,
+        Some(task_answer("t2", 0))
+    );
+}
+
+async fn idempotency_keys_are_written_with_their_task_or_not_at_all(store: Arc<dyn TaskStore>) {
+    let s = scope("alice", "");
+    // Concurrent creations, some keyed: each key comes with its task, in one batch or not.
+    let mut creations = Vec::new();
+    for i in 0..40 {
+        let store = store.clone();
+        let s = s.clone();
+        creations.push(tokio::spawn(async move {
+            let t = task(&format!("t{i}"), "c", TaskState::Working, 1_000);
+            let key =
+                (i % 2 == 0).then(|| key_record(&format!("k{i}"), task_answer(&t.id, 0), 1_000));
+            store
+                .create_keyed(
+                    &s,
+                    Version::V1,
+                    t.clone(),
+                    vec![TaskEvent::Task(t)],
+                    &[],
+                    None,
+                    key.as_ref(),
+                )
+                .await
+                .unwrap();
+        }));
+    }
+    for c in creations {
+        c.await.unwrap();
+    }
+    for i in 0..40 {
+        let found = key_answer(&*store, &s, &format!("k{i}"), 1_000).await;
+        let expected = (i % 2 == 0).then(|| task_answer(&format!("t{i}"), 0));
+        assert_eq!(found, expected, "k{i}");
+    }
+}
+
+async fn expired_idempotency_keys_are_purged(store: Arc<dyn TaskStore>) {
+    let s = scope("alice", "");
+    for (key, created) in [("old-1", 1_000), ("old-2", 1_500), ("live", 5_000)] {
+        store
+            .put_idempotency_key(&s, &key_record(key, task_answer("t", 0), created))
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.purge_idempotency_keys(2_499).await.unwrap(), 1);
+    assert_eq!(store.purge_idempotency_keys(2_500).await.unwrap(), 1);
+    assert_eq!(store.purge_idempotency_keys(2_500).await.unwrap(), 0);
+    // Gone from the store, not only hidden by the lookup's clock.
+    assert_eq!(key_answer(&*store, &s, "old-1", 0).await, None);
+    assert_eq!(key_answer(&*store, &s, "old-2", 0).await, None);
+    assert_eq!(
+        key_answer(&*store, &s, "live", 5_500).await,
+        Some(task_answer("t", 0))
+    );
+    // A key recorded again after it expired outlives the purge of its first record.
+    store
+        .put_idempotency_key(&s, &key_record("live", task_answer("t2", 0), 6_000))
+        .await
+        .unwrap();
+    assert_eq!(store.purge_idempotency_keys(6_500).await.unwrap(), 0);
+    assert_eq!(
+        key_answer(&*store, &s, "live", 6_500).await,
+        Some(task_answer("t2", 0))
+    );
+    assert_eq!(store.purge_idempotency_keys(7_000).await.unwrap(), 1);
 }
 
 fn run(owner: &str, task_id: &str) -> ExpiredRun {
@@ -955,13 +1153,6 @@ async fn purge_terminal_deletes_old_terminal_tasks_and_their_events(store: Arc<d
             store.events_after(&s, gone, 0).await,
             Err(StoreError::NotFound)
         ));
-        assert_eq!(
-            store
-                .task_for_message(&s, &format!("m-{gone}"))
-                .await
-                .unwrap(),
-            None
-        );
     }
     for kept in ["rejected", "working", "waiting", "fresh"] {
         assert_eq!(
@@ -1169,7 +1360,6 @@ async fn sqlite_reopens_with_its_data_and_creates_its_directory() {
         seqs(&store.events_after(&s, "t1", 0).await.unwrap()),
         [1, 2]
     );
-    assert_eq!(message_task(&*store, &s, "m1").await.as_deref(), Some("t1"));
     assert_eq!(store.take_expired_runs(2_000, 10).await.unwrap().len(), 1);
     // Every connection runs in WAL mode, synchronous=NORMAL, with foreign keys.
     let sqlite = store::SqliteStore::connect(&url, &DbOptions::default())

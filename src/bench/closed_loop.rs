@@ -25,10 +25,13 @@ pub(super) async fn setup_send(
 ) -> anyhow::Result<SendOutcome> {
     let mut conn = Conn::new(runner.target.clone());
     let tpl = wire::send(version, false, json!(text), None);
-    let body = tokio::time::timeout(runner.timeout, conn.post_read(tpl.render(&[message_id])))
-        .await
-        .map_err(|_| anyhow::anyhow!("set-up send timed out"))?
-        .map_err(|f| anyhow::anyhow!("set-up send failed: {f}"))?;
+    let body = tokio::time::timeout(
+        runner.timeout,
+        conn.post_read(tpl.render(&[message_id]), None),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("set-up send timed out"))?
+    .map_err(|f| anyhow::anyhow!("set-up send failed: {f}"))?;
     wire::result(&body)
         .and_then(wire::send_outcome)
         .map_err(|f| anyhow::anyhow!("set-up send failed: {f}"))
@@ -75,7 +78,7 @@ pub(super) async fn closed_loop(
             let mut conn = Conn::new(runner.target.clone());
             let mid = format!("{}{}-probe", runner.prefix, runner.nonce);
             let probe = conn
-                .post_read(tpl.render(&[&mid, "bench-probe"]))
+                .post_read(tpl.render(&[&mid, "bench-probe"]), None)
                 .await
                 .and_then(|b| wire::result(&b).map(|_| ()));
             match probe {

@@ -102,11 +102,13 @@ impl Conn {
         self.sender = None;
     }
 
-    /// POSTs `body`; answers the response head, its body still to be read.
+    /// POSTs `body` (a send with its `Idempotency-Key`, as clients send one); answers
+    /// the response head, its body still to be read.
     pub async fn post(
         &mut self,
         body: Bytes,
         accept: &HeaderValue,
+        idempotency_key: Option<&str>,
     ) -> Result<Response<Incoming>, Failure> {
         if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
             self.connect().await?;
@@ -126,6 +128,10 @@ impl Conn {
         if let Some(v) = &self.target.version_header {
             h.insert("a2a-version", v.clone());
         }
+        if let Some(k) = idempotency_key {
+            let k = HeaderValue::from_str(k).map_err(|e| Failure::Invalid(e.to_string()))?;
+            h.insert("idempotency-key", k);
+        }
         match sender.send_request(req).await {
             Ok(r) => Ok(r),
             Err(e) => {
@@ -136,8 +142,12 @@ impl Conn {
     }
 
     /// POSTs `body` and reads the whole answer; a non-2xx status is a failure.
-    pub async fn post_read(&mut self, body: Bytes) -> Result<Bytes, Failure> {
-        let resp = self.post(body, &JSON).await?;
+    pub async fn post_read(
+        &mut self,
+        body: Bytes,
+        idempotency_key: Option<&str>,
+    ) -> Result<Bytes, Failure> {
+        let resp = self.post(body, &JSON, idempotency_key).await?;
         let status = resp.status();
         let bytes = match resp.into_body().collect().await {
             Ok(b) => b.to_bytes(),

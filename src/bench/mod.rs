@@ -118,6 +118,11 @@ pub struct BenchArgs {
     /// Where the push scenario's webhook receiver listens.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub webhook_listen: SocketAddr,
+    /// Send without an `Idempotency-Key` (every send has one by default, as a client that
+    /// retries safely sends): to measure what the key costs, or to compare with a build
+    /// that predates keys.
+    #[arg(long)]
+    pub no_idempotency_key: bool,
 }
 
 /// A phase's length: a time or a number of requests.
@@ -214,6 +219,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         timeout: args.timeout,
         nonce: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
         prefix,
+        keyed: !args.no_idempotency_key,
     };
     let mut report = Report {
         scenario: args.scenario.name().into(),

@@ -86,31 +86,38 @@ struct Extra {
 }
 
 impl Op {
-    async fn exec(&self, conn: &mut Conn, mid: &str, t0: Instant) -> Result<Extra, Failure> {
+    /// Runs the op once; `key` is the `Idempotency-Key` of a send (unique per request).
+    async fn exec(
+        &self,
+        conn: &mut Conn,
+        mid: &str,
+        key: Option<&str>,
+        t0: Instant,
+    ) -> Result<Extra, Failure> {
         match self {
             Op::Send { tpl, expect } => {
-                let body = conn.post_read(tpl.render(&[mid])).await?;
+                let body = conn.post_read(tpl.render(&[mid]), key).await?;
                 check_send(*expect, wire::send_outcome(wire::result(&body)?)?)?;
                 Ok(Extra::default())
             }
             Op::Get { tpl } => {
-                let body = conn.post_read(tpl.render(&[])).await?;
+                let body = conn.post_read(tpl.render(&[]), None).await?;
                 wire::task_result(wire::result(&body)?)?;
                 Ok(Extra::default())
             }
             Op::Push { tpl, clock } => {
                 let token = format!("bench-{}", now_ns(*clock));
-                let body = conn.post_read(tpl.render(&[mid, &token])).await?;
+                let body = conn.post_read(tpl.render(&[mid, &token]), key).await?;
                 wire::result(&body)?;
                 Ok(Extra::default())
             }
             Op::Publish { tpl, clock } => {
                 let text = wire::mark(now_ns(*clock));
-                let body = conn.post_read(tpl.render(&[mid, &text])).await?;
+                let body = conn.post_read(tpl.render(&[mid, &text]), key).await?;
                 check_send(Expect::AnyTask, wire::send_outcome(wire::result(&body)?)?)?;
                 Ok(Extra::default())
             }
-            Op::Stream { tpl } => read_stream(conn, tpl.render(&[mid]), t0).await,
+            Op::Stream { tpl } => read_stream(conn, tpl.render(&[mid]), key, t0).await,
         }
     }
 }
@@ -118,8 +125,12 @@ impl Op {
 /// POSTs `body` asking for an event stream; answers the stream's body once its head is in.
 /// A non-2xx status, or an answer that is not an event stream (read whole, so the
 /// connection stays usable, and reported as the JSON-RPC error it carries), is a failure.
-pub(super) async fn post_stream(conn: &mut Conn, body: Bytes) -> Result<Incoming, Failure> {
-    let resp = conn.post(body, &EVENT_STREAM).await?;
+pub(super) async fn post_stream(
+    conn: &mut Conn,
+    body: Bytes,
+    idempotency_key: Option<&str>,
+) -> Result<Incoming, Failure> {
+    let resp = conn.post(body, &EVENT_STREAM, idempotency_key).await?;
     let status = resp.status();
     let is_sse = resp
         .headers()
@@ -141,8 +152,13 @@ pub(super) async fn post_stream(conn: &mut Conn, body: Bytes) -> Result<Incoming
     Err(Failure::Invalid("not an event stream".into()))
 }
 
-async fn read_stream(conn: &mut Conn, body: Bytes, t0: Instant) -> Result<Extra, Failure> {
-    let mut body = post_stream(conn, body).await?;
+async fn read_stream(
+    conn: &mut Conn,
+    body: Bytes,
+    key: Option<&str>,
+    t0: Instant,
+) -> Result<Extra, Failure> {
+    let mut body = post_stream(conn, body, key).await?;
     let mut parser = SseParser::default();
     let mut extra = Extra::default();
     let mut failure = None;
@@ -171,6 +187,8 @@ pub(super) struct Runner {
     pub(super) timeout: Duration,
     pub(super) nonce: String,
     pub(super) prefix: String,
+    /// Whether sends carry an `Idempotency-Key`.
+    pub(super) keyed: bool,
 }
 
 impl Runner {
@@ -202,6 +220,9 @@ impl Runner {
             let timeout = self.timeout;
             // Unique across phases too: servers may answer a repeated messageId from a cache.
             let id_base = format!("{}{}-{}{w}-", self.prefix, self.nonce, &label[..1]);
+            // The key is the message id without the prefix: unique per request, a token
+            // whatever prefix the agent needs, and no work of its own per request.
+            let key_from = self.keyed.then_some(self.prefix.len());
             handles.push(tokio::spawn(async move {
                 let mut stats = WorkerStats::default();
                 let mut mid = String::with_capacity(id_base.len() + 12);
@@ -218,7 +239,8 @@ impl Runner {
                     mid.push_str(&id_base);
                     let _ = std::fmt::Write::write_fmt(&mut mid, format_args!("{seq}"));
                     let t0 = Instant::now();
-                    match tokio::time::timeout(timeout, op.exec(&mut conn, &mid, t0)).await {
+                    let key = key_from.map(|i| &mid[i..]);
+                    match tokio::time::timeout(timeout, op.exec(&mut conn, &mid, key, t0)).await {
                         Ok(Ok(extra)) => {
                             stats.latency.record(t0.elapsed());
                             stats.ok += 1;

@@ -51,7 +51,7 @@ async fn open_subscription(
     body: Bytes,
 ) -> Result<(Conn, hyper::body::Incoming), Failure> {
     let mut conn = Conn::new(target);
-    let body = post_stream(&mut conn, body).await?;
+    let body = post_stream(&mut conn, body, None).await?;
     Ok((conn, body))
 }
 

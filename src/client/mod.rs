@@ -58,7 +58,20 @@ pub struct SendOptions {
     pub metadata: Option<Metadata>,
     /// Message-level metadata.
     pub message_metadata: Option<Metadata>,
+    /// The send's `Idempotency-Key`: a fresh UUID when `None`. The client resends with the
+    /// same key when a send fails in transit; to retry a send yourself, set it and
+    /// `message_id` (0.1: `task_id` and `context_id`), so the retry is the same request.
+    pub idempotency_key: Option<String>,
 }
+
+/// The header that marks retries of one send.
+pub const IDEMPOTENCY_HEADER: &str = crate::protocol::idempotency::HEADER;
+
+/// Attempts of a send that fails in transit (the key makes resending safe).
+const SEND_ATTEMPTS: u32 = 3;
+
+/// The first pause before a resend; doubled for the next.
+const RESEND_PAUSE: Duration = Duration::from_millis(200);
 
 impl SendOptions {
     /// A message with one text part.
@@ -160,9 +173,22 @@ impl A2aClient {
 
     /// Posts one JSON-RPC call and returns its `result` exactly as received.
     pub async fn call(&self, call: &RpcCall) -> Result<Box<RawValue>, ClientError> {
+        self.call_keyed(call, None).await
+    }
+
+    /// [`A2aClient::call`] with an `Idempotency-Key`.
+    pub async fn call_keyed(
+        &self,
+        call: &RpcCall,
+        idempotency_key: Option<&str>,
+    ) -> Result<Box<RawValue>, ClientError> {
         let id = self.fresh_id();
         let url = &self.endpoint;
-        let (status, text) = send_text(self.request(id, call, false), url).await?;
+        let mut req = self.request(id, call, false);
+        if let Some(key) = idempotency_key {
+            req = req.header(IDEMPOTENCY_HEADER, key);
+        }
+        let (status, text) = send_text(req, url).await?;
         match unwrap_envelope(&text, id) {
             Err(e @ ClientError::JsonRpc { .. }) => Err(e),
             _ if !status.is_success() => Err(ClientError::Http {
@@ -179,14 +205,27 @@ impl A2aClient {
         Ok(self.send_with_raw(opts).await?.1)
     }
 
-    /// [`A2aClient::send`] plus the raw JSON-RPC result.
+    /// [`A2aClient::send`] plus the raw JSON-RPC result. A send that fails in transit
+    /// (it may or may not have arrived) is sent again, the same request with the same
+    /// key: the server answers a retry as it answered the first.
     pub async fn send_with_raw(
         &self,
         opts: &SendOptions,
     ) -> Result<(Box<RawValue>, SendResult), ClientError> {
-        let raw = self
-            .call(&wire::send_call(self.version, opts, false))
-            .await?;
+        let call = wire::send_call(self.version, opts, false);
+        let key = send_key(opts);
+        let mut pause = RESEND_PAUSE;
+        let mut attempt = 1;
+        let raw = loop {
+            match self.call_keyed(&call, Some(&key)).await {
+                Err(ClientError::Transport { .. }) if attempt < SEND_ATTEMPTS => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                    attempt += 1;
+                }
+                other => break other?,
+            }
+        };
         let result = wire::decode_send(self.version, raw.get())?;
         Ok((raw, result))
     }
@@ -254,7 +293,8 @@ impl A2aClient {
         &self,
         opts: &SendOptions,
     ) -> impl Stream<Item = Result<StreamEvent, ClientError>> + Send + 'static {
-        self.open_stream(wire::send_call(self.version, opts, true), None)
+        let key = send_key(opts);
+        self.open_stream(wire::send_call(self.version, opts, true), None, Some(key))
     }
 
     /// Subscribes to an existing task's events, resuming after `last_event_id` if given.
@@ -273,18 +313,26 @@ impl A2aClient {
         task_id: &str,
         last_event_id: Option<u64>,
     ) -> impl Stream<Item = Result<StreamEvent, ClientError>> + Send + 'static {
-        self.open_stream(wire::subscribe_call(self.version, task_id), last_event_id)
+        self.open_stream(
+            wire::subscribe_call(self.version, task_id),
+            last_event_id,
+            None,
+        )
     }
 
     fn open_stream(
         &self,
         call: RpcCall,
         last_event_id: Option<u64>,
+        idempotency_key: Option<String>,
     ) -> impl Stream<Item = Result<StreamEvent, ClientError>> + Send + 'static {
         let id = self.fresh_id();
         let mut req = self.request(id, &call, true);
         if let Some(l) = last_event_id {
             req = req.header("Last-Event-ID", l.to_string());
+        }
+        if let Some(key) = idempotency_key {
+            req = req.header(IDEMPOTENCY_HEADER, key);
         }
         let url = self.endpoint.clone();
         let version = self.version;
@@ -365,6 +413,13 @@ impl A2aClient {
             }
         }
     }
+}
+
+/// The key of a send: the caller's, else a fresh one.
+fn send_key(opts: &SendOptions) -> String {
+    opts.idempotency_key
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
 fn request(

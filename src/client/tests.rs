@@ -85,7 +85,12 @@ async fn fake_agent() -> String {
                 let get = |n: &str| {
                     h.get(n).and_then(|v| v.to_str().ok()).unwrap_or("-").to_string()
                 };
-                let text = format!("{}|{}", get("a2a-version"), get("last-event-id"));
+                let text = format!(
+                    "{}|{}|{}",
+                    get("a2a-version"),
+                    get("last-event-id"),
+                    get("idempotency-key")
+                );
                 sse(format!(
                     "data: {{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{{\"message\":{{\"messageId\":\"m\",\"role\":\"ROLE_AGENT\",\"parts\":[{{\"text\":\"{text}\"}}]}}}}}}\n\n"
                 ))
@@ -127,7 +132,28 @@ async fn headers_and_http_errors() {
     let [Ok((None, StreamItem::Message(m)))] = &items[..] else {
         panic!("{items:?}")
     };
-    assert_eq!(m.text(), "1.0|7");
+    assert_eq!(m.text(), "1.0|7|-", "a subscription is not a send");
+    // Every send carries a key: a fresh one, or the caller's.
+    let keyed = |key: Option<&str>| SendOptions {
+        idempotency_key: key.map(str::to_string),
+        ..SendOptions::text("x")
+    };
+    // A client per call: the fake agent always answers id 1.
+    let client = || A2aClient::new(format!("{base}/headers"), Version::V1);
+    let streamed = |key: Option<&'static str>| {
+        let c = client();
+        async move {
+            match c.stream(&keyed(key)).collect::<Vec<_>>().await.remove(0) {
+                Ok((_, StreamItem::Message(m))) => m.text(),
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    let keys = [streamed(None).await, streamed(None).await];
+    let fresh = |t: &str| t.rsplit('|').next().unwrap().to_string();
+    assert_eq!(fresh(&keys[0]).len(), 36, "{keys:?}");
+    assert_ne!(fresh(&keys[0]), fresh(&keys[1]), "a fresh key per send");
+    assert_eq!(streamed(Some("mine")).await, "1.0|-|mine");
     let c = A2aClient::new(format!("{base}/headers"), Version::V03);
     let items: Vec<_> = c.subscribe("t", None).collect().await;
     // 0.3 sends no version header, and this 1.0-shaped answer does not decode as 0.3.

@@ -12,11 +12,12 @@
 //! - [`hooks`]: the webhook receiver push-delivery checks register.
 //! - one file per area: [`card`], [`transport`], [`versioning`], [`v1`], [`v1_tasks`],
 //!   [`v1_list`], [`v03`], [`v01`], [`streaming`], [`stream_tasks`], [`push`], [`push_v0`],
-//!   [`push_delivery`], [`wild`] (what clients in the wild send).
+//!   [`push_delivery`], [`idempotency`], [`wild`] (what clients in the wild send).
 //! - [`report`]: the table and the JSON report.
 
 pub mod card;
 pub mod hooks;
+pub mod idempotency;
 pub mod probe;
 pub mod push;
 pub mod push_delivery;
@@ -156,6 +157,7 @@ pub fn all_checks() -> Vec<Check> {
     v.extend(v1::checks());
     v.extend(v1_tasks::checks());
     v.extend(v1_list::checks());
+    v.extend(idempotency::checks());
     v.extend(v03::checks());
     v.extend(v01::checks());
     v.extend(streaming::checks());

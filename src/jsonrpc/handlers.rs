@@ -36,7 +36,10 @@ pub async fn send_message(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply
         ctx,
         decode::<v1::SendMessageRequest>(params)?.into_request()?,
     )?;
-    let result = ctx.service.send(&call.scope, Version::V1, req).await?;
+    let result = ctx
+        .service
+        .send(&call.scope, Version::V1, req, call.idempotency.clone())
+        .await?;
     Ok(v1::send_result(&result))
 }
 
@@ -48,7 +51,7 @@ pub async fn send_streaming_message(ctx: &Ctx, call: &Call, params: Option<&str>
     )?;
     let stream = ctx
         .service
-        .send_stream(&call.scope, Version::V1, req)
+        .send_stream(&call.scope, Version::V1, req, call.idempotency.clone())
         .await?;
     call.stream.set(encode_v1(stream));
     Ok(Json::null())
@@ -131,7 +134,10 @@ pub async fn message_send(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply
         ctx,
         decode::<v03::MessageSendParams>(params)?.into_request()?,
     )?;
-    let result = ctx.service.send(&call.scope, Version::V03, req).await?;
+    let result = ctx
+        .service
+        .send(&call.scope, Version::V03, req, call.idempotency.clone())
+        .await?;
     Ok(encode(&v03::send_result(&result)))
 }
 
@@ -143,7 +149,7 @@ pub async fn message_stream(ctx: &Ctx, call: &Call, params: Option<&str>) -> Rep
     )?;
     let stream = ctx
         .service
-        .send_stream(&call.scope, Version::V03, req)
+        .send_stream(&call.scope, Version::V03, req, call.idempotency.clone())
         .await?;
     call.stream.set(encode_v03(stream, true));
     Ok(Json::null())
@@ -210,7 +216,11 @@ pub async fn tasks_send(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = check_send(ctx, decode::<v01::TaskSendParams>(params)?.into_request()?)?;
     let id = req.client_task_id.clone().unwrap_or_default();
     let context = req.message.context_id.clone();
-    let task = match ctx.service.send(&call.scope, Version::V01, req).await? {
+    let task = match ctx
+        .service
+        .send(&call.scope, Version::V01, req, call.idempotency.clone())
+        .await?
+    {
         SendResult::Task(t) => t,
         // 0.1 has no bare message results: present the reply as a completed task.
         SendResult::Message(m) => Task {
@@ -230,7 +240,7 @@ pub async fn tasks_send_subscribe(ctx: &Ctx, call: &Call, params: Option<&str>) 
     let req = check_send(ctx, decode::<v01::TaskSendParams>(params)?.into_request()?)?;
     let stream = ctx
         .service
-        .send_stream(&call.scope, Version::V01, req)
+        .send_stream(&call.scope, Version::V01, req, call.idempotency.clone())
         .await?;
     call.stream.set(encode_v01(stream));
     Ok(Json::null())

@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 
 use crate::codec::Json;
 use crate::protocol::card::AgentCard;
-use crate::protocol::{A2aError, Version};
+use crate::protocol::{A2aError, Idempotency, IdempotencyKey, Version};
 use crate::service::TaskService;
 use crate::store::Scope;
 
@@ -40,6 +40,8 @@ pub struct Call {
     pub scope: Scope,
     /// The SSE `Last-Event-ID` of a reconnecting subscriber.
     pub last_event_id: Option<u64>,
+    /// The request's `Idempotency-Key` with the fingerprint of this call (sends use it).
+    pub idempotency: Option<Idempotency>,
     pub stream: StreamSlot,
 }
 
@@ -183,13 +185,16 @@ pub fn error_response(id: Id<'_>, err: &A2aError, version: Version) -> String {
     json.into()
 }
 
-/// Runs one parsed request through the module.
+/// Runs one parsed request through the module. `idempotency_key` is the request's
+/// `Idempotency-Key`, as [`IdempotencyKey::from_values`] read it (an invalid one is
+/// answered here, with the request's id).
 pub async fn dispatch(
     module: &Module,
     req: envelope::Request<'_>,
     version_header: Option<&str>,
     scope: Scope,
     last_event_id: Option<u64>,
+    idempotency_key: Result<Option<IdempotencyKey>, A2aError>,
 ) -> Outcome {
     let id = req.id.into_owned();
     let (version, spec) = match methods::resolve(version_header, req.method) {
@@ -203,13 +208,19 @@ pub async fn dispatch(
             return Outcome::Response(error_response(id, &e, version));
         }
     };
+    let params = req.params.map(RawValue::get);
+    // The same method with the same params is the same request, whatever its `id`.
+    let idempotency = match idempotency_key {
+        Ok(key) => key.map(|k| Idempotency::new(k, spec.name, params)),
+        Err(e) => return unary_outcome(spec, version, error_response(id, &e, version)),
+    };
     let call = Call {
         version,
         scope,
         last_event_id,
+        idempotency,
         stream: StreamSlot::default(),
     };
-    let params = req.params.map(RawValue::get);
     let Some(reply) = module.call(spec.name, &call, params).await else {
         let e = A2aError::Internal(format!("method `{}` is not registered", spec.name));
         return Outcome::Response(error_response(id, &e, version));
@@ -221,19 +232,24 @@ pub async fn dispatch(
             stream,
         };
     }
-    let sse = spec.streaming && version != Version::V1;
     let body = match reply {
         Ok(result) => success_response(&id, &result),
         Err(e) => {
             error::log_server_error(&e, spec.name);
             let body = error_response(id, &e, version);
             if let A2aError::Unavailable(_) = e {
+                let sse = spec.streaming && version != Version::V1;
                 return Outcome::Unavailable { body, sse };
             }
             body
         }
     };
-    if sse {
+    unary_outcome(spec, version, body)
+}
+
+/// A call's answer that is not a stream: to a 0.x streaming call it goes as one SSE event.
+fn unary_outcome(spec: &methods::MethodSpec, version: Version, body: String) -> Outcome {
+    if spec.streaming && version != Version::V1 {
         Outcome::StreamError(body)
     } else {
         Outcome::Response(body)

@@ -15,6 +15,10 @@ pub enum A2aError {
     MethodNotFound(String),
     #[error("invalid params: {0}")]
     InvalidParams(String),
+    /// An `Idempotency-Key` reused with a different request: -32602 on JSON-RPC, HTTP 422
+    /// on REST.
+    #[error("invalid params: {0}")]
+    IdempotencyKeyReused(String),
     #[error("internal error: {0}")]
     Internal(String),
     /// An internal error that may pass (the task store cannot be reached), so a retry
@@ -48,7 +52,7 @@ impl A2aError {
             A2aError::Parse(_) => -32700,
             A2aError::InvalidRequest(_) => -32600,
             A2aError::MethodNotFound(_) => -32601,
-            A2aError::InvalidParams(_) => -32602,
+            A2aError::InvalidParams(_) | A2aError::IdempotencyKeyReused(_) => -32602,
             A2aError::Internal(_) | A2aError::Unavailable(_) => -32603,
             A2aError::TaskNotFound(_) => -32001,
             A2aError::TaskNotCancelable(_) => -32002,

@@ -3,6 +3,7 @@
 
 pub mod card;
 pub mod error;
+pub mod idempotency;
 pub mod model;
 mod part;
 pub mod push;
@@ -11,6 +12,7 @@ pub mod state;
 mod version;
 
 pub use error::A2aError;
+pub use idempotency::{Idempotency, IdempotencyKey};
 pub use model::*;
 pub use push::{InlinePushConfig, PushAuth, PushConfig, PushConfigPage};
 pub use state::TaskState;

@@ -1,9 +1,11 @@
-//! Messages this process is starting. A request whose `messageId` is already being started
-//! here waits until the first one's task is in the store (or its run ended without one),
-//! then follows that task instead of running the agent a second time: a client that retries
-//! while a slow agent has not yet produced its task gets the same task, as it would later.
+//! Idempotency keys this process is starting. A request whose `Idempotency-Key` is already
+//! being started here waits until the first one's task (and key) is in the store, or its
+//! run ended without one, then answers from the key's record instead of running the agent
+//! a second time: a client that retries while a slow agent has not yet produced its task
+//! gets the same task, as it would later.
 //!
-//! Per process: replicas sharing a database each guard their own requests.
+//! Per process: replicas sharing a database each guard their own requests (across
+//! replicas, the first key recorded wins and later retries follow it).
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -12,15 +14,16 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use tokio::sync::watch;
 
-use crate::store::Scope;
+use crate::store::{KeyAnswer, KeyRecord, Scope};
 
-/// A claim is keyed by the 64-bit hash of (scope, message id), so claiming copies nothing.
-/// Two messages whose hashes collide only wait on each other, each then doing its own
-/// lookup: a delay once in 2^64, never a wrong answer.
+/// A claim is keyed by the 64-bit hash of (scope, idempotency key), so claiming copies
+/// nothing. Two keys whose hashes collide only wait on each other, each then doing its own
+/// lookup: a delay once in 2^64, never a wrong answer. (The agent, the third part of a
+/// key's scope, is the same for every claim of a process.)
 type Key = u64;
 
-/// The claimed message ids. A claim's value is created by the first request that waits on
-/// it, so an unclaimed message (nearly every one) costs one insert and one remove.
+/// The claimed keys. A claim's value is created by the first request that waits on it,
+/// so an unclaimed key (nearly every one) costs one insert and one remove.
 #[derive(Default)]
 pub(super) struct Claims {
     claimed: Mutex<HashMap<Key, Option<watch::Sender<()>>, foldhash::fast::RandomState>>,
@@ -35,8 +38,8 @@ pub(super) enum Claim {
 }
 
 impl Claims {
-    pub(super) fn claim(self: &Arc<Self>, scope: &Scope, message_id: &str) -> Claim {
-        let key = self.hasher.hash_one((scope, message_id));
+    pub(super) fn claim(self: &Arc<Self>, scope: &Scope, idempotency_key: &str) -> Claim {
+        let key = self.hasher.hash_one((scope, idempotency_key));
         let mut map = self.claimed.lock();
         if let Some(waiters) = map.get_mut(&key) {
             return Claim::Taken(
@@ -53,7 +56,7 @@ impl Claims {
     }
 }
 
-/// Holds a message id until dropped: once its task is stored, or its run is over.
+/// Holds a key until dropped: once its task is stored, or its run is over.
 pub(super) struct ClaimGuard {
     claims: Arc<Claims>,
     key: Key,
@@ -65,6 +68,32 @@ impl Drop for ClaimGuard {
         // dropped after the lock is released, so the woken do not wait on it.
         let waiters = self.claims.claimed.lock().remove(&self.key);
         drop(waiters);
+    }
+}
+
+/// A send's idempotency key while the send starts: its claim, and what goes into the
+/// key's record when the answer is stored.
+pub(super) struct Keyed {
+    /// Released when this is dropped.
+    pub _claim: ClaimGuard,
+    pub agent: String,
+    pub key: String,
+    pub fingerprint: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl Keyed {
+    /// The record of this key answering `answer`.
+    pub(super) fn record(&self, answer: KeyAnswer) -> KeyRecord {
+        KeyRecord {
+            agent: self.agent.clone(),
+            key: self.key.clone(),
+            fingerprint: self.fingerprint.clone(),
+            answer,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+        }
     }
 }
 

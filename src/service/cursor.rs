@@ -43,6 +43,13 @@ impl EventCursor {
         }
     }
 
+    /// Hands out `events` (read from the store after `sub` was taken, in order) before
+    /// live ones: a replay of events already committed.
+    pub fn with_backlog(mut self, events: Vec<Arc<SequencedEvent>>) -> Self {
+        self.backlog.extend(events);
+        self
+    }
+
     /// Returns `first` before the events that follow it.
     pub fn with_first(mut self, first: SequencedEvent) -> Self {
         self.first = Some(Arc::new(first));

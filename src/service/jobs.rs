@@ -1,5 +1,5 @@
 //! Background jobs: renewing this process's run leases, recovering runs whose process
-//! died (their lease expired), and purging old terminal tasks.
+//! died (their lease expired), purging old terminal tasks and expired idempotency keys.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +38,10 @@ impl TaskService {
             .map(|r| (r / 4).clamp(Duration::from_secs(1), Duration::from_secs(60)))
             .unwrap_or(Duration::from_secs(3600));
         let mut purge = interval(purge_every);
-        for t in [&mut renew, &mut recover, &mut purge] {
+        let ttl = self.inner.config.idempotency_ttl;
+        let mut purge_keys =
+            interval((ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(60)));
+        for t in [&mut renew, &mut recover, &mut purge, &mut purge_keys] {
             t.set_missed_tick_behavior(MissedTickBehavior::Delay);
         }
         loop {
@@ -52,6 +55,7 @@ impl TaskService {
                 _ = purge.tick(), if retention.is_some() => {
                     self.purge(retention.unwrap_or_default()).await;
                 }
+                _ = purge_keys.tick() => self.purge_keys().await,
             }
         }
     }
@@ -189,6 +193,15 @@ impl TaskService {
                     tracing::warn!(task_id = &*run.task_id, error = %e, "cannot store the end of a run")
                 }
             }
+        }
+    }
+
+    /// Deletes the idempotency keys past their TTL.
+    async fn purge_keys(&self) {
+        match self.inner.store.purge_idempotency_keys(now_millis()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(purged = n, "purged expired idempotency keys"),
+            Err(e) => tracing::warn!(error = %e, "cannot purge expired idempotency keys"),
         }
     }
 

@@ -5,6 +5,7 @@ mod claims;
 pub(crate) mod cursor;
 mod jobs;
 pub mod push;
+mod retry;
 mod run;
 pub mod sink;
 
@@ -22,11 +23,13 @@ use crate::agents::AgentExecutor;
 use crate::events::EventBus;
 use crate::protocol::request::{ListTasksQuery, SendRequest, TaskPage};
 use crate::protocol::{
-    A2aError, Message, SendResult, SequencedEvent, StreamItem, Task, TaskEvent, TaskState,
-    TaskStatus, TaskStatusUpdateEvent, Version,
+    A2aError, Idempotency, Message, SendResult, SequencedEvent, StreamItem, Task, TaskEvent,
+    TaskState, TaskStatus, TaskStatusUpdateEvent, Version,
 };
 pub(crate) use crate::store::now_millis;
-use crate::store::{Scope, StoreError, TaskRecord, TaskStore, cursor as page_cursor};
+use crate::store::{
+    KeyAnswer, KeyRecord, Scope, StoreError, TaskRecord, TaskStore, cursor as page_cursor,
+};
 use cursor::EventCursor;
 use run::{First, Run, first_outcome};
 
@@ -48,6 +51,10 @@ pub struct ServiceConfig {
     pub retention: Option<Duration>,
     /// Accept webhooks on loopback and private networks (tests, local development).
     pub push_allow_private: bool,
+    /// The agent's name: part of an idempotency key's scope (owner + tenant + agent).
+    pub agent_name: String,
+    /// How long an idempotency key is remembered; expired keys are purged.
+    pub idempotency_ttl: Duration,
 }
 
 impl Default for ServiceConfig {
@@ -57,6 +64,8 @@ impl Default for ServiceConfig {
             run_lease: Duration::from_secs(15),
             retention: None,
             push_allow_private: false,
+            agent_name: String::new(),
+            idempotency_ttl: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -76,7 +85,7 @@ pub(crate) struct Inner {
     runner_id: Arc<str>,
     /// Agents running in this process, by task id.
     running: Mutex<HashMap<Arc<str>, RunningAgent, foldhash::fast::RandomState>>,
-    /// Message ids being started in this process.
+    /// Idempotency keys being started in this process.
     claims: Arc<claims::Claims>,
     /// Tasks whose run ended while the store could not be reached, left active with a
     /// lease this process keeps renewing: the background jobs fail them once it answers.
@@ -86,6 +95,13 @@ pub(crate) struct Inner {
 struct RunningAgent {
     cancel: CancellationToken,
     abort: futures::future::AbortHandle,
+}
+
+/// What a send begins with: a run to follow, or (a retry of a send answered with a bare
+/// message) that message again.
+enum Begun {
+    Run(Started),
+    Replied(Message),
 }
 
 /// Where a started run stands, for the caller that started it.
@@ -134,12 +150,15 @@ impl TaskService {
         &self.inner.store
     }
 
-    /// `SendMessage` / `message/send` / `tasks/send`.
+    /// `SendMessage` / `message/send` / `tasks/send`. With `retry` (the request's
+    /// idempotency key), a retry of an earlier request answers as that one did and does
+    /// not run the agent again.
     pub async fn send(
         &self,
         scope: &Scope,
         origin: Version,
         req: SendRequest,
+        retry: Option<Idempotency>,
     ) -> Result<SendResult, A2aError> {
         let history_length = req.history_length;
         let blocking = req.blocking;
@@ -150,7 +169,10 @@ impl TaskService {
             mut cursor,
             reply,
             mut run,
-        } = self.start(scope, origin, req).await?;
+        } = match self.start(scope, origin, req, retry).await? {
+            Begun::Run(s) => s,
+            Begun::Replied(m) => return Ok(SendResult::Message(m)),
+        };
         let mut next = match reply {
             Some(rx) => match run.drive(first_outcome(rx, &mut cursor)).await? {
                 First::Reply(m) => return Ok(SendResult::Message(m)),
@@ -190,19 +212,29 @@ impl TaskService {
     }
 
     /// `SendStreamingMessage` / `message/stream` / `tasks/sendSubscribe`: the task first,
-    /// then its events, closing after a terminal or interrupted state.
+    /// then its events, closing after a terminal or interrupted state. A retry (the same
+    /// idempotency key) replays the first request's stream from its first event, then
+    /// goes on live.
     pub async fn send_stream(
         &self,
         scope: &Scope,
         origin: Version,
         req: SendRequest,
+        retry: Option<Idempotency>,
     ) -> Result<EventStream, A2aError> {
         let Started {
             mut cursor,
             reply,
             mut run,
             ..
-        } = self.start(scope, origin, req).await?;
+        } = match self.start(scope, origin, req, retry).await? {
+            Begun::Run(s) => s,
+            Begun::Replied(m) => {
+                return Ok(Box::pin(futures::stream::once(async move {
+                    Ok(StreamItem::Message(m))
+                })));
+            }
+        };
         Ok(Box::pin(async_stream::try_stream! {
             // The stream's first poll drives the run up to its first output, so the
             // response head and the first events can leave in one write.
@@ -369,20 +401,24 @@ impl Inner {
     where
         F: FnMut(&Task) -> Result<Vec<TaskEvent>, A2aError>,
     {
-        self.update_with_events(scope, id, f).await.map(|(t, _)| t)
+        self.update_with_events(scope, id, None, f)
+            .await
+            .map(|(t, _)| t)
     }
 
     /// [`Inner::update`], also returning the task's last sequence number after the commit.
+    /// `key` (a follow-up's idempotency key) is recorded with the commit.
     pub(crate) async fn update_with_events<F>(
         &self,
         scope: &Scope,
         id: &str,
+        key: Option<&mut KeyRecord>,
         f: F,
     ) -> Result<(Task, u64), A2aError>
     where
         F: FnMut(&Task) -> Result<Vec<TaskEvent>, A2aError>,
     {
-        self.update_from(scope, id, None, |_| true, f)
+        self.update_from(scope, id, None, |_| true, key, f)
             .await
             .map(|c| (c.record.expect("kept").task, c.last_seq))
     }
@@ -391,13 +427,15 @@ impl Inner {
     /// keeps the one it last committed): the first attempt applies `f` to it without
     /// reading the store, and a stale copy only costs the compare-and-swap a retry.
     /// Returns the record as committed if `keep` wants it: the store takes the task itself,
-    /// so keeping it costs a copy.
+    /// so keeping it costs a copy. `key` is recorded with the commit, its answer beginning
+    /// after the commit's last event.
     pub(crate) async fn update_from<F>(
         &self,
         scope: &Scope,
         id: &str,
         mut known: Option<TaskRecord>,
         keep: fn(&Task) -> bool,
+        mut key: Option<&mut KeyRecord>,
         mut f: F,
     ) -> Result<Committed, A2aError>
     where
@@ -420,9 +458,24 @@ impl Inner {
             }
             let state = task.status.state;
             let kept = keep(&task).then(|| task.clone());
+            if let Some(k) = key.as_deref_mut() {
+                k.answer = KeyAnswer::Task {
+                    task_id: id.to_string(),
+                    after_seq: record.last_seq + events.len() as u64,
+                };
+            }
+            let lease = Some(self.lease());
             match self
                 .store
-                .commit(scope, id, record.version, task, events, Some(self.lease()))
+                .commit_keyed(
+                    scope,
+                    id,
+                    record.version,
+                    task,
+                    events,
+                    lease,
+                    key.as_deref(),
+                )
                 .await
             {
                 Ok(seqd) => {

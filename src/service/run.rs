@@ -11,26 +11,28 @@ use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use super::claims::{self, Claim, ClaimGuard};
+use super::claims::Keyed;
 use super::cursor::EventCursor;
 use super::sink::{self, EventSink, Pending, SinkInner};
-use super::{RunningAgent, Started, TaskService, status_event, store_error};
+use super::{Begun, RunningAgent, Started, TaskService, status_event, store_error};
 use crate::agents::{AgentExecutor, RequestContext};
 use crate::protocol::request::SendRequest;
 use crate::protocol::{
-    A2aError, Message, Metadata, Role, SequencedEvent, Task, TaskEvent, TaskState, TaskStatus,
-    Version,
+    A2aError, Idempotency, Message, Metadata, Role, SequencedEvent, Task, TaskEvent, TaskState,
+    TaskStatus, Version,
 };
-use crate::store::{Scope, TaskRecord};
+use crate::store::{KeyAnswer, Scope, TaskRecord};
 
 impl TaskService {
-    /// Validates the message, resolves or prepares the task, and starts the agent.
+    /// Validates the message, resolves or prepares the task, and starts the agent; with
+    /// an idempotency key already answered, answers as the first request did instead.
     pub(super) async fn start(
         &self,
         scope: &Scope,
         origin: Version,
         req: SendRequest,
-    ) -> Result<Started, A2aError> {
+        retry: Option<Idempotency>,
+    ) -> Result<Begun, A2aError> {
         validate_user_message(&req.message)?;
         // The paths off the common one (a webhook to check, a retry, a follow-up message)
         // are boxed: inline, their state would make every send's future several KB larger,
@@ -38,23 +40,15 @@ impl TaskService {
         if req.push.is_some() {
             Box::pin(self.check_inline_push(req.push.as_ref())).await?;
         }
-        // Claimed before the lookup: of two requests with one messageId, the second waits
-        // here until the first one's task is stored, then finds it below.
-        let claim = loop {
-            match self.inner.claims.claim(scope, &req.message.message_id) {
-                Claim::Mine(guard) => break guard,
-                Claim::Taken(rx) => claims::released(rx).await,
-            }
+        // No key, no deduplication: a reused messageId is just another message, and a
+        // send without a key costs no claim and no lookup.
+        let keyed = match retry {
+            Some(retry) => match Box::pin(self.claim_key(scope, retry)).await? {
+                Ok(keyed) => Some(keyed),
+                Err(answered) => return Box::pin(self.replay(scope, answered)).await,
+            },
+            None => None,
         };
-        let retried = self
-            .inner
-            .store
-            .task_for_message(scope, &req.message.message_id)
-            .await
-            .map_err(store_error)?;
-        if let Some(task_id) = retried {
-            return Box::pin(self.retried(scope, task_id, &req)).await;
-        }
         let existing_id = req
             .client_task_id
             .as_deref()
@@ -70,50 +64,18 @@ impl TaskService {
             None => None,
         };
         match existing {
-            // The message id is stored with the follow-up's commit; the claim ends with it.
-            Some(record) => Box::pin(self.continue_task(scope, origin, record, req)).await,
-            None => Ok(self.new_task(scope, origin, existing_id, req, claim)),
+            // The key is stored with the follow-up's commit; the claim ends with it.
+            Some(record) => Box::pin(self.continue_task(scope, origin, record, req, keyed))
+                .await
+                .map(Begun::Run),
+            None => Ok(Begun::Run(self.new_task(
+                scope,
+                origin,
+                existing_id,
+                req,
+                keyed,
+            ))),
         }
-    }
-
-    /// A message this server has seen before (a client retry): the agent does not run
-    /// again; the caller follows the task the first request created or continued.
-    async fn retried(
-        &self,
-        scope: &Scope,
-        task_id: String,
-        req: &SendRequest,
-    ) -> Result<Started, A2aError> {
-        let named = req
-            .client_task_id
-            .as_deref()
-            .or(req.message.task_id.as_deref());
-        if named.is_some_and(|t| t != task_id) {
-            return Err(A2aError::InvalidParams(format!(
-                "messageId `{}` was already used for task `{task_id}`; use a new messageId",
-                req.message.message_id
-            )));
-        }
-        let task_id: Arc<str> = task_id.into();
-        let sub = self.inner.bus.subscribe(&task_id);
-        let record = self.record(scope, &task_id).await?;
-        let cursor = EventCursor::new(
-            sub,
-            self.inner.store.clone(),
-            scope.clone(),
-            task_id.clone(),
-            record.last_seq,
-        );
-        let snapshot = SequencedEvent {
-            seq: record.last_seq,
-            event: TaskEvent::Task(record.task),
-        };
-        Ok(Started {
-            task_id,
-            cursor: cursor.with_first(snapshot),
-            reply: None,
-            run: Run(None),
-        })
     }
 
     fn new_task(
@@ -122,7 +84,7 @@ impl TaskService {
         origin: Version,
         id: Option<Arc<str>>,
         req: SendRequest,
-        claim: ClaimGuard,
+        keyed: Option<Keyed>,
     ) -> Started {
         // Owned, so the message and the rest move into the task and the agent's context
         // instead of being copied.
@@ -172,7 +134,7 @@ impl TaskService {
             accepted_output_modes,
             metadata,
         );
-        let run = self.run(scope, origin, ctx, Some((task, push, claim)), Some(tx));
+        let run = self.run(scope, origin, ctx, Some((task, push, keyed)), Some(tx));
         Started {
             task_id,
             cursor,
@@ -187,6 +149,7 @@ impl TaskService {
         origin: Version,
         record: TaskRecord,
         req: SendRequest,
+        keyed: Option<Keyed>,
     ) -> Result<Started, A2aError> {
         let task_id = record.task.id.clone();
         if let Some(push) = req.push {
@@ -212,9 +175,16 @@ impl TaskService {
         let sub = self.inner.bus.subscribe(&task_id);
         let message = Arc::new(message);
         let user = TaskEvent::UserMessage(message.clone());
+        // The answer set by the commit (where it begins) replaces this placeholder.
+        let mut key = keyed.as_ref().map(|k| {
+            k.record(KeyAnswer::Task {
+                task_id: task_id.to_string(),
+                after_seq: 0,
+            })
+        });
         let (task, last) = self
             .inner
-            .update_with_events(scope, &task_id, |task| {
+            .update_with_events(scope, &task_id, key.as_mut(), |task| {
                 let state = task.status.state;
                 if !state.is_interrupted() {
                     return Err(A2aError::UnsupportedOperation(format!(
@@ -348,7 +318,7 @@ impl TaskService {
 /// run's events, which saves a task spawn and a cross-task wake-up per event when the run
 /// ends within the call. Dropped unfinished (the caller stopped waiting, or its client went
 /// away), it is spawned: a run never depends on its caller staying.
-pub(super) struct Run(Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>);
+pub(super) struct Run(pub(super) Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>);
 
 impl Run {
     /// Awaits `fut` while driving the run (the run first, so its events are there to read).

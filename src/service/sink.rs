@@ -7,7 +7,7 @@ use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 use super::Inner;
-use super::claims::ClaimGuard;
+use super::claims::Keyed;
 use crate::protocol::{
     A2aError, Artifact, Message, Part, PushConfig, Role, Task, TaskArtifactUpdateEvent, TaskEvent,
     TaskState, TaskStatus, TaskStatusUpdateEvent, Version,
@@ -27,9 +27,9 @@ pub enum SinkError {
     Store(#[from] A2aError),
 }
 
-/// A new task not yet stored: its snapshot, its webhooks, and the claim on its message id
-/// (released once the task is stored).
-pub(super) type Pending = (Task, Vec<PushConfig>, ClaimGuard);
+/// A new task not yet stored: its snapshot, its webhooks, and the request's idempotency
+/// key with its claim (released once the task is stored).
+pub(super) type Pending = (Task, Vec<PushConfig>, Option<Keyed>);
 
 /// Where an agent sends its status updates, artifacts and replies. Cheap to clone.
 #[derive(Clone)]
@@ -121,6 +121,23 @@ impl EventSink {
         let tx = tx.ok_or_else(|| SinkError::Invalid("only one reply is allowed".into()))?;
         message.task_id = None;
         message.context_id = Some(self.inner.context_id.clone());
+        // Recorded before it is answered, so a retry of the request gets this message
+        // instead of running the agent again; the claim is held until the run ends.
+        let key = self.inner.pending.lock().as_ref().and_then(|(_, _, k)| {
+            k.as_ref()
+                .map(|k| k.record(crate::store::KeyAnswer::Message(message.clone())))
+        });
+        if let Some(key) = key
+            && let Err(e) = self
+                .inner
+                .service
+                .store
+                .put_idempotency_key(&self.inner.scope, &key)
+                .await
+        {
+            // The answer stands; only a retry of it would run the agent again.
+            tracing::warn!(error = %e, key = key.key, "cannot record an idempotency key");
+        }
         let _ = tx.send(message);
         Ok(())
     }
@@ -136,14 +153,14 @@ impl EventSink {
             ));
         }
         let pending = inner.pending.lock().take();
-        if let Some((mut task, push, claim)) = pending {
+        if let Some((mut task, push, keyed)) = pending {
             if let Some(to) = event.state()
                 && !task.status.state.can_transition_to(to)
             {
                 let why = format!("no transition from {:?} to {to:?}", task.status.state);
                 // Still to create, and still free to reply: the end of the run creates it
                 // failed, so its waiters see it.
-                *inner.pending.lock() = Some((task, push, claim));
+                *inner.pending.lock() = Some((task, push, keyed));
                 return Err(SinkError::Invalid(why));
             }
             inner.reply.lock().take();
@@ -152,16 +169,24 @@ impl EventSink {
             let state = task.status.state;
             // The copy the next emit starts from; a terminal task takes no more events.
             let keep = (!state.is_terminal()).then(|| task.clone());
+            // A new task's answer begins with the task itself.
+            let key = keyed.as_ref().map(|k| {
+                k.record(crate::store::KeyAnswer::Task {
+                    task_id: task.id.to_string(),
+                    after_seq: 0,
+                })
+            });
             let events = inner
                 .service
                 .store
-                .create(
+                .create_keyed(
                     &inner.scope,
                     inner.origin,
                     task,
                     vec![created, event],
                     &push,
                     Some(inner.service.lease()),
+                    key.as_ref(),
                 )
                 .await
                 .map_err(|e| {
@@ -169,8 +194,8 @@ impl EventSink {
                     *inner.unstored.lock() = Some(e.clone());
                     e
                 })?;
-            // The message id is stored now: a request waiting on it can find the task.
-            drop(claim);
+            // The key is stored now: a request waiting on it can find the task.
+            drop(keyed);
             let last_seq = events.len() as u64;
             inner.service.bus.publish(&inner.task_id, events);
             *inner.last_state.lock() = Some(state);
@@ -191,6 +216,7 @@ impl EventSink {
             known,
             // A terminal task takes no more events: nothing to start the next emit from.
             |task| !task.status.state.is_terminal(),
+            None,
             |task| {
                 if let Some(to) = event.state() {
                     if !task.status.state.can_transition_to(to) {

@@ -1,6 +1,6 @@
 //! Batching store operations: callers that arrive while a batch is running are served
 //! together by the next one. The SQL stores use it for group commit (many task creations,
-//! one transaction and one WAL flush) and, on PostgreSQL, for message-id lookups (many
+//! one transaction and one WAL flush) and for idempotency-key lookups (many
 //! lookups, one statement).
 //!
 //! A batch that fails as a whole is retried one job at a time, so one bad job never fails

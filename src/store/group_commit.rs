@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::value::RawValue;
 
 use super::batch::{Batcher, RunBatch, Runners};
-use super::{Lease, Scope, StoreError, sequence, user_message_ids};
+use super::{KeyRecord, Lease, Scope, StoreError, sequence};
 use crate::protocol::{PushConfig, SequencedEvent, Task, TaskEvent, Version};
 
 /// One task creation, owned and already serialized, waiting for a writer.
@@ -22,7 +22,8 @@ pub(crate) struct CreateJob {
     pub task_json: Box<RawValue>,
     /// `(seq, event)` for each event, from 1.
     pub events: Vec<(i64, Box<RawValue>)>,
-    pub message_ids: Vec<String>,
+    /// The request's idempotency key, recorded with the task.
+    pub key: Option<KeyRecord>,
     pub runner: Option<String>,
     pub lease_until: Option<i64>,
     /// Webhooks registered with the task.
@@ -46,6 +47,7 @@ pub(crate) type BatchResult = Result<Vec<bool>, StoreError>;
 
 impl CreateJob {
     /// The job for `TaskStore::create`, and the sequenced events it returns on success.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         scope: &Scope,
         origin: Version,
@@ -53,6 +55,7 @@ impl CreateJob {
         events: Vec<TaskEvent>,
         push: &[PushConfig],
         lease: Option<Lease<'_>>,
+        key: Option<&KeyRecord>,
     ) -> Result<(Self, Vec<Arc<SequencedEvent>>), StoreError> {
         let seqd = sequence(events, 0);
         let mut serialized = Vec::with_capacity(seqd.len());
@@ -69,11 +72,7 @@ impl CreateJob {
             status_ts: task.status.timestamp.timestamp_millis(),
             task_json: raw(&task, &task.id)?,
             events: serialized,
-            message_ids: seqd
-                .iter()
-                .flat_map(|e| user_message_ids(&e.event))
-                .map(str::to_string)
-                .collect(),
+            key: key.cloned(),
             runner,
             lease_until,
             push: (!push.is_empty()).then(|| {

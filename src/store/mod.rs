@@ -79,6 +79,23 @@ pub trait TaskStore: PushStore {
         events: Vec<TaskEvent>,
         push: &[PushConfig],
         lease: Option<Lease<'_>>,
+    ) -> Result<Vec<Arc<SequencedEvent>>, StoreError> {
+        self.create_keyed(scope, origin, task, events, push, lease, None)
+            .await
+    }
+
+    /// [`TaskStore::create`], recording `key` (the request's idempotency key) in the same
+    /// step, so a crash never leaves the task without its key or the key without its task.
+    #[allow(clippy::too_many_arguments)]
+    async fn create_keyed(
+        &self,
+        scope: &Scope,
+        origin: Version,
+        task: Task,
+        events: Vec<TaskEvent>,
+        push: &[PushConfig],
+        lease: Option<Lease<'_>>,
+        key: Option<&KeyRecord>,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError>;
 
     /// The task, if it exists in this scope.
@@ -95,6 +112,23 @@ pub trait TaskStore: PushStore {
         task: Task,
         events: Vec<TaskEvent>,
         lease: Option<Lease<'_>>,
+    ) -> Result<Vec<Arc<SequencedEvent>>, StoreError> {
+        self.commit_keyed(scope, id, expected_version, task, events, lease, None)
+            .await
+    }
+
+    /// [`TaskStore::commit`], recording `key` (a follow-up's idempotency key) in the same
+    /// step.
+    #[allow(clippy::too_many_arguments)]
+    async fn commit_keyed(
+        &self,
+        scope: &Scope,
+        id: &str,
+        expected_version: u64,
+        task: Task,
+        events: Vec<TaskEvent>,
+        lease: Option<Lease<'_>>,
+        key: Option<&KeyRecord>,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError>;
 
     /// Stored events with `seq > after`, in order.
@@ -108,14 +142,22 @@ pub trait TaskStore: PushStore {
     /// Tasks matching the query, newest status first, with cursor paging.
     async fn list(&self, scope: &Scope, query: &ListTasksQuery) -> Result<TaskPage, StoreError>;
 
-    /// The task a user message (by `messageId`) created or continued, so a retried
-    /// request is recognised. Message ids are recorded by `create` and `commit` from the
-    /// `Task` history and `UserMessage` events they store.
-    async fn task_for_message(
+    /// The record of idempotency key `key` of `agent` in `scope`, unless it expired at
+    /// `now` (unix millis): what the key's first request answered.
+    async fn idempotency_key(
         &self,
         scope: &Scope,
-        message_id: &str,
-    ) -> Result<Option<String>, StoreError>;
+        agent: &str,
+        key: &str,
+        now: i64,
+    ) -> Result<Option<KeyRecord>, StoreError>;
+
+    /// Records a key on its own (a bare message answer has no task to record it with).
+    /// A live record of the same key is kept: the first answer wins.
+    async fn put_idempotency_key(&self, scope: &Scope, key: &KeyRecord) -> Result<(), StoreError>;
+
+    /// Deletes the keys that expired at `now` (unix millis); returns how many.
+    async fn purge_idempotency_keys(&self, now: i64) -> Result<u64, StoreError>;
 
     /// Extends the leases of every active task `runner` holds.
     async fn heartbeat(&self, runner: &str, lease_until: i64) -> Result<(), StoreError>;
@@ -135,6 +177,71 @@ pub trait TaskStore: PushStore {
     /// Whether the store answers now (readiness); the memory store always does.
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+/// An idempotency key's record: who sent it, the fingerprint of the request it came with,
+/// and what that request answered. Keyed by (scope, agent, key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRecord {
+    /// The agent the request was for (one per process today).
+    pub agent: String,
+    pub key: String,
+    /// See [`crate::protocol::Idempotency`].
+    pub fingerprint: String,
+    pub answer: KeyAnswer,
+    /// Unix millis.
+    pub created_at: i64,
+    /// Unix millis; an expired record is no record, and the purge deletes it.
+    pub expires_at: i64,
+}
+
+/// What a key's first request answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyAnswer {
+    /// The task it created or continued. Its answer began after event `after_seq`: 0 for
+    /// a new task (the log from its start), else the follow-up's own commit (a snapshot as
+    /// of that sequence number, then what followed).
+    Task { task_id: String, after_seq: u64 },
+    /// A bare message, no task.
+    Message(crate::protocol::Message),
+}
+
+impl KeyAnswer {
+    /// `(task_id, after_seq, reply JSON)` as the SQL stores keep it.
+    pub(crate) fn columns(&self) -> (Option<&str>, i64, Option<String>) {
+        match self {
+            KeyAnswer::Task { task_id, after_seq } => (
+                Some(task_id),
+                i64::try_from(*after_seq).unwrap_or(i64::MAX),
+                None,
+            ),
+            KeyAnswer::Message(m) => (
+                None,
+                0,
+                Some(serde_json::to_string(m).expect("messages serialize")),
+            ),
+        }
+    }
+
+    /// The inverse of [`KeyAnswer::columns`].
+    pub(crate) fn from_columns(
+        task_id: Option<String>,
+        after_seq: i64,
+        reply: Option<&str>,
+    ) -> Result<Self, StoreError> {
+        match (task_id, reply) {
+            (Some(task_id), _) => Ok(KeyAnswer::Task {
+                task_id,
+                after_seq: u64::try_from(after_seq).unwrap_or(0),
+            }),
+            (None, Some(json)) => serde_json::from_str(json)
+                .map(KeyAnswer::Message)
+                .map_err(|e| StoreError::Backend(format!("unreadable idempotent reply: {e}"))),
+            (None, None) => Err(StoreError::Backend(
+                "an idempotency key with neither a task nor a reply".into(),
+            )),
+        }
     }
 }
 
@@ -173,21 +280,6 @@ pub(crate) fn sequence(events: Vec<TaskEvent>, after: u64) -> Vec<Arc<SequencedE
         .zip(events)
         .map(|(seq, event)| Arc::new(SequencedEvent { seq, event }))
         .collect()
-}
-
-/// The ids of the user messages an event stores (for duplicate detection).
-pub fn user_message_ids(event: &TaskEvent) -> impl Iterator<Item = &str> {
-    use crate::protocol::Role;
-    let (history, message): (&[Arc<crate::protocol::Message>], _) = match event {
-        TaskEvent::Task(t) => (&t.history, None),
-        TaskEvent::UserMessage(m) => (&[], Some(m.message_id.as_str())),
-        _ => (&[], None),
-    };
-    history
-        .iter()
-        .filter(|m| m.role == Role::User)
-        .map(|m| m.message_id.as_str())
-        .chain(message)
 }
 
 /// Page tokens: the sort key of the last task on the page, opaque to clients.

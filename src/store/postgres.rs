@@ -1,4 +1,4 @@
-//! PostgreSQL store: tasks, event logs, message ids and runs in `a2a_*` tables; the
+//! PostgreSQL store: tasks, event logs, idempotency keys and runs in `a2a_*` tables; the
 //! statements and the `TaskStore` implementation are shared with SQLite (`sql/`).
 
 use std::collections::HashSet;
@@ -34,8 +34,8 @@ pub struct PostgresStore {
     outbox_signal: std::sync::Arc<tokio::sync::Notify>,
     /// Concurrent task creations share transactions.
     group: Arc<super::group_commit::GroupCommit>,
-    /// Concurrent message-id lookups share statements.
-    lookups: Arc<super::sql::MessageLookups>,
+    /// Concurrent idempotency-key lookups share statements.
+    lookups: Arc<super::sql::KeyLookups>,
 }
 
 impl PostgresStore {
@@ -64,23 +64,39 @@ impl PostgresStore {
     }
 }
 
-/// The tasks of many message ids (`$1`: a JSON array of `[tenant, owner, messageId]`);
-/// a lookup of an unused id has no row. Each key must be a primary-key probe. The
-/// planner guesses 100 keys for `jsonb_array_elements`, and for that many it would rather
-/// hash the whole table (a plain `LATERAL` subquery is flattened into that same join; a
-/// benchmark showed it seq-scanning 35 M rows). `LIMIT 1` keeps the subquery apart, so it
-/// runs once per key, where the index always wins.
-const TASKS_FOR_MESSAGES: &str = "\
-    SELECT q->>0, q->>1, q->>2, m.task_id \
+/// The records of many idempotency keys (`$1`: a JSON array of `[tenant, owner, agent,
+/// key]`); an unused key has no row. Each key must be a primary-key probe. The planner
+/// guesses 100 keys for `jsonb_array_elements`, and for that many it would rather hash the
+/// whole table (a plain `LATERAL` subquery is flattened into that same join; a benchmark
+/// showed it seq-scanning 35 M rows). `LIMIT 1` keeps the subquery apart, so it runs once
+/// per key, where the index always wins.
+const KEY_LOOKUP: &str = "\
+    SELECT q->>0, q->>1, q->>2, q->>3, k.fingerprint, k.task_id, k.after_seq, k.reply, \
+           k.created_at, k.expires_at \
     FROM jsonb_array_elements($1::jsonb) q \
     CROSS JOIN LATERAL ( \
-        SELECT task_id FROM a2a_message_ids \
-        WHERE tenant = q->>0 AND owner = q->>1 AND message_id = q->>2 LIMIT 1) m";
+        SELECT fingerprint, task_id, after_seq, reply, created_at, expires_at \
+        FROM a2a_idempotency_keys \
+        WHERE tenant = q->>0 AND owner = q->>1 AND agent = q->>2 AND key = q->>3 LIMIT 1) k";
+
+/// The conflict clause of every key insert: a live record stays (the first answer wins),
+/// an expired one is replaced.
+macro_rules! on_key_conflict {
+    () => {
+        "ON CONFLICT (tenant, owner, agent, key) DO UPDATE SET \
+            fingerprint = excluded.fingerprint, task_id = excluded.task_id, \
+            after_seq = excluded.after_seq, reply = excluded.reply, \
+            created_at = excluded.created_at, expires_at = excluded.expires_at \
+         WHERE a2a_idempotency_keys.expires_at <= excluded.created_at"
+    };
+}
 
 /// A group of creations in one statement (see `group_commit`): the rows come as arrays,
-/// so the text never changes and is prepared once per connection; events and message ids
-/// are written only for the tasks inserted, and the inserted ids come back.
-const CREATE_TASKS: &str = "\
+/// so the text never changes and is prepared once per connection; events and idempotency
+/// keys are written only for the tasks inserted, and the inserted ids come back. A
+/// creation's answer begins with its task, so its key's `after_seq` is 0.
+const CREATE_TASKS: &str = concat!(
+    "\
     WITH t AS ( \
         INSERT INTO a2a_tasks (id, tenant, owner, context_id, state, status_ts, origin, version, \
                                last_seq, task, created_at, updated_at, runner, lease_until) \
@@ -97,20 +113,25 @@ const CREATE_TASKS: &str = "\
         SELECT v.task_id, v.seq, v.event::json, $12 \
         FROM UNNEST($13::text[], $14::int8[], $15::text[]) AS v(task_id, seq, event) \
         JOIN t ON t.id = v.task_id), \
-    m AS ( \
-        INSERT INTO a2a_message_ids (tenant, owner, message_id, task_id) \
-        SELECT v.tenant, v.owner, v.message_id, v.task_id \
-        FROM UNNEST($16::text[], $17::text[], $18::text[], $19::text[]) \
-             AS v(tenant, owner, message_id, task_id) \
-        JOIN t ON t.id = v.task_id \
-        ON CONFLICT (tenant, owner, message_id) DO NOTHING) \
-    SELECT id FROM t";
+    k AS ( \
+        INSERT INTO a2a_idempotency_keys (tenant, owner, agent, key, fingerprint, task_id, \
+                                          after_seq, reply, created_at, expires_at) \
+        SELECT v.tenant, v.owner, v.agent, v.key, v.fingerprint, v.task_id, 0, NULL, \
+               v.created_at, v.expires_at \
+        FROM UNNEST($16::text[], $17::text[], $18::text[], $19::text[], $20::text[], \
+                    $21::text[], $22::int8[], $23::int8[]) \
+             AS v(tenant, owner, agent, key, fingerprint, task_id, created_at, expires_at) \
+        JOIN t ON t.id = v.task_id ",
+    on_key_conflict!(),
+    ") \
+    SELECT id FROM t"
+);
 
-/// A commit as one statement in autocommit: the compare-and-swap `UPDATE`, its events and
-/// its message ids, one round trip and one statement to plan instead of four (`BEGIN`,
-/// `UPDATE`, `INSERT`, `COMMIT`). Only for tasks without webhooks (their outbox rows need
-/// the task's configs): no row back sends the caller to the transaction, which also tells
-/// a lost race from a missing task.
+/// A commit as one statement in autocommit: the compare-and-swap `UPDATE` and its events,
+/// one round trip and one statement to plan instead of four (`BEGIN`, `UPDATE`, `INSERT`,
+/// `COMMIT`). Only for tasks without webhooks (their outbox rows need the task's configs):
+/// no row back sends the caller to the transaction, which also tells a lost race from a
+/// missing task.
 const COMMIT_TASK: &str = "\
     WITH u AS ( \
         UPDATE a2a_tasks \
@@ -121,12 +142,31 @@ const COMMIT_TASK: &str = "\
     e AS ( \
         INSERT INTO a2a_task_events (task_id, seq, event, created_at) \
         SELECT $7, u.last_seq - $6 + v.n, v.event::json, $5 \
-        FROM u, UNNEST($13::text[]) WITH ORDINALITY AS v(event, n)), \
-    m AS ( \
-        INSERT INTO a2a_message_ids (tenant, owner, message_id, task_id) \
-        SELECT $8, $9, v.message_id, $7 FROM u, UNNEST($14::text[]) AS v(message_id) \
-        ON CONFLICT (tenant, owner, message_id) DO NOTHING) \
+        FROM u, UNNEST($13::text[]) WITH ORDINALITY AS v(event, n)) \
     SELECT last_seq FROM u";
+
+/// [`COMMIT_TASK`] with a follow-up's idempotency key (`$14`..`$21`), written only if the
+/// update was. A separate text, so a commit without a key plans no key insert at all.
+const COMMIT_TASK_KEYED: &str = concat!(
+    "\
+    WITH u AS ( \
+        UPDATE a2a_tasks \
+        SET context_id = $1, state = $2, status_ts = $3, task = $4, updated_at = $5, \
+            version = version + 1, last_seq = last_seq + $6, runner = $11, lease_until = $12 \
+        WHERE id = $7 AND tenant = $8 AND owner = $9 AND version = $10 AND push_configs = 0 \
+        RETURNING last_seq), \
+    e AS ( \
+        INSERT INTO a2a_task_events (task_id, seq, event, created_at) \
+        SELECT $7, u.last_seq - $6 + v.n, v.event::json, $5 \
+        FROM u, UNNEST($13::text[]) WITH ORDINALITY AS v(event, n)), \
+    k AS ( \
+        INSERT INTO a2a_idempotency_keys (tenant, owner, agent, key, fingerprint, task_id, \
+                                          after_seq, reply, created_at, expires_at) \
+        SELECT $8, $9, $14, $15, $16, $17, $18, $19, $20, $21 FROM u ",
+    on_key_conflict!(),
+    ") \
+    SELECT last_seq FROM u"
+);
 
 impl PostgresStore {
     /// [`COMMIT_TASK`]: the sequence number the events follow, or `None` when the caller
@@ -141,14 +181,19 @@ impl PostgresStore {
         events: &[crate::protocol::TaskEvent],
         (runner, lease_until): (Option<&str>, Option<i64>),
         now: i64,
+        key: Option<&super::KeyRecord>,
     ) -> Result<Option<u64>, StoreError> {
         let json: Vec<String> = events
             .iter()
             .map(|e| serde_json::to_string(e).expect("events serialize"))
             .collect();
-        let message_ids: Vec<&str> = events.iter().flat_map(super::user_message_ids).collect();
-        let last_seq: Option<i64> = bind_task_update!(
-            sqlx::query_scalar(COMMIT_TASK),
+        let text = if key.is_some() {
+            COMMIT_TASK_KEYED
+        } else {
+            COMMIT_TASK
+        };
+        let query = bind_task_update!(
+            sqlx::query_scalar(text),
             scope,
             id,
             expected_version,
@@ -158,11 +203,23 @@ impl PostgresStore {
             runner,
             lease_until
         )
-        .bind(json)
-        .bind(message_ids)
-        .fetch_optional(&self.writer)
-        .await
-        .map_err(backend)?;
+        .bind(json);
+        let query = match key {
+            Some(k) => {
+                let (task_id, after_seq, reply) = k.answer.columns();
+                query
+                    .bind(&k.agent)
+                    .bind(&k.key)
+                    .bind(&k.fingerprint)
+                    .bind(task_id)
+                    .bind(after_seq)
+                    .bind(reply)
+                    .bind(k.created_at)
+                    .bind(k.expires_at)
+            }
+            None => query,
+        };
+        let last_seq: Option<i64> = query.fetch_optional(&self.writer).await.map_err(backend)?;
         Ok(last_seq.map(|last| super::sql::to_u64(last) - events.len() as u64))
     }
 
@@ -172,7 +229,7 @@ impl PostgresStore {
         let now = now_millis();
         let mut tasks = TaskColumns::default();
         let mut events = EventColumns::default();
-        let mut messages = MessageColumns::default();
+        let mut keys = KeyColumns::default();
         for j in jobs {
             tasks.push(j);
             for (seq, e) in &j.events {
@@ -180,11 +237,15 @@ impl PostgresStore {
                 events.seq.push(*seq);
                 events.event.push(e.get());
             }
-            for m in &j.message_ids {
-                messages.tenant.push(j.scope.tenant.as_str());
-                messages.owner.push(j.scope.owner.as_str());
-                messages.message_id.push(m.as_str());
-                messages.task_id.push(j.task_id.as_str());
+            if let Some(k) = &j.key {
+                keys.tenant.push(j.scope.tenant.as_str());
+                keys.owner.push(j.scope.owner.as_str());
+                keys.agent.push(k.agent.as_str());
+                keys.key.push(k.key.as_str());
+                keys.fingerprint.push(k.fingerprint.as_str());
+                keys.task_id.push(j.task_id.as_str());
+                keys.created_at.push(k.created_at);
+                keys.expires_at.push(k.expires_at);
             }
         }
         let query = sqlx::query_scalar::<_, String>(CREATE_TASKS)
@@ -203,10 +264,14 @@ impl PostgresStore {
             .bind(events.task_id)
             .bind(events.seq)
             .bind(events.event)
-            .bind(messages.tenant)
-            .bind(messages.owner)
-            .bind(messages.message_id)
-            .bind(messages.task_id);
+            .bind(keys.tenant)
+            .bind(keys.owner)
+            .bind(keys.agent)
+            .bind(keys.key)
+            .bind(keys.fingerprint)
+            .bind(keys.task_id)
+            .bind(keys.created_at)
+            .bind(keys.expires_at);
         let inserted: HashSet<String> = if jobs.iter().any(|j| j.push.is_some()) {
             let mut tx = pool.begin().await.map_err(backend)?;
             let inserted: HashSet<String> = query
@@ -273,12 +338,17 @@ struct EventColumns<'a> {
     event: Vec<&'a str>,
 }
 
+/// The idempotency keys of [`CREATE_TASKS`], a column each.
 #[derive(Default)]
-struct MessageColumns<'a> {
+struct KeyColumns<'a> {
     tenant: Vec<&'a str>,
     owner: Vec<&'a str>,
-    message_id: Vec<&'a str>,
+    agent: Vec<&'a str>,
+    key: Vec<&'a str>,
+    fingerprint: Vec<&'a str>,
     task_id: Vec<&'a str>,
+    created_at: Vec<i64>,
+    expires_at: Vec<i64>,
 }
 
 sql_task_store!(
@@ -287,21 +357,20 @@ sql_task_store!(
     begin = BEGIN_POSTGRES,
     migrator = MIGRATOR,
     take_expired = TAKE_EXPIRED_RUNS_POSTGRES,
-    lookup = TASKS_FOR_MESSAGES,
+    lookup = KEY_LOOKUP,
     // several writers, so one collects the next batch while another's commit is in flight
     writers = 3,
     purge_dependents = Some(PURGE_WITH_DEPENDENTS)
 );
 
-/// The text around the purge's `DELETE FROM a2a_tasks ...`: the purged tasks' events and
-/// message ids go with them, and the statement returns how many tasks it deleted. Foreign
-/// keys with `ON DELETE CASCADE` did this until migration 0003; checking them on every
-/// insert cost about a sixth of a SendMessage's throughput.
+/// The text around the purge's `DELETE FROM a2a_tasks ...`: the purged tasks' events go
+/// with them, and the statement returns how many tasks it deleted. Foreign keys with
+/// `ON DELETE CASCADE` did this until migration 0003; checking them on every insert cost
+/// about a sixth of a SendMessage's throughput. Idempotency keys stay until they expire.
 const PURGE_WITH_DEPENDENTS: (&str, &str) = (
     "WITH d AS (",
     " RETURNING id), \
-     e AS (DELETE FROM a2a_task_events WHERE task_id IN (SELECT id FROM d)), \
-     m AS (DELETE FROM a2a_message_ids WHERE task_id IN (SELECT id FROM d)) \
+     e AS (DELETE FROM a2a_task_events WHERE task_id IN (SELECT id FROM d)) \
      SELECT count(*) FROM d",
 );
 

@@ -32,9 +32,9 @@ pub struct SqliteStore {
     outbox_signal: std::sync::Arc<tokio::sync::Notify>,
     /// Concurrent task creations share transactions.
     group: std::sync::Arc<super::group_commit::GroupCommit>,
-    /// Concurrent message-id lookups share statements (one hop to the connection's
+    /// Concurrent idempotency-key lookups share statements (one hop to the connection's
     /// thread for many sends).
-    lookups: std::sync::Arc<super::sql::MessageLookups>,
+    lookups: std::sync::Arc<super::sql::KeyLookups>,
 }
 
 impl SqliteStore {
@@ -83,17 +83,18 @@ impl SqliteStore {
     }
 }
 
-/// The tasks of many message ids (`$1`: a JSON array of `[tenant, owner, messageId]`);
-/// a lookup of an unused id has no row.
-const TASKS_FOR_MESSAGES: &str = "\
-    SELECT m.tenant, m.owner, m.message_id, m.task_id \
-    FROM json_each($1) AS q CROSS JOIN a2a_message_ids m \
-    WHERE m.tenant = q.value ->> 0 AND m.owner = q.value ->> 1 \
-      AND m.message_id = q.value ->> 2";
+/// The records of many idempotency keys (`$1`: a JSON array of `[tenant, owner, agent,
+/// key]`); an unused key has no row.
+const KEY_LOOKUP: &str = "\
+    SELECT k.tenant, k.owner, k.agent, k.key, k.fingerprint, k.task_id, k.after_seq, k.reply, \
+           k.created_at, k.expires_at \
+    FROM json_each($1) AS q CROSS JOIN a2a_idempotency_keys k \
+    WHERE k.tenant = q.value ->> 0 AND k.owner = q.value ->> 1 \
+      AND k.agent = q.value ->> 2 AND k.key = q.value ->> 3";
 
 impl SqliteStore {
     /// One transaction for a group of creations (see `group_commit`): a multi-row
-    /// `INSERT` per table, events and message ids only for the tasks inserted.
+    /// `INSERT` per table, events and idempotency keys only for the tasks inserted.
     async fn write_batch(
         pool: &sqlx::SqlitePool,
         jobs: &[crate::store::group_commit::CreateJob],
@@ -156,26 +157,19 @@ impl SqliteStore {
                 .await
                 .map_err(backend)?;
         }
-        let ids = written
-            .iter()
-            .flat_map(|j| j.message_ids.iter().map(move |m| (*j, m)));
-        if written.iter().any(|j| !j.message_ids.is_empty()) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO a2a_message_ids (tenant, owner, message_id, task_id) ",
-            );
-            insert.push_values(ids, |mut row, (j, message_id)| {
-                row.push_bind(&j.scope.tenant)
-                    .push_bind(&j.scope.owner)
-                    .push_bind(message_id)
-                    .push_bind(&j.task_id);
-            });
-            insert.push(" ON CONFLICT (tenant, owner, message_id) DO NOTHING");
-            insert
-                .build()
-                .persistent(false)
+        // One statement per key: a multi-row upsert cannot name a key twice, and keys
+        // are the exception (only sends that carry one).
+        for j in &written {
+            if let Some(key) = &j.key {
+                crate::store::sql::bind_key!(
+                    sqlx::query(crate::store::sql::UPSERT_KEY),
+                    j.scope,
+                    key
+                )
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
+            }
         }
         Self::register_webhooks(&mut tx, &written, now).await?;
         tx.commit().await.map_err(backend)?;
@@ -196,6 +190,7 @@ impl SqliteStore {
         _events: &[crate::protocol::TaskEvent],
         _lease: (Option<&str>, Option<i64>),
         _now: i64,
+        _key: Option<&super::KeyRecord>,
     ) -> Result<Option<u64>, StoreError> {
         Ok(None)
     }
@@ -207,10 +202,10 @@ sql_task_store!(
     begin = BEGIN_SQLITE,
     migrator = MIGRATOR,
     take_expired = TAKE_EXPIRED_RUNS_SQLITE,
-    lookup = TASKS_FOR_MESSAGES,
+    lookup = KEY_LOOKUP,
     // one writer: SQLite has one write connection
     writers = 1,
-    // foreign keys cascade the purge to events and message ids
+    // foreign keys cascade the purge to events
     purge_dependents = None
 );
 

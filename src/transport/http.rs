@@ -250,12 +250,19 @@ async fn handle_rpc(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok());
+    let idempotency_key = crate::protocol::IdempotencyKey::from_values(
+        headers
+            .get_all("idempotency-key")
+            .iter()
+            .map(HeaderValue::as_bytes),
+    );
     let outcome = jsonrpc::dispatch(
         &state.0.module,
         req,
         version.as_deref(),
         Scope::default(),
         last_event_id,
+        idempotency_key,
     )
     .await;
     match outcome {

@@ -7,6 +7,7 @@ mod webhook;
 mod card;
 mod cross_version;
 mod errors;
+mod idempotency;
 mod kit_agent;
 mod push;
 mod push_hosts;

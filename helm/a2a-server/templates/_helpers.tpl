@@ -177,6 +177,7 @@ db_acquire_timeout_secs
 db_statement_timeout_secs
 run_lease_secs
 retention_secs
+idempotency_ttl_secs
 streaming
 max_body_bytes
 max_concurrent_requests

@@ -37,6 +37,10 @@ pub struct MessageArgs {
     /// Return at most N history messages.
     #[arg(long, value_name = "N")]
     pub history: Option<u32>,
+    /// `Idempotency-Key` of the send [default: a fresh UUID]. Run the same command again
+    /// with the same key (and `--message-id`) to retry it without running the agent twice.
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
 }
 
 impl MessageArgs {
@@ -50,6 +54,7 @@ impl MessageArgs {
             message_id: self.message_id.clone(),
             no_wait,
             history_length: self.history,
+            idempotency_key: self.idempotency_key.clone(),
             ..SendOptions::text(self.text.clone())
         }
     }

@@ -1,5 +1,6 @@
 //! In-memory store: for tests and for running without a database.
 
+mod keys;
 mod outbox;
 mod retention;
 
@@ -12,8 +13,8 @@ use parking_lot::RwLock;
 
 use super::push::outbox_targets;
 use super::{
-    Delivery, ExpiredRun, Lease, OutboxDepth, PushStore, Scope, StoreError, TaskRecord, TaskStore,
-    cursor, now_millis, sequence,
+    Delivery, ExpiredRun, KeyRecord, Lease, OutboxDepth, PushStore, Scope, StoreError, TaskRecord,
+    TaskStore, cursor, now_millis, sequence,
 };
 use crate::protocol::request::{ListTasksQuery, TaskPage};
 use crate::protocol::{PushConfig, SequencedEvent, Task, TaskEvent, Version};
@@ -28,9 +29,8 @@ type Set<K> = HashSet<K, foldhash::fast::RandomState>;
 struct State {
     /// Boxed: growing the map moves pointers, not whole entries.
     tasks: Map<Arc<str>, Box<Entry>>,
-    /// scope -> messageId -> task id. By scope first, so a lookup borrows the message id
-    /// instead of building a (scope, messageId) key: every send looks one up.
-    messages: Map<Scope, Map<String, Arc<str>>>,
+    /// Idempotency keys; only sends that carry one touch them.
+    keys: keys::Keys,
     /// Notifications to deliver.
     outbox: outbox::Outbox,
     /// Ids of the tasks holding a lease, so heartbeats and recovery visit only active
@@ -134,33 +134,9 @@ fn lease_of(task: &Task, lease: Option<Lease<'_>>) -> Option<(Arc<str>, i64)> {
         .map(|l| (l.runner.clone(), l.until))
 }
 
-fn record_messages(
-    messages: &mut Map<Scope, Map<String, Arc<str>>>,
-    scope: &Scope,
-    task_id: &Arc<str>,
-    events: &[Arc<SequencedEvent>],
-) {
-    let mut ids = events
-        .iter()
-        .flat_map(|e| super::user_message_ids(&e.event))
-        .peekable();
-    if ids.peek().is_none() {
-        return;
-    }
-    let by_id = match messages.get_mut(scope) {
-        Some(m) => m,
-        None => messages.entry(scope.clone()).or_default(),
-    };
-    for id in ids {
-        if !by_id.contains_key(id) {
-            by_id.insert(id.to_string(), task_id.clone());
-        }
-    }
-}
-
 #[async_trait]
 impl TaskStore for MemoryStore {
-    async fn create(
+    async fn create_keyed(
         &self,
         scope: &Scope,
         origin: Version,
@@ -168,6 +144,7 @@ impl TaskStore for MemoryStore {
         events: Vec<TaskEvent>,
         push: &[PushConfig],
         lease: Option<Lease<'_>>,
+        key: Option<&KeyRecord>,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError> {
         let seqd = sequence(events, 0);
         let mut state = self.state.write();
@@ -178,7 +155,9 @@ impl TaskStore for MemoryStore {
             hash_map::Entry::Occupied(_) => return Err(StoreError::Conflict),
             hash_map::Entry::Vacant(slot) => slot,
         };
-        record_messages(&mut state.messages, scope, &task.id, &seqd);
+        if let Some(key) = key {
+            state.keys.put(scope, key);
+        }
         if !push.is_empty() {
             enqueue(&mut state.outbox, push, &seqd, &task, now_millis());
             self.outbox_signal.notify_one();
@@ -217,7 +196,7 @@ impl TaskStore for MemoryStore {
             .map(|e| e.record.clone()))
     }
 
-    async fn commit(
+    async fn commit_keyed(
         &self,
         scope: &Scope,
         id: &str,
@@ -225,6 +204,7 @@ impl TaskStore for MemoryStore {
         task: Task,
         events: Vec<TaskEvent>,
         lease: Option<Lease<'_>>,
+        key: Option<&KeyRecord>,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError> {
         let mut state = self.state.write();
         let state = &mut *state;
@@ -237,7 +217,9 @@ impl TaskStore for MemoryStore {
             return Err(StoreError::Conflict);
         }
         let seqd = sequence(events, entry.record.last_seq);
-        record_messages(&mut state.messages, scope, &task.id, &seqd);
+        if let Some(key) = key {
+            state.keys.put(scope, key);
+        }
         entry.record.version += 1;
         entry.record.last_seq += seqd.len() as u64;
         entry.events.extend(seqd.iter().cloned());
@@ -314,17 +296,32 @@ impl TaskStore for MemoryStore {
         })
     }
 
-    async fn task_for_message(
+    async fn idempotency_key(
         &self,
         scope: &Scope,
-        message_id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let state = self.state.read();
-        Ok(state
-            .messages
-            .get(scope)
-            .and_then(|m| m.get(message_id))
-            .map(|id| id.to_string()))
+        agent: &str,
+        key: &str,
+        now: i64,
+    ) -> Result<Option<KeyRecord>, StoreError> {
+        Ok(self.state.read().keys.get(scope, agent, key, now))
+    }
+
+    async fn put_idempotency_key(&self, scope: &Scope, key: &KeyRecord) -> Result<(), StoreError> {
+        self.state.write().keys.put(scope, key);
+        Ok(())
+    }
+
+    async fn purge_idempotency_keys(&self, now: i64) -> Result<u64, StoreError> {
+        let mut purged = 0;
+        loop {
+            let (n, more) = self.state.write().keys.purge_batch(now);
+            purged += n;
+            if !more {
+                return Ok(purged);
+            }
+            // Requests waiting on the lock go first.
+            tokio::task::yield_now().await;
+        }
     }
 
     async fn heartbeat(&self, runner: &str, lease_until: i64) -> Result<(), StoreError> {

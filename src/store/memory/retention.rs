@@ -102,15 +102,6 @@ impl MemoryStore {
             let Some(entry) = state.tasks.remove(&id) else {
                 continue;
             };
-            if let Some(by_id) = state.messages.get_mut(&entry.scope) {
-                for e in &entry.events {
-                    for m in crate::store::user_message_ids(&e.event) {
-                        if by_id.get(m) == Some(&id) {
-                            by_id.remove(m);
-                        }
-                    }
-                }
-            }
             state.leased.remove(&id);
             entries.push(*entry);
             if has_outbox {

@@ -102,10 +102,46 @@ pub(super) const TASK_EXISTS: &str =
 pub(super) const INSERT_EVENT: &str =
     "INSERT INTO a2a_task_events (task_id, seq, event, created_at) VALUES ($1, $2, $3, $4)";
 
-/// The first message wins: a retried message keeps pointing at its first task.
-pub(super) const INSERT_MESSAGE_ID: &str = "\
-    INSERT INTO a2a_message_ids (tenant, owner, message_id, task_id) VALUES ($1, $2, $3, $4) \
-    ON CONFLICT (tenant, owner, message_id) DO NOTHING";
+/// Records an idempotency key (`$1`..`$10`, see [`bind_key`]). A live record of the key
+/// stays (the first answer wins); an expired one is replaced.
+pub(super) const UPSERT_KEY: &str = "\
+    INSERT INTO a2a_idempotency_keys (tenant, owner, agent, key, fingerprint, task_id, \
+                                      after_seq, reply, created_at, expires_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+    ON CONFLICT (tenant, owner, agent, key) DO UPDATE SET \
+        fingerprint = excluded.fingerprint, task_id = excluded.task_id, \
+        after_seq = excluded.after_seq, reply = excluded.reply, \
+        created_at = excluded.created_at, expires_at = excluded.expires_at \
+    WHERE a2a_idempotency_keys.expires_at <= excluded.created_at";
+
+/// Binds `$1`..`$10` of [`UPSERT_KEY`].
+macro_rules! bind_key {
+    ($query:expr, $scope:expr, $key:expr) => {{
+        let (task_id, after_seq, reply) = $key.answer.columns();
+        $query
+            .bind(&$scope.tenant)
+            .bind(&$scope.owner)
+            .bind(&$key.agent)
+            .bind(&$key.key)
+            .bind(&$key.fingerprint)
+            .bind(task_id)
+            .bind(after_seq)
+            .bind(reply)
+            .bind($key.created_at)
+            .bind($key.expires_at)
+    }};
+}
+pub(super) use bind_key;
+
+/// Deletes up to `$2` keys expired at `$1`: in batches, so SQLite's one writer is not held
+/// for a whole day of keys at once.
+pub(super) const PURGE_KEYS: &str = "\
+    DELETE FROM a2a_idempotency_keys WHERE (tenant, owner, agent, key) IN ( \
+        SELECT tenant, owner, agent, key FROM a2a_idempotency_keys \
+        WHERE expires_at <= $1 LIMIT $2)";
+
+/// Keys deleted per purge statement.
+pub(super) const PURGE_KEYS_BATCH: i64 = 1000;
 
 pub(super) const GET_TASK: &str = "\
     SELECT task, version, last_seq, origin FROM a2a_tasks \
@@ -119,29 +155,80 @@ pub(super) const EVENTS_AFTER: &str = "\
     WHERE t.id = $1 AND t.tenant = $2 AND t.owner = $3 \
     ORDER BY e.seq";
 
-/// One message id to look up: `[tenant, owner, messageId]` in JSON.
-#[derive(serde::Serialize)]
-pub(crate) struct MessageLookup(pub(super) String, pub(super) String, pub(super) String);
+/// One idempotency key to look up, and the time its record must outlive.
+pub(crate) struct KeyLookup {
+    pub(super) tenant: String,
+    pub(super) owner: String,
+    pub(super) agent: String,
+    pub(super) key: String,
+    pub(super) now: i64,
+}
 
-/// Message-id lookups waiting to share a statement (see `batch`).
-pub(crate) type MessageLookups = super::batch::Batcher<MessageLookup, Option<String>>;
+/// Key lookups waiting to share a statement (see `batch`).
+pub(crate) type KeyLookups = super::batch::Batcher<KeyLookup, Option<super::KeyRecord>>;
 
 /// Lookups running at once; each holds a pooled connection while it runs.
 pub(super) const LOOKUP_RUNNERS: usize = 2;
 
-/// Answers a batch of lookups from the rows `(tenant, owner, messageId, taskId)` found.
-pub(super) fn match_lookups(
-    jobs: &[MessageLookup],
-    rows: Vec<(String, String, String, String)>,
-) -> Vec<Option<String>> {
-    let found: std::collections::HashMap<(String, String, String), String> = rows
-        .into_iter()
-        .map(|(tenant, owner, message_id, task_id)| ((tenant, owner, message_id), task_id))
+/// A row of the lookup statements: `(tenant, owner, agent, key, fingerprint, task_id,
+/// after_seq, reply, created_at, expires_at)`.
+pub(super) type KeyRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    Option<String>,
+    i64,
+    i64,
+);
+
+/// `$1` of the lookup statements: `[[tenant, owner, agent, key], ...]` in JSON.
+pub(super) fn lookup_param(jobs: &[KeyLookup]) -> String {
+    let keys: Vec<[&str; 4]> = jobs
+        .iter()
+        .map(|j| [&*j.tenant, &*j.owner, &*j.agent, &*j.key])
         .collect();
-    // `get`, not `remove`: two retries of one message in a batch both find its task.
-    jobs.iter()
-        .map(|MessageLookup(t, o, m)| found.get(&(t.clone(), o.clone(), m.clone())).cloned())
-        .collect()
+    serde_json::to_string(&keys).expect("strings serialize")
+}
+
+/// Answers a batch of lookups from the rows found; a record that expired is none.
+pub(super) fn match_lookups(
+    jobs: &[KeyLookup],
+    rows: Vec<KeyRow>,
+) -> Result<Vec<Option<super::KeyRecord>>, StoreError> {
+    type Id = (String, String, String, String);
+    let mut found: std::collections::HashMap<Id, super::KeyRecord> =
+        std::collections::HashMap::with_capacity(rows.len());
+    for (tenant, owner, agent, key, fingerprint, task_id, after_seq, reply, created, expires) in
+        rows
+    {
+        let answer = super::KeyAnswer::from_columns(task_id, after_seq, reply.as_deref())?;
+        let record = super::KeyRecord {
+            agent: agent.clone(),
+            key: key.clone(),
+            fingerprint,
+            answer,
+            created_at: created,
+            expires_at: expires,
+        };
+        found.insert((tenant, owner, agent, key), record);
+    }
+    // `get`, not `remove`: two retries of one key in a batch both find its record.
+    Ok(jobs
+        .iter()
+        .map(|j| {
+            let id = (
+                j.tenant.clone(),
+                j.owner.clone(),
+                j.agent.clone(),
+                j.key.clone(),
+            );
+            found.get(&id).filter(|r| r.expires_at > j.now).cloned()
+        })
+        .collect())
 }
 
 pub(super) const HEARTBEAT: &str = "UPDATE a2a_tasks SET lease_until = $1 WHERE runner = $2";
@@ -265,17 +352,39 @@ mod tests {
     }
 
     #[test]
-    fn lookups_of_one_message_in_a_batch_all_find_its_task() {
-        let key = || MessageLookup("t".into(), "o".into(), "m1".into());
-        let jobs = [
-            key(),
-            MessageLookup("t".into(), "o".into(), "m2".into()),
-            key(),
-        ];
-        let rows = vec![("t".into(), "o".into(), "m1".into(), "task-1".into())];
+    fn lookups_of_one_key_in_a_batch_all_find_it_unless_expired() {
+        let job = |key: &str, now| KeyLookup {
+            tenant: "t".into(),
+            owner: "o".into(),
+            agent: "a".into(),
+            key: key.into(),
+            now,
+        };
+        let jobs = [job("k1", 10), job("k2", 10), job("k1", 10), job("k1", 100)];
+        let row = |key: &str| -> KeyRow {
+            let (t, o, a) = ("t".into(), "o".into(), "a".into());
+            (
+                t,
+                o,
+                a,
+                key.into(),
+                "f".into(),
+                Some("task-1".into()),
+                0,
+                None,
+                0,
+                50,
+            )
+        };
+        let found = match_lookups(&jobs, vec![row("k1")]).unwrap();
+        let task = |r: &Option<crate::store::KeyRecord>| r.as_ref().map(|r| r.answer.clone());
+        let t1 = Some(crate::store::KeyAnswer::Task {
+            task_id: "task-1".into(),
+            after_seq: 0,
+        });
         assert_eq!(
-            match_lookups(&jobs, rows),
-            [Some("task-1".to_string()), None, Some("task-1".to_string())]
+            found.iter().map(task).collect::<Vec<_>>(),
+            [t1.clone(), None, t1, None]
         );
     }
 

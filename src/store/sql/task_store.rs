@@ -26,16 +26,17 @@ macro_rules! sql_task_store {
                 &self.pool
             }
 
-            /// Appends `events` after sequence number `after` and records their user
-            /// message ids, inside the caller's transaction.
+            /// Appends `events` after sequence number `after` and records `key`, inside
+            /// the caller's transaction.
             async fn append(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 scope: &$crate::store::Scope,
                 task_id: &str,
                 seqd: &[std::sync::Arc<$crate::protocol::SequencedEvent>],
                 now: i64,
+                key: Option<&$crate::store::KeyRecord>,
             ) -> Result<(), $crate::store::StoreError> {
-                use $crate::store::sql::{INSERT_EVENT, INSERT_MESSAGE_ID, backend, to_i64};
+                use $crate::store::sql::{INSERT_EVENT, UPSERT_KEY, backend, bind_key, to_i64};
                 for e in seqd {
                     sqlx::query(INSERT_EVENT)
                         .bind(task_id)
@@ -46,15 +47,8 @@ macro_rules! sql_task_store {
                         .await
                         .map_err(backend)?;
                 }
-                for message_id in seqd
-                    .iter()
-                    .flat_map(|e| $crate::store::user_message_ids(&e.event))
-                {
-                    sqlx::query(INSERT_MESSAGE_ID)
-                        .bind(&scope.tenant)
-                        .bind(&scope.owner)
-                        .bind(message_id)
-                        .bind(task_id)
+                if let Some(key) = key {
+                    bind_key!(sqlx::query(UPSERT_KEY), scope, key)
                         .execute(&mut *conn)
                         .await
                         .map_err(backend)?;
@@ -85,7 +79,7 @@ macro_rules! sql_task_store {
 
         #[async_trait::async_trait]
         impl $crate::store::TaskStore for $store {
-            async fn create(
+            async fn create_keyed(
                 &self,
                 scope: &$crate::store::Scope,
                 origin: $crate::protocol::Version,
@@ -93,13 +87,14 @@ macro_rules! sql_task_store {
                 events: Vec<$crate::protocol::TaskEvent>,
                 push: &[$crate::protocol::PushConfig],
                 lease: Option<$crate::store::Lease<'_>>,
+                key: Option<&$crate::store::KeyRecord>,
             ) -> Result<
                 Vec<std::sync::Arc<$crate::protocol::SequencedEvent>>,
                 $crate::store::StoreError,
             > {
                 use $crate::store::batch::RunBatch;
                 use $crate::store::group_commit::{self, CreateJob};
-                let (job, seqd) = CreateJob::new(scope, origin, task, events, push, lease)?;
+                let (job, seqd) = CreateJob::new(scope, origin, task, events, push, lease, key)?;
                 let write = || -> RunBatch<CreateJob, bool> {
                     let pool = self.writer.clone();
                     let signal = self.outbox_signal.clone();
@@ -144,7 +139,7 @@ macro_rules! sql_task_store {
                 .transpose()
             }
 
-            async fn commit(
+            async fn commit_keyed(
                 &self,
                 scope: &$crate::store::Scope,
                 id: &str,
@@ -152,6 +147,7 @@ macro_rules! sql_task_store {
                 task: $crate::protocol::Task,
                 events: Vec<$crate::protocol::TaskEvent>,
                 lease: Option<$crate::store::Lease<'_>>,
+                key: Option<&$crate::store::KeyRecord>,
             ) -> Result<
                 Vec<std::sync::Arc<$crate::protocol::SequencedEvent>>,
                 $crate::store::StoreError,
@@ -172,6 +168,7 @@ macro_rules! sql_task_store {
                         &events,
                         (runner.as_deref(), lease_until),
                         now,
+                        key,
                     )
                     .await?
                 {
@@ -210,7 +207,7 @@ macro_rules! sql_task_store {
                 };
                 let after = to_u64(last_seq) - events.len() as u64;
                 let seqd = $crate::store::sequence(events, after);
-                Self::append(&mut tx, scope, id, &seqd, now).await?;
+                Self::append(&mut tx, scope, id, &seqd, now, key).await?;
                 if push_configs > 0 {
                     Self::enqueue(&mut tx, &task, &seqd, now).await?;
                 }
@@ -308,31 +305,36 @@ macro_rules! sql_task_store {
 
             /// Lookups waiting together go to the database as one statement: one
             /// round trip and one executor run for many sends.
-            async fn task_for_message(
+            async fn idempotency_key(
                 &self,
                 scope: &$crate::store::Scope,
-                message_id: &str,
-            ) -> Result<Option<String>, $crate::store::StoreError> {
+                agent: &str,
+                key: &str,
+                now: i64,
+            ) -> Result<Option<$crate::store::KeyRecord>, $crate::store::StoreError> {
                 use $crate::store::batch::{RunBatch, Runners};
-                use $crate::store::sql::{LOOKUP_RUNNERS, MessageLookup, backend, match_lookups};
-                let job = MessageLookup(
-                    scope.tenant.clone(),
-                    scope.owner.clone(),
-                    message_id.to_string(),
-                );
+                use $crate::store::sql::{
+                    KeyLookup, KeyRow, LOOKUP_RUNNERS, backend, lookup_param, match_lookups,
+                };
+                let job = KeyLookup {
+                    tenant: scope.tenant.clone(),
+                    owner: scope.owner.clone(),
+                    agent: agent.to_string(),
+                    key: key.to_string(),
+                    now,
+                };
                 let runners = || {
                     let pool = self.pool.clone();
-                    let run: RunBatch<MessageLookup, Option<String>> =
-                        std::sync::Arc::new(move |jobs: Vec<MessageLookup>| {
+                    let run: RunBatch<KeyLookup, Option<$crate::store::KeyRecord>> =
+                        std::sync::Arc::new(move |jobs: Vec<KeyLookup>| {
                             let pool = pool.clone();
                             Box::pin(async move {
-                                let keys = serde_json::to_string(&jobs).expect("strings serialize");
-                                let result = sqlx::query_as($lookup)
-                                    .bind(keys)
+                                let result = sqlx::query_as::<_, KeyRow>($lookup)
+                                    .bind(lookup_param(&jobs))
                                     .fetch_all(&pool)
                                     .await
-                                    .map(|rows| match_lookups(&jobs, rows))
-                                    .map_err(backend);
+                                    .map_err(backend)
+                                    .and_then(|rows| match_lookups(&jobs, rows));
                                 (jobs, result)
                             })
                         });
@@ -343,6 +345,39 @@ macro_rules! sql_task_store {
                     }
                 };
                 self.lookups.submit(job, runners).await
+            }
+
+            async fn put_idempotency_key(
+                &self,
+                scope: &$crate::store::Scope,
+                key: &$crate::store::KeyRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::sql::{UPSERT_KEY, backend, bind_key};
+                bind_key!(sqlx::query(UPSERT_KEY), scope, key)
+                    .execute(&self.writer)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+
+            async fn purge_idempotency_keys(
+                &self,
+                now: i64,
+            ) -> Result<u64, $crate::store::StoreError> {
+                use $crate::store::sql::{PURGE_KEYS, PURGE_KEYS_BATCH, backend};
+                let mut purged = 0;
+                loop {
+                    let done = sqlx::query(PURGE_KEYS)
+                        .bind(now)
+                        .bind(PURGE_KEYS_BATCH)
+                        .execute(&self.writer)
+                        .await
+                        .map_err(backend)?;
+                    purged += done.rows_affected();
+                    if done.rows_affected() < PURGE_KEYS_BATCH as u64 {
+                        return Ok(purged);
+                    }
+                }
             }
 
             async fn ping(&self) -> Result<(), $crate::store::StoreError> {
@@ -393,8 +428,8 @@ macro_rules! sql_task_store {
 
             async fn purge_terminal(&self, before: i64) -> Result<u64, $crate::store::StoreError> {
                 use $crate::store::sql::{backend, terminal_states};
-                // `$purge_dependents`: where the schema has no foreign keys from events and
-                // message ids to tasks (Postgres), the text before and after the `DELETE`
+                // `$purge_dependents`: where the schema has no foreign keys from events to
+                // tasks (Postgres), the text before and after the `DELETE`
                 // that deletes them in the same statement and counts the tasks.
                 let by_hand: Option<(&str, &str)> = $purge_dependents;
                 let mut qb = sqlx::QueryBuilder::<$db>::new(by_hand.map_or("", |(open, _)| open));

@@ -1,0 +1,30 @@
+-- Retries are marked by an Idempotency-Key header, not by a reused messageId: a
+-- messageId is the client's name for a message, and clients reuse it. The key table
+-- replaces the message-id index. A key is scoped by tenant, owner and agent; its record
+-- says what the first request answered (a task and where its answer began, or a bare
+-- message) and is written in the transaction that writes that task. (Numbered 0004 like
+-- its PostgreSQL twin; SQLite has no 0003.)
+
+DROP TABLE a2a_message_ids;
+
+CREATE TABLE a2a_idempotency_keys (
+    tenant      TEXT NOT NULL,
+    owner       TEXT NOT NULL,
+    agent       TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    -- SHA-256 of the method and the canonical params: the same key with another
+    -- request is refused.
+    fingerprint TEXT NOT NULL,
+    -- The task created or continued (no foreign key: a purged task's key just answers
+    -- that the task is gone), and the sequence number its answer began after.
+    task_id     TEXT,
+    after_seq   INTEGER NOT NULL,
+    -- A bare message answer, as JSON.
+    reply       TEXT,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (tenant, owner, agent, key)
+) STRICT, WITHOUT ROWID;
+
+-- The purge of expired keys.
+CREATE INDEX a2a_idempotency_keys_expiry ON a2a_idempotency_keys (expires_at);
