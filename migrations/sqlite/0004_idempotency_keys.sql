@@ -12,8 +12,8 @@ CREATE TABLE a2a_idempotency_keys (
     owner       TEXT NOT NULL,
     agent       TEXT NOT NULL,
     key         TEXT NOT NULL,
-    -- SHA-256 of the method and the canonical params: the same key with another
-    -- request is refused.
+    -- A hash of the method and the params (src/protocol/idempotency.rs): the same
+    -- key with another request is refused.
     fingerprint TEXT NOT NULL,
     -- The task created or continued (no foreign key: a purged task's key just answers
     -- that the task is gone), and the sequence number its answer began after.

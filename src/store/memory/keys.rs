@@ -9,12 +9,65 @@ use crate::store::{KeyRecord, Scope};
 /// Keys purged per hold of the write lock (every send waits while the purge holds it).
 const PURGE_BATCH: usize = 1024;
 
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug)]
 struct KeyId {
     tenant: String,
     owner: String,
     agent: String,
     key: String,
+}
+
+/// A key's four parts, borrowed: lookups compare and hash these, so a send's lookup copies
+/// none of them into a `KeyId`.
+trait Parts {
+    fn parts(&self) -> [&str; 4];
+}
+
+impl Parts for KeyId {
+    fn parts(&self) -> [&str; 4] {
+        [&self.tenant, &self.owner, &self.agent, &self.key]
+    }
+}
+
+impl Parts for [&str; 4] {
+    fn parts(&self) -> [&str; 4] {
+        *self
+    }
+}
+
+impl PartialEq for dyn Parts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn Parts + '_ {}
+
+impl std::hash::Hash for dyn Parts + '_ {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.parts().hash(h);
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn Parts + 'a> for Arc<KeyId> {
+    fn borrow(&self) -> &(dyn Parts + 'a) {
+        &**self
+    }
+}
+
+impl PartialEq for KeyId {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for KeyId {}
+
+impl std::hash::Hash for KeyId {
+    // As `dyn Parts` hashes, which `Borrow` requires.
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.parts().hash(h);
+    }
 }
 
 impl KeyId {
@@ -41,20 +94,22 @@ impl Keys {
         if self.records.is_empty() {
             return None;
         }
+        let parts = [scope.tenant.as_str(), &scope.owner, agent, key];
         self.records
-            .get(&KeyId::new(scope, agent, key))
+            .get(&parts as &dyn Parts)
             .filter(|r| r.expires_at > now)
             .cloned()
     }
 
     /// Records `rec` unless a live record of the key is there: the first answer wins.
     pub(super) fn put(&mut self, scope: &Scope, rec: &KeyRecord) {
-        let id = Arc::new(KeyId::new(scope, &rec.agent, &rec.key));
-        if let Some(old) = self.records.get(&id)
+        let parts = [scope.tenant.as_str(), &scope.owner, &rec.agent, &rec.key];
+        if let Some(old) = self.records.get(&parts as &dyn Parts)
             && old.expires_at > rec.created_at
         {
             return;
         }
+        let id = Arc::new(KeyId::new(scope, &rec.agent, &rec.key));
         self.expiry.push_back((rec.expires_at, id.clone()));
         self.records.insert(id, rec.clone());
     }
