@@ -116,8 +116,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.config, overrides)?;
     let app = Application::build(config.clone()).await?;
     tracing::info!(addr = %app.addr(), agent = %config.agent, store = %crate::config::redact(&config.store), "server started");
-    // Tests and scripts read the bound port from this line.
+    // Tests and scripts read the bound ports from these lines (the admin one first).
+    if let Some(admin) = app.admin_addr() {
+        println!("admin listening on http://{admin}");
+    }
     println!("listening on http://{}", app.addr());
     app.run_until_stopped().await?;
+    // Shutdown hook: everything has stopped, so spans (OpenTelemetry, issue 21) are
+    // flushed here, before the process exits.
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
