@@ -321,6 +321,28 @@ async fn admin_listen_moves_the_operations_routes_off_the_public_listener() {
         json!({"status": "ready", "checks": {"store": {"status": "ok"}}})
     );
 
+    // `a2a health`, the image's HEALTHCHECK: the configured admin address by default.
+    let health = |args: &[&str], admin: &str| {
+        std::process::Command::new(support::BIN)
+            .arg("health")
+            .args(args)
+            .env_remove("A2A_CONFIG")
+            .env("A2A_ADMIN_LISTEN", admin)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    let admin_addr = admin.trim_start_matches("http://");
+    assert_eq!(health(&[], admin_addr), Some(0), "the admin listener");
+    assert_eq!(health(&[&admin], "127.0.0.1:1"), Some(0), "a bare URL");
+    assert_eq!(
+        health(&[&public], admin_addr),
+        Some(1),
+        "404 on the public one"
+    );
+    assert_eq!(health(&[], "127.0.0.1:1"), Some(1), "nothing listening");
+
     server.terminate();
     let mut ready = 200;
     for _ in 0..50 {

@@ -2,6 +2,7 @@
 //! client for trying any server from a terminal.
 
 pub mod client;
+pub mod health;
 pub mod push;
 
 use std::path::PathBuf;
@@ -25,6 +26,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply the task store's schema migrations and exit.
     Migrate(MigrateArgs),
+    /// Exit 0 when a server's /healthz answers 200 (the image's HEALTHCHECK).
+    Health(health::HealthArgs),
     /// Load-test any A2A server: requests/s, latency percentiles, errors by kind.
     Bench(crate::bench::BenchArgs),
     /// Push notification outbox: list and retry dead letters.
