@@ -519,7 +519,10 @@ fn probe_and_metrics_paths_are_routes() {
     // moved there (the server then answers 404 for them on `http`).
     let deployment = template("deployment.yaml");
     assert!(deployment.contains("- name: http\n              containerPort:"));
-    assert!(deployment.contains("- name: admin\n              containerPort: {{ int .Values.adminPort }}"));
+    assert!(
+        deployment
+            .contains("- name: admin\n              containerPort: {{ int .Values.adminPort }}")
+    );
     assert!(deployment.contains("printf \"0.0.0.0:%d\" (int .Values.adminPort)"));
     let ports = probe_fields(&values, "port");
     assert!(
@@ -532,7 +535,11 @@ fn probe_and_metrics_paths_are_routes() {
         "every probe goes through a2a-server.probe"
     );
     let helpers = template("_helpers.tpl");
-    let probe = between(&helpers, "define \"a2a-server.probe\"", "{{- end }}\n{{- toYaml");
+    let probe = between(
+        &helpers,
+        "define \"a2a-server.probe\"",
+        "{{- end }}\n{{- toYaml",
+    );
     assert!(
         probe.contains("adminPort") && probe.contains("\"port\" \"admin\""),
         "a2a-server.probe moves httpGet probes to the admin port: {probe}"
@@ -649,7 +656,10 @@ fn port_user_data_dir_and_grace_match_the_image_and_server() {
         );
     }
     // The image probes itself and stops on SIGTERM, which starts that shutdown.
-    assert!(dockerfile.contains("CMD [\"a2a\", \"health\"]"), "HEALTHCHECK");
+    assert!(
+        dockerfile.contains("CMD [\"a2a\", \"health\"]"),
+        "HEALTHCHECK"
+    );
     assert!(dockerfile.contains("\nSTOPSIGNAL SIGTERM\n"));
 }
 
