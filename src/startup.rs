@@ -186,15 +186,7 @@ impl Application {
                 stop.cancelled().await
             }))
         });
-        let phases = lifecycle.clone();
-        tokio::spawn(async move {
-            shutdown.await;
-            tracing::info!(delay = ?shutdown_delay, "shutting down: readiness is 503");
-            phases.stopping.cancel();
-            tokio::time::sleep(shutdown_delay).await;
-            tracing::info!(grace = ?shutdown_grace, "draining");
-            phases.draining.cancel();
-        });
+        tokio::spawn(phases(shutdown, lifecycle.clone(), shutdown_delay));
         let draining = lifecycle.draining.clone();
         let serve = serve(listener, endpoint, header_read_timeout, async move {
             draining.cancelled().await
@@ -214,6 +206,7 @@ impl Application {
         };
         if tokio::time::timeout(shutdown_grace, drained).await.is_err() {
             tracing::info!(
+                grace = ?shutdown_grace,
                 running = service.running_agents(),
                 "shutdown grace over; stopping what still runs"
             );
@@ -236,6 +229,17 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
     }
+}
+
+/// Fires the shutdown phases: `stopping` (readiness 503) at the signal, `draining` (the
+/// listener closes, streams end) `delay` later.
+async fn phases(shutdown: impl std::future::Future<Output = ()>, l: Lifecycle, delay: Duration) {
+    shutdown.await;
+    tracing::info!(?delay, "shutting down: readiness answers 503");
+    l.stopping.cancel();
+    tokio::time::sleep(delay).await;
+    tracing::info!("draining");
+    l.draining.cancel();
 }
 
 /// The keys that sign notification JWTs: a configured PEM file, else a key generated once
