@@ -144,6 +144,13 @@ async fn sigterm_serves_through_the_delay_then_ends_streams_cleanly_and_exits_0(
         )
     };
     assert_eq!(status(&format!("{url}/readyz")).await, 200);
+    // A unary request in flight across the whole drain: a blocking send of another held run.
+    let blocking = {
+        let url = url.clone();
+        let params = json!({"message": message("test-resubscribe-message-id")});
+        tokio::spawn(async move { call(&url, "SendMessage", params).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
 
     let signalled = Instant::now();
     server.terminate();
@@ -210,6 +217,11 @@ async fn sigterm_serves_through_the_delay_then_ends_streams_cleanly_and_exits_0(
     let code = code.expect("the server exits within delay + grace");
     assert!(code.success(), "exit status {code}");
     assert!(signalled.elapsed() < Duration::from_secs(delay + grace));
+    let answered = blocking.await.unwrap();
+    assert_eq!(
+        answered["task"]["status"]["state"], "TASK_STATE_COMPLETED",
+        "the request in flight was answered: {answered}"
+    );
 
     let again = ServerProcess::start(&["--store", &store.url], &[]);
     let t = call(&again.url, "GetTask", json!({"id": held_id})).await;
