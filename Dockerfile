@@ -24,5 +24,11 @@ USER a2a
 WORKDIR /var/lib/a2a
 ENV A2A_LISTEN=0.0.0.0:8000
 EXPOSE 8000
+# The binary is its own probe (no curl in the image): /healthz on A2A_ADMIN_LISTEN when
+# that is set, else on A2A_LISTEN.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["a2a", "health"]
+# SIGTERM starts the graceful shutdown (readiness 503, drain, leases released).
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["a2a"]
 CMD ["serve"]

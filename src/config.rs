@@ -16,6 +16,11 @@ use crate::protocol::card::{AgentCapabilities, AgentCard, AgentProvider, AgentSk
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
+    /// Address of the operations listener (`/metrics`, `/healthz`, `/health`, `/readyz`),
+    /// plain HTTP without client authentication, so probes work whatever the public
+    /// listener requires; the public listener then answers 404 for these routes. Unset,
+    /// they are served on `listen`.
+    pub admin_listen: Option<SocketAddr>,
     /// Built-in agent to run: `echo` or `conformance`.
     pub agent: String,
     /// Task store URL: `sqlite://PATH` (created on first start), `postgres://...`, or
@@ -49,6 +54,12 @@ pub struct Config {
     pub header_read_timeout_secs: u64,
     /// Seconds a canceled agent may run on before it is aborted.
     pub cancel_grace_secs: u64,
+    /// Seconds between SIGTERM (readiness turns 503) and draining, during which new
+    /// connections are still served while load balancers notice (Kubernetes: a few).
+    pub shutdown_delay_secs: u64,
+    /// Seconds running agents (and requests in flight) get to finish once draining
+    /// starts; then their leases are released for another process to take over.
+    pub shutdown_grace_secs: u64,
     /// Declare and serve push notifications (webhooks); off, the push methods answer -32003.
     pub push_notifications: bool,
     /// Accept webhooks on loopback, private and link-local addresses (tests, local
@@ -107,6 +118,7 @@ pub struct CardConfig {
 /// The top-level keys of [`Config`], for filtering environment variables.
 const FIELDS: &[&str] = &[
     "listen",
+    "admin_listen",
     "agent",
     "store",
     "db_max_connections",
@@ -121,6 +133,8 @@ const FIELDS: &[&str] = &[
     "max_concurrent_requests",
     "header_read_timeout_secs",
     "cancel_grace_secs",
+    "shutdown_delay_secs",
+    "shutdown_grace_secs",
     "push_notifications",
     "push_allow_private_networks",
     "push_max_attempts",
@@ -166,6 +180,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            admin_listen: None,
             agent: "echo".into(),
             store: "sqlite://./data/a2a.db".into(),
             db_max_connections: 16,
@@ -180,6 +195,8 @@ impl Default for Config {
             max_concurrent_requests: 4096,
             header_read_timeout_secs: 30,
             cancel_grace_secs: 5,
+            shutdown_delay_secs: 0,
+            shutdown_grace_secs: 10,
             push_notifications: true,
             push_allow_private_networks: false,
             push_max_attempts: 12,
@@ -314,6 +331,15 @@ impl Config {
             return Err(ConfigError(
                 "push_max_attempts, push_concurrency and push_timeout_secs must be > 0".into(),
             ));
+        }
+        if let Some(admin) = self.admin_listen
+            && admin == self.listen
+            && admin.port() != 0
+        {
+            return Err(ConfigError(format!(
+                "admin_listen must differ from listen (both {admin}); unset it to serve \
+                 the operations routes on listen"
+            )));
         }
         if self.max_body_bytes < 1024 || self.max_concurrent_requests == 0 {
             return Err(ConfigError(
@@ -510,6 +536,26 @@ mod tests {
             jail.set_env("A2A_IDEMPOTENCY_TTL_SECS", "0");
             let e = Config::load(None, Overrides::default()).unwrap_err();
             assert!(e.to_string().contains("idempotency_ttl_secs"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
+    fn shutdown_and_admin_settings_default_off_and_read_their_variables() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, Overrides::default()).unwrap();
+            assert_eq!(c.admin_listen, None);
+            assert_eq!((c.shutdown_delay_secs, c.shutdown_grace_secs), (0, 10));
+            jail.set_env("A2A_ADMIN_LISTEN", "0.0.0.0:9464");
+            jail.set_env("A2A_SHUTDOWN_DELAY_SECS", "5");
+            jail.set_env("A2A_SHUTDOWN_GRACE_SECS", "20");
+            let c = Config::load(None, Overrides::default()).unwrap();
+            assert_eq!(c.admin_listen, Some("0.0.0.0:9464".parse().unwrap()));
+            assert_eq!((c.shutdown_delay_secs, c.shutdown_grace_secs), (5, 20));
+            jail.set_env("A2A_ADMIN_LISTEN", "127.0.0.1:8000");
+            let e = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("admin_listen"), "{e}");
             Ok(())
         });
     }

@@ -15,6 +15,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => cli::serve(args).await,
         Command::Migrate(args) => cli::migrate(args).await,
+        Command::Health(args) => cli::health::run(args).await,
         Command::Bench(args) => a2a_server::bench::run(args).await,
         Command::Push(args) => cli::push::run(args).await,
         Command::Conformance(args) => a2a_server::conformance::run(args).await,

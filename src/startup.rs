@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::agents::AgentExecutor;
 use crate::config::Config;
@@ -15,10 +16,7 @@ use crate::push::jwt::NotificationSigner;
 use crate::push::keys::{SigningAlgorithm, SigningKey, SigningKeys};
 use crate::push::worker::PushWorker;
 use crate::service::{ServiceConfig, TaskService};
-use crate::transport::{AppState, Endpoint, Limits, serve};
-
-/// How long in-flight requests and open streams may take to finish after a shutdown signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+use crate::transport::{AppState, Endpoint, Lifecycle, Limits, serve};
 
 /// A server bound to its port, ready to run.
 pub struct Application {
@@ -30,6 +28,11 @@ pub struct Application {
     header_read_timeout: Option<Duration>,
     /// The webhook delivery worker, when push notifications are on.
     push: Option<Arc<PushWorker>>,
+    /// The operations listener (`admin_listen`), its address and routes.
+    admin: Option<(TcpListener, SocketAddr, Endpoint)>,
+    lifecycle: Lifecycle,
+    shutdown_delay: Duration,
+    shutdown_grace: Duration,
 }
 
 impl Application {
@@ -52,6 +55,14 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr()?;
+        let admin_listener = match config.admin_listen {
+            Some(a) => Some(
+                TcpListener::bind(a)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {a} (admin_listen): {e}"))?,
+            ),
+            None => None,
+        };
         let base_url = config
             .public_url
             .clone()
@@ -89,17 +100,30 @@ impl Application {
             max_body_bytes: config.max_body_bytes,
             max_concurrent_requests: config.max_concurrent_requests,
         };
-        let endpoint = Endpoint::new(AppState::new(
+        let lifecycle = Lifecycle::default();
+        let state = AppState::new(
             module,
             &card,
             keys,
             metrics,
             service.store().clone(),
             limits,
-        ));
+            lifecycle.clone(),
+        );
+        let (endpoint, admin) = match admin_listener {
+            Some(l) => {
+                let (public, ops) = Endpoint::split(state);
+                (public, Some((l.local_addr()?, l, ops)))
+            }
+            None => (Endpoint::new(state), None),
+        };
         Ok(Application {
             listener,
             endpoint,
+            admin: admin.map(|(a, l, e)| (l, a, e)),
+            lifecycle,
+            shutdown_delay: Duration::from_secs(config.shutdown_delay_secs),
+            shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
             addr,
             service,
             header_read_timeout: (config.header_read_timeout_secs > 0)
@@ -120,39 +144,83 @@ impl Application {
         &self.service
     }
 
-    /// Serves (and runs the background jobs) until `shutdown` resolves, then drains
-    /// in-flight requests.
+    /// The operations listener's address, when `admin_listen` is set.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|(_, addr, _)| *addr)
+    }
+
+    /// Serves (and runs the background jobs) until `shutdown` resolves, then shuts down:
+    /// 1. readiness answers 503 at once, and for `shutdown_delay` new connections are
+    ///    still served while load balancers notice;
+    /// 2. draining: the listener closes, every open SSE stream ends, requests in flight
+    ///    and running agents get `shutdown_grace` to finish, the push worker stops
+    ///    between deliveries;
+    /// 3. agents still running are stopped and their leases released, so another process
+    ///    takes their tasks over at once; then the background jobs and the admin listener
+    ///    stop.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let stop = tokio_util::sync::CancellationToken::new();
-        let jobs = tokio::spawn(self.service.clone().run_background(stop.clone()));
-        let push = self.push.map(|w| tokio::spawn(w.run(stop.clone())));
-        let signalled = stop.clone();
-        let serve = serve(
-            self.listener,
-            self.endpoint,
-            self.header_read_timeout,
-            async move {
-                shutdown.await;
-                signalled.cancel();
-            },
-        );
-        // Open SSE streams would hold a graceful shutdown forever: give them a grace period.
-        tokio::select! {
-            () = serve => {}
-            () = async {
-                stop.cancelled().await;
-                tokio::time::sleep(SHUTDOWN_GRACE).await;
-            } => {
-                tracing::info!("shutdown grace period over; closing open streams");
+        let Application {
+            listener,
+            endpoint,
+            service,
+            header_read_timeout,
+            push,
+            admin,
+            lifecycle,
+            shutdown_delay,
+            shutdown_grace,
+            ..
+        } = self;
+        // Jobs run to the end: they renew the leases of agents running in the grace.
+        let jobs_stop = CancellationToken::new();
+        let jobs = tokio::spawn(service.clone().run_background(jobs_stop.clone()));
+        let push_stop = lifecycle.draining.child_token();
+        let push = push.map(|w| tokio::spawn(w.run(push_stop)));
+        let admin_stop = CancellationToken::new();
+        let admin = admin.map(|(listener, _, endpoint)| {
+            let stop = admin_stop.clone();
+            tokio::spawn(serve(listener, endpoint, header_read_timeout, async move {
+                stop.cancelled().await
+            }))
+        });
+        tokio::spawn(phases(shutdown, lifecycle.clone(), shutdown_delay));
+        let draining = lifecycle.draining.clone();
+        let serve = serve(listener, endpoint, header_read_timeout, async move {
+            draining.cancelled().await
+        });
+        tokio::pin!(serve);
+        // `serve` stops accepting once draining starts, then waits for open connections.
+        let served = tokio::select! {
+            () = &mut serve => true,
+            () = lifecycle.draining.cancelled() => false,
+        };
+        let drained = async {
+            // Open connections close as their requests finish (streams end at drain).
+            if !served {
+                (&mut serve).await;
             }
+            service.runs_finished().await;
+        };
+        if tokio::time::timeout(shutdown_grace, drained).await.is_err() {
+            tracing::info!(
+                grace = ?shutdown_grace,
+                running = service.running_agents(),
+                "shutdown grace over; stopping what still runs"
+            );
         }
-        stop.cancel();
+        jobs_stop.cancel();
         let _ = jobs.await;
+        service.abandon_runs().await;
         if let Some(p) = push {
-            let _ = p.await;
+            // In-flight webhook attempts had the grace; what is left is redelivered later.
+            let _ = tokio::time::timeout(Duration::from_secs(1), p).await;
+        }
+        admin_stop.cancel();
+        if let Some(a) = admin {
+            let _ = tokio::time::timeout(Duration::from_secs(1), a).await;
         }
         Ok(())
     }
@@ -161,6 +229,17 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
     }
+}
+
+/// Fires the shutdown phases: `stopping` (readiness 503) at the signal, `draining` (the
+/// listener closes, streams end) `delay` later.
+async fn phases(shutdown: impl std::future::Future<Output = ()>, l: Lifecycle, delay: Duration) {
+    shutdown.await;
+    tracing::info!(?delay, "shutting down: readiness answers 503");
+    l.stopping.cancel();
+    tokio::time::sleep(delay).await;
+    tracing::info!("draining");
+    l.draining.cancel();
 }
 
 /// The keys that sign notification JWTs: a configured PEM file, else a key generated once
@@ -194,5 +273,4 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
-    tracing::info!("shutting down");
 }

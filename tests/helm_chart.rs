@@ -515,13 +515,44 @@ fn probe_and_metrics_paths_are_routes() {
             "{path} is not a route of src/transport/http.rs"
         );
     }
-    // The probes use the container port by its name.
-    assert!(template("deployment.yaml").contains("- name: http\n              containerPort:"));
+    // The probes use the container port by its name, `admin` when the operations routes
+    // moved there (the server then answers 404 for them on `http`).
+    let deployment = template("deployment.yaml");
+    assert!(deployment.contains("- name: http\n              containerPort:"));
+    assert!(
+        deployment
+            .contains("- name: admin\n              containerPort: {{ int .Values.adminPort }}")
+    );
+    assert!(deployment.contains("printf \"0.0.0.0:%d\" (int .Values.adminPort)"));
     let ports = probe_fields(&values, "port");
     assert!(
         ports.len() == 3 && ports.iter().all(|p| p == "http"),
         "probe ports: {ports:?}"
     );
+    assert_eq!(
+        deployment.matches("include \"a2a-server.probe\"").count(),
+        3,
+        "every probe goes through a2a-server.probe"
+    );
+    let helpers = template("_helpers.tpl");
+    let probe = between(
+        &helpers,
+        "define \"a2a-server.probe\"",
+        "{{- end }}\n{{- toYaml",
+    );
+    assert!(
+        probe.contains("adminPort") && probe.contains("\"port\" \"admin\""),
+        "a2a-server.probe moves httpGet probes to the admin port: {probe}"
+    );
+    assert!(
+        template("servicemonitor.yaml")
+            .contains("ternary \"admin\" \"http\" (gt (int $.Values.adminPort) 0)"),
+        "the ServiceMonitor scrapes the admin port when it is set"
+    );
+    assert!(template("service.yaml").contains("targetPort: admin"));
+    let admin_port: u16 = top_value(&values, "adminPort").parse().unwrap();
+    let container_port: u16 = top_value(&values, "containerPort").parse().unwrap();
+    assert_ne!(admin_port, container_port, "adminPort vs containerPort");
 }
 
 /// The value of a top-level `key:` of values.yaml.
@@ -582,29 +613,54 @@ fn port_user_data_dir_and_grace_match_the_image_and_server() {
         [format!("{workdir}/data")]
     );
 
-    // The pod's grace period covers the preStop pause and the server's drain.
-    let startup = read(&repo().join("src/startup.rs"));
-    let drain: u64 = between(
-        &startup,
-        "const SHUTDOWN_GRACE: Duration = Duration::from_secs(",
-        ")",
-    )
-    .parse()
-    .expect("SHUTDOWN_GRACE in seconds");
+    // The pod's grace period covers the server's shutdown: the delay, the drain's grace
+    // and a margin for stopping the jobs and releasing leases, as the chart's validation
+    // demands.
+    let shutdown = between(&values, "\nshutdown:\n", "\n\n");
+    let seconds = |key: &str| -> u64 {
+        shutdown
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{key}:")))
+            .unwrap_or_else(|| panic!("values.yaml shutdown.{key}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let (delay, drain) = (seconds("delaySeconds"), seconds("graceSeconds"));
     let grace: u64 = top_value(&values, "terminationGracePeriodSeconds")
         .parse()
         .unwrap();
-    let sleep: u64 = between(&values, "- sleep\n", "\n")
-        .trim()
-        .trim_start_matches('-')
-        .trim()
-        .trim_matches('"')
-        .parse()
-        .expect("preStop sleep seconds");
     assert!(
-        grace > sleep + drain,
-        "terminationGracePeriodSeconds {grace} must exceed preStop {sleep} s + drain {drain} s"
+        grace >= delay + drain + 5,
+        "terminationGracePeriodSeconds {grace} must cover shutdown.delaySeconds {delay} s + \
+         shutdown.graceSeconds {drain} s + 5 s"
     );
+    let helpers = template("_helpers.tpl");
+    assert!(
+        helpers.contains(
+            "add (int .Values.shutdown.delaySeconds) (int .Values.shutdown.graceSeconds) 5"
+        ),
+        "the chart's validation refuses a shorter terminationGracePeriodSeconds"
+    );
+    // The chart's settings are the server's: same meaning, passed by name.
+    let deployment = template("deployment.yaml");
+    for (env, value) in [
+        ("A2A_SHUTDOWN_DELAY_SECS", "shutdown.delaySeconds"),
+        ("A2A_SHUTDOWN_GRACE_SECS", "shutdown.graceSeconds"),
+    ] {
+        assert!(
+            deployment.contains(&format!(
+                "- name: {env}\n              value: {{{{ int .Values.{value} | quote }}}}"
+            )),
+            "deployment.yaml passes {value} as {env}"
+        );
+    }
+    // The image probes itself and stops on SIGTERM, which starts that shutdown.
+    assert!(
+        dockerfile.contains("CMD [\"a2a\", \"health\"]"),
+        "HEALTHCHECK"
+    );
+    assert!(dockerfile.contains("\nSTOPSIGNAL SIGTERM\n"));
 }
 
 /// The key paths of values.yaml's mappings (`store.postgres.existingSecret`), from the

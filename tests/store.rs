@@ -41,6 +41,7 @@ store_suite!(
     expired_idempotency_keys_are_purged,
     leases_are_renewed_cleared_and_expire,
     expired_runs_go_to_exactly_one_caller,
+    released_leases_are_recovered_at_once,
     purge_terminal_deletes_old_terminal_tasks_and_their_events,
     json_strings_with_nul_are_kept_exactly,
 );
@@ -1075,6 +1076,38 @@ async fn leases_are_renewed_cleared_and_expire(store: Arc<dyn TaskStore>) {
     assert_eq!(all.len(), 5);
     assert_eq!(store.take_expired_runs(1_000, 0).await.unwrap(), []);
     assert_eq!(store.take_expired_runs(i64::MAX, 10).await.unwrap(), []);
+}
+
+async fn released_leases_are_recovered_at_once(store: Arc<dyn TaskStore>) {
+    let (a, b) = (scope("alice", "acme"), scope("bob", "acme"));
+    let far = i64::MAX / 2;
+    leased(&*store, &a, "ra", TaskState::Working, "r1", far).await;
+    leased(&*store, &b, "rb", TaskState::Submitted, "r1", far).await;
+    leased(&*store, &a, "rc", TaskState::Working, "r2", far).await;
+    // Settled tasks hold no lease, so there is nothing of theirs to release.
+    leased(&*store, &a, "rd", TaskState::InputRequired, "r1", far).await;
+    assert_eq!(store.take_expired_runs(1_000, 10).await.unwrap(), []);
+    assert_eq!(store.release_leases("r1").await.unwrap(), 2);
+    assert_eq!(
+        store.release_leases("r1").await.unwrap(),
+        0,
+        "released once"
+    );
+    let taken: BTreeSet<_> = store
+        .take_expired_runs(1, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.scope.owner, r.task_id))
+        .collect();
+    let want = [("alice", "ra"), ("bob", "rb")].map(|(o, t)| (o.to_string(), t.to_string()));
+    assert_eq!(taken, BTreeSet::from(want), "any process recovers them now");
+    // Another runner's lease is untouched.
+    assert_eq!(store.take_expired_runs(far - 1, 10).await.unwrap(), []);
+    assert_eq!(
+        store.take_expired_runs(far + 1, 10).await.unwrap(),
+        [run("alice", "rc")]
+    );
 }
 
 async fn expired_runs_go_to_exactly_one_caller(store: Arc<dyn TaskStore>) {

@@ -2,6 +2,7 @@
 //! client for trying any server from a terminal.
 
 pub mod client;
+pub mod health;
 pub mod push;
 
 use std::path::PathBuf;
@@ -25,6 +26,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply the task store's schema migrations and exit.
     Migrate(MigrateArgs),
+    /// Exit 0 when a server's /healthz answers 200 (the image's HEALTHCHECK).
+    Health(health::HealthArgs),
     /// Load-test any A2A server: requests/s, latency percentiles, errors by kind.
     Bench(crate::bench::BenchArgs),
     /// Push notification outbox: list and retry dead letters.
@@ -116,8 +119,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.config, overrides)?;
     let app = Application::build(config.clone()).await?;
     tracing::info!(addr = %app.addr(), agent = %config.agent, store = %crate::config::redact(&config.store), "server started");
-    // Tests and scripts read the bound port from this line.
+    // Tests and scripts read the bound ports from these lines (the admin one first).
+    if let Some(admin) = app.admin_addr() {
+        println!("admin listening on http://{admin}");
+    }
     println!("listening on http://{}", app.addr());
     app.run_until_stopped().await?;
+    // Shutdown hook: everything has stopped, so spans (OpenTelemetry, issue 21) are
+    // flushed here, before the process exits.
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

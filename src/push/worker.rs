@@ -142,8 +142,9 @@ impl PushWorker {
                                 break;
                             };
                             let worker = self.clone();
+                            let shutdown = shutdown.clone();
                             tokio::spawn(async move {
-                                worker.deliver_chain(d).await;
+                                worker.deliver_chain(d, &shutdown).await;
                                 drop(permit);
                                 worker.wake.notify_one();
                             });
@@ -163,6 +164,10 @@ impl PushWorker {
                 _ = rotate.tick(), if rotation.is_some() => self.rotate_key(),
             }
         }
+        // Stopping between deliveries: the attempts in flight finish (each bounded by the
+        // webhook timeout), their chains claim nothing more; the rest stays in the outbox.
+        let all = u32::try_from(self.config.concurrency).unwrap_or(u32::MAX);
+        let _ = permits.acquire_many(all).await;
     }
 
     fn rotate_key(&self) {
@@ -188,9 +193,9 @@ impl PushWorker {
 
     /// Delivers `d`, then the following notifications of the same webhook while they
     /// succeed, keeping that webhook's order.
-    async fn deliver_chain(&self, mut d: Delivery) {
+    async fn deliver_chain(&self, mut d: Delivery, shutdown: &CancellationToken) {
         loop {
-            if !self.attempt(&d).await {
+            if !self.attempt(&d).await || shutdown.is_cancelled() {
                 return;
             }
             let now = now_millis();

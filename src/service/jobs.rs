@@ -1,5 +1,6 @@
 //! Background jobs: renewing this process's run leases, recovering runs whose process
-//! died (their lease expired), purging old terminal tasks and expired idempotency keys.
+//! died (their lease expired), purging old terminal tasks and expired idempotency keys;
+//! and at shutdown, releasing the leases of the runs this process stops.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -192,6 +193,45 @@ impl TaskService {
                 Err(e) => {
                     tracing::warn!(task_id = &*run.task_id, error = %e, "cannot store the end of a run")
                 }
+            }
+        }
+    }
+
+    /// Waits until no agent runs in this process.
+    pub async fn runs_finished(&self) {
+        while self.running_agents() > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Shutdown, after the grace: stops the agents still running without settling their
+    /// tasks, then releases this process's leases, so another process (or this one
+    /// restarted) recovers those runs at once instead of after `run_lease_secs`. Call it
+    /// after the background jobs stopped: a heartbeat would renew the leases again.
+    pub async fn abandon_runs(&self) {
+        use std::sync::atomic::Ordering;
+        self.inner.abandoning.store(true, Ordering::Release);
+        let stopped: Vec<_> = self
+            .inner
+            .running
+            .lock()
+            .values()
+            .map(|r| r.abort.clone())
+            .collect();
+        for abort in &stopped {
+            abort.abort();
+        }
+        // Aborted runs leave the table at their next poll; give them a moment to.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), self.runs_finished()).await;
+        match self.inner.store.release_leases(&self.inner.runner_id).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                released = n,
+                stopped = stopped.len(),
+                "released the leases of unfinished runs"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot release run leases; they lapse after run_lease_secs")
             }
         }
     }

@@ -90,6 +90,9 @@ pub(crate) struct Inner {
     /// Tasks whose run ended while the store could not be reached, left active with a
     /// lease this process keeps renewing: the background jobs fail them once it answers.
     unsettled: Mutex<Vec<jobs::Unsettled>>,
+    /// Set at shutdown, once the grace is over: stopped runs are left as they are (their
+    /// leases released for another process), not failed.
+    abandoning: std::sync::atomic::AtomicBool,
 }
 
 struct RunningAgent {
@@ -139,6 +142,7 @@ impl TaskService {
             running: Mutex::new(HashMap::default()),
             claims: Arc::default(),
             unsettled: Mutex::default(),
+            abandoning: Default::default(),
         };
         Self {
             inner: Arc::new(inner),

@@ -274,6 +274,10 @@ impl TaskService {
         Run(Some(Box::pin(async move {
             let outcome = run.await;
             inner.running.lock().remove(&task_id);
+            if outcome.is_err() && inner.abandoning.load(std::sync::atomic::Ordering::Acquire) {
+                // Stopped by shutdown: the task stays active for whoever takes its lease.
+                return;
+            }
             let failure = match outcome {
                 Ok(Ok(Ok(()))) if sink.replied() => None,
                 Ok(Ok(Ok(()))) => {

@@ -162,6 +162,12 @@ pub trait TaskStore: PushStore {
     /// Extends the leases of every active task `runner` holds.
     async fn heartbeat(&self, runner: &str, lease_until: i64) -> Result<(), StoreError>;
 
+    /// Ends every lease `runner` holds now, as if it had lapsed, so the next
+    /// [`TaskStore::take_expired_runs`] of any process recovers those runs at once instead
+    /// of after the lease time (a process shutting down, its agents stopped). Returns how
+    /// many leases were released.
+    async fn release_leases(&self, runner: &str) -> Result<u64, StoreError>;
+
     /// Clears and returns up to `limit` leases that lapsed before `now` (their process
     /// died). Each lapsed lease is returned to exactly one caller.
     async fn take_expired_runs(

@@ -20,6 +20,7 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use super::card::CachedCard;
+use super::health::{Lifecycle, Readiness};
 use super::sse;
 use crate::codec::{v1, v03};
 use crate::jsonrpc::{self, Outcome, envelope};
@@ -52,6 +53,8 @@ struct Shared {
     max_body_bytes: usize,
     /// One permit per JSON-RPC call being handled; none left means shed the call (503).
     in_flight: Semaphore,
+    /// Readiness turns 503 on `stopping`; SSE streams end on `draining`.
+    lifecycle: Lifecycle,
 }
 
 impl AppState {
@@ -62,6 +65,7 @@ impl AppState {
         metrics: Arc<Metrics>,
         store: Arc<dyn TaskStore>,
         limits: Limits,
+        lifecycle: Lifecycle,
     ) -> Self {
         let now = std::time::SystemTime::now();
         Self(Arc::new(Shared {
@@ -73,6 +77,7 @@ impl AppState {
             store,
             max_body_bytes: limits.max_body_bytes,
             in_flight: Semaphore::new(limits.max_concurrent_requests),
+            lifecycle,
         }))
     }
 }
@@ -84,14 +89,35 @@ impl AppState {
 pub struct Endpoint {
     state: AppState,
     router: Router,
+    /// Whether JSON-RPC POSTs are served (not on the admin listener).
+    rpc: bool,
 }
 
 impl Endpoint {
+    /// Everything on one listener: the A2A routes and the operations routes.
     pub fn new(state: AppState) -> Self {
         Self {
-            router: router(state.clone()),
+            router: a2a_routes().merge(ops_routes()).with_state(state.clone()),
             state,
+            rpc: true,
         }
+    }
+
+    /// The public listener and the admin one (`admin_listen`): the operations routes
+    /// (`/metrics`, `/healthz`, `/health`, `/readyz`) only on the second; the first
+    /// answers 404 for them.
+    pub fn split(state: AppState) -> (Self, Self) {
+        let public = Self {
+            router: a2a_routes().with_state(state.clone()),
+            state: state.clone(),
+            rpc: true,
+        };
+        let admin = Self {
+            router: ops_routes().fallback(not_found).with_state(state.clone()),
+            state,
+            rpc: false,
+        };
+        (public, admin)
     }
 }
 
@@ -103,7 +129,7 @@ impl hyper::service::Service<Request<Incoming>> for Endpoint {
     type Future = EndpointFuture;
 
     fn call(&self, req: Request<Incoming>) -> EndpointFuture {
-        if req.method() == Method::POST && is_rpc_path(req.uri().path()) {
+        if self.rpc && req.method() == Method::POST && is_rpc_path(req.uri().path()) {
             // One box per call: the call's future is large (every method's handler state).
             Box::pin(rpc(self.state.clone(), req))
         } else {
@@ -122,8 +148,8 @@ fn is_rpc_path(path: &str) -> bool {
     path == "/" || LEGACY_RPC_PATHS.contains(&path)
 }
 
-/// Every route but the JSON-RPC POSTs.
-fn router(state: AppState) -> Router {
+/// Every A2A route but the JSON-RPC POSTs.
+fn a2a_routes() -> Router<AppState> {
     Router::new()
         .route("/", any(rpc_method_not_allowed))
         .route("/tasks/send", any(rpc_method_not_allowed))
@@ -138,13 +164,17 @@ fn router(state: AppState) -> Router {
             get(|State(s): State<AppState>, h: HeaderMap| async move { s.0.card_v03.respond(&h) }),
         )
         .route("/.well-known/jwks.json", get(jwks))
+        .fallback(not_found)
+}
+
+/// What operators and probes use: metrics, liveness, readiness.
+fn ops_routes() -> Router<AppState> {
+    Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
         // What other A2A servers (and the seed plan's) call liveness.
         .route("/health", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .fallback(not_found)
-        .with_state(state)
 }
 
 /// The public keys of notification JWTs. Short caching: a rotated key must show up before
@@ -271,7 +301,7 @@ async fn handle_rpc(
             id,
             version,
             stream,
-        } => sse::respond(id, version, stream).await,
+        } => sse::respond(id, version, stream, &state.0.lifecycle.draining).await,
         Outcome::StreamError(r) => sse::single(&r),
         Outcome::Unavailable { body, sse } => {
             let r = if sse {
@@ -339,19 +369,15 @@ fn unavailable(mut r: Response) -> Response {
     r
 }
 
-/// Longest `/readyz` waits for the store: under the usual probe timeouts.
-const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// Readiness: 200 while the task store answers, 503 with the reason while it does not
-/// (`/healthz` is liveness: the process serves HTTP).
+/// Readiness: 503 once shutting down or while the task store does not answer, with one
+/// entry per dependency (`/healthz` is liveness: the process serves HTTP).
 async fn readyz(State(state): State<AppState>) -> Response {
-    let why = match tokio::time::timeout(READY_TIMEOUT, state.0.store.ping()).await {
-        Ok(Ok(())) => return json_response(StatusCode::OK, r#"{"status":"ready"}"#),
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => format!("no answer within {} s", READY_TIMEOUT.as_secs()),
-    };
-    let body = serde_json::json!({"status": "unavailable", "error": format!("task store: {why}")});
-    json_response(StatusCode::SERVICE_UNAVAILABLE, body.to_string())
+    let mut r = Readiness::new(state.0.lifecycle.stopping.is_cancelled());
+    r.required("store", state.0.store.ping()).await;
+    // A Redis event bus, once there is one, is `r.optional("redis", ...)`: without it
+    // subscribers fall back to the store, slower but correct.
+    let body = serde_json::to_string(&r).expect("readiness serializes");
+    json_response(r.http_status(), body)
 }
 
 async fn not_found() -> Response {

@@ -20,6 +20,7 @@ use futures::StreamExt;
 use http_body::Frame;
 use jsonrpsee::types::Id;
 use tokio::time::{Instant, Sleep};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::jsonrpc::{self, SseItem, SseStream};
 use crate::protocol::Version;
@@ -31,8 +32,16 @@ const KEEP_ALIVE: Duration = Duration::from_secs(2);
 /// An SSE comment: ignored by clients, keeps the connection and proxies awake.
 const KEEP_ALIVE_FRAME: &[u8] = b":\n\n";
 
-pub async fn respond(id: Id<'static>, version: Version, items: SseStream) -> Response {
+/// The stream of `items`, ended cleanly (the body's last chunk, not a reset) when `drain`
+/// fires at shutdown: clients see the end and can resubscribe elsewhere.
+pub async fn respond(
+    id: Id<'static>,
+    version: Version,
+    items: SseStream,
+    drain: &CancellationToken,
+) -> Response {
     let mut body = SseBody::new(items, id, version);
+    body.drain = Some(Box::pin(drain.clone().cancelled_owned()));
     // A first event that is ready now (a new task's run is driven by this poll; a
     // subscription starts with the task) leaves in the same write as the head: a write
     // is the dearest step of a short stream.
@@ -105,6 +114,8 @@ struct SseBody {
     /// When the last frame went out: a timer that fires after an event is re-armed for a
     /// full interval after that event, without a comment.
     last_sent: Instant,
+    /// Resolves when the server drains: the stream then ends after what is written.
+    drain: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
 }
 
 impl SseBody {
@@ -117,6 +128,7 @@ impl SseBody {
             done: false,
             keep_alive: Box::pin(tokio::time::sleep(KEEP_ALIVE)),
             last_sent: Instant::now(),
+            drain: None,
         }
     }
 
@@ -148,6 +160,12 @@ impl http_body::Body for SseBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = &mut *self;
+        if let Some(drain) = &mut this.drain
+            && drain.as_mut().poll(cx).is_ready()
+        {
+            this.drain = None;
+            this.done = true;
+        }
         let mut out = this.written.take();
         while !this.done && out.as_ref().is_none_or(|o| o.len() < MAX_FRAME) {
             match this.items.poll_next_unpin(cx) {

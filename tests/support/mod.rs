@@ -16,6 +16,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_a2a");
 pub struct ServerProcess {
     pub child: Child,
     pub url: String,
+    /// The operations listener, when `A2A_ADMIN_LISTEN` is set.
+    pub admin_url: Option<String>,
 }
 
 impl ServerProcess {
@@ -39,20 +41,52 @@ impl ServerProcess {
         let (tx, rx) = mpsc::channel();
         thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
+            let mut admin = None;
             for line in lines.by_ref() {
                 let Ok(line) = line else { return };
-                if let Some(url) = line.trim().strip_prefix("listening on ") {
-                    let _ = tx.send(url.trim_end_matches('/').to_string());
+                let url = |u: &str| u.trim_end_matches('/').to_string();
+                // Printed before the public line.
+                if let Some(u) = line.trim().strip_prefix("admin listening on ") {
+                    admin = Some(url(u));
+                } else if let Some(u) = line.trim().strip_prefix("listening on ") {
+                    let _ = tx.send((url(u), admin.take()));
                     break;
                 }
             }
             // Keep draining so the server never blocks on a full pipe.
             for _ in lines {}
         });
-        let url = rx
+        let (url, admin_url) = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("the server prints `listening on http://...` within 30 s");
-        ServerProcess { child, url }
+        ServerProcess {
+            child,
+            url,
+            admin_url,
+        }
+    }
+
+    /// Sends SIGTERM, as Kubernetes and `docker stop` do.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits up to `limit` for the process to exit; its status, or `None` if it still runs.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(s) = self.child.try_wait().expect("try_wait") {
+                return Some(s);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Kills the process with SIGKILL, as a crash would.

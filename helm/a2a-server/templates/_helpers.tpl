@@ -201,6 +201,9 @@ The configuration keys the chart sets from its own values, one per line.
 */}}
 {{- define "a2a-server.managedKeys" -}}
 listen
+admin_listen
+shutdown_delay_secs
+shutdown_grace_secs
 agent
 store
 public_url
@@ -310,7 +313,7 @@ Environment variables A2A_<KEY> for the `config` settings.
 {{- $managed := regexSplit "\\s+" (include "a2a-server.managedKeys" . | trim) -1 }}
 {{- range $key, $value := .Values.config }}
 {{- if has $key $managed }}
-{{- fail (printf "config.%s is set by the chart: use containerPort (listen), agent, store.* (store), publicUrl (public_url), push.enabled (push_notifications), push.signingKey (push_signing_key) or card / configToml (card) instead" $key) }}
+{{- fail (printf "config.%s is set by the chart: use containerPort (listen), adminPort (admin_listen), shutdown.delaySeconds / shutdown.graceSeconds (shutdown_delay_secs / shutdown_grace_secs), agent, store.* (store), publicUrl (public_url), push.enabled (push_notifications), push.signingKey (push_signing_key) or card / configToml (card) instead" $key) }}
 {{- else if not (has $key $known) }}
 {{- fail (printf "config.%s is not an a2a-server setting; the settings are: %s" $key (join ", " $known)) }}
 {{- else if kindIs "invalid" $value }}
@@ -325,10 +328,26 @@ Environment variables A2A_<KEY> for the `config` settings.
 {{- end }}
 
 {{/*
+A probe from values (dict "probe" P "root" $): an httpGet probe goes to the `admin` port
+when adminPort is set, as the health routes then live there only.
+*/}}
+{{- define "a2a-server.probe" -}}
+{{- $probe := deepCopy .probe }}
+{{- if and (gt (int .root.Values.adminPort) 0) (hasKey $probe "httpGet") }}
+{{- $_ := set $probe.httpGet "port" "admin" }}
+{{- end }}
+{{- toYaml $probe }}
+{{- end }}
+
+{{/*
 Refuses combinations that cannot work.
 */}}
 {{- define "a2a-server.validate" -}}
 {{- $store := include "a2a-server.storeType" . }}
+{{- $shutdown := add (int .Values.shutdown.delaySeconds) (int .Values.shutdown.graceSeconds) 5 }}
+{{- if lt (int .Values.terminationGracePeriodSeconds) (int $shutdown) }}
+{{- fail (printf "terminationGracePeriodSeconds is %d, but the server's shutdown takes up to shutdown.delaySeconds + shutdown.graceSeconds + 5 s = %d s: Kubernetes would kill it mid-drain, before it releases its run leases" (int .Values.terminationGracePeriodSeconds) (int $shutdown)) }}
+{{- end }}
 {{- $replicas := int .Values.replicaCount }}
 {{- if and (gt $replicas 1) (eq $store "sqlite") }}
 {{- fail (printf "replicaCount is %d, but the SQLite store (store.type=sqlite) is one file on one pod's volume and cannot be shared between pods: set replicaCount to 1, or use store.type=postgres to run several replicas" $replicas) }}

@@ -337,6 +337,23 @@ impl TaskStore for MemoryStore {
         Ok(())
     }
 
+    async fn release_leases(&self, runner: &str) -> Result<u64, StoreError> {
+        let mut state = self.state.write();
+        let state = &mut *state;
+        let mut released = 0;
+        for id in &state.leased {
+            if let Some((r, until)) = state.tasks.get_mut(id).and_then(|e| e.lease.as_mut())
+                && **r == *runner
+                && *until > 0
+            {
+                // The epoch: lapsed for every clock.
+                *until = 0;
+                released += 1;
+            }
+        }
+        Ok(released)
+    }
+
     async fn take_expired_runs(
         &self,
         now: i64,

@@ -233,6 +233,11 @@ pub(super) fn match_lookups(
 
 pub(super) const HEARTBEAT: &str = "UPDATE a2a_tasks SET lease_until = $1 WHERE runner = $2";
 
+/// A lease ending at the epoch has lapsed for every clock; the runner stays, so recovery
+/// (which looks for lapsed leases) finds the run.
+pub(super) const RELEASE_LEASES: &str =
+    "UPDATE a2a_tasks SET lease_until = 0 WHERE runner = $1 AND lease_until > 0";
+
 /// Lapsed leases (`$1` now, `$2` limit), cleared and returned as (tenant, owner, id).
 /// PostgreSQL skips rows another process is taking, so several servers share the work.
 pub(super) const TAKE_EXPIRED_RUNS_POSTGRES: &str = "\

@@ -405,6 +405,16 @@ macro_rules! sql_task_store {
                 Ok(())
             }
 
+            async fn release_leases(&self, runner: &str) -> Result<u64, $crate::store::StoreError> {
+                use $crate::store::sql::{RELEASE_LEASES, backend};
+                let done = sqlx::query(RELEASE_LEASES)
+                    .bind(runner)
+                    .execute(&self.writer)
+                    .await
+                    .map_err(backend)?;
+                Ok(done.rows_affected())
+            }
+
             async fn take_expired_runs(
                 &self,
                 now: i64,
