@@ -347,7 +347,8 @@ async fn retries_wait_their_turn_and_dead_letters_step_aside(store: Arc<dyn Task
         store.outbox_depth().await.unwrap(),
         OutboxDepth {
             pending: 0,
-            dead: 1
+            dead: 1,
+            oldest_pending_at: None,
         }
     );
     assert_eq!(

@@ -9,6 +9,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ use jsonrpsee::types::Id;
 use tokio::time::{Instant, Sleep};
 
 use crate::jsonrpc::{self, SseItem, SseStream};
+use crate::metrics::Metrics;
 use crate::protocol::Version;
 
 /// Keep-alive interval: under the 5 s read timeout of the official Python SDK clients'
@@ -31,8 +33,14 @@ const KEEP_ALIVE: Duration = Duration::from_secs(2);
 /// An SSE comment: ignored by clients, keeps the connection and proxies awake.
 const KEEP_ALIVE_FRAME: &[u8] = b":\n\n";
 
-pub async fn respond(id: Id<'static>, version: Version, items: SseStream) -> Response {
+pub async fn respond(
+    id: Id<'static>,
+    version: Version,
+    items: SseStream,
+    metrics: Arc<Metrics>,
+) -> Response {
     let mut body = SseBody::new(items, id, version);
+    body.open = Some(OpenStream::new(metrics));
     // A first event that is ready now (a new task's run is driven by this poll; a
     // subscription starts with the task) leaves in the same write as the head: a write
     // is the dearest step of a short stream.
@@ -91,8 +99,27 @@ fn write_event(out: &mut String, seq: Option<u64>, data: impl FnOnce(&mut String
     out.push_str("\n\n");
 }
 
+/// Counts a stream in `a2a_sse_streams_open` while its body lives: hyper drops the body
+/// when the stream ends or the client goes away.
+struct OpenStream(Arc<Metrics>);
+
+impl OpenStream {
+    fn new(metrics: Arc<Metrics>) -> Self {
+        metrics.sse_streams_open.inc();
+        Self(metrics)
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.sse_streams_open.dec();
+    }
+}
+
 /// The SSE response body: the events, and a comment after each quiet interval.
 struct SseBody {
+    /// `None` for a one-event answer ([`single`]), which is no open stream.
+    open: Option<OpenStream>,
     items: SseStream,
     /// The request the events answer.
     id: Id<'static>,
@@ -110,6 +137,7 @@ struct SseBody {
 impl SseBody {
     fn new(items: SseStream, id: Id<'static>, version: Version) -> Self {
         SseBody {
+            open: None,
             items,
             id,
             version,
