@@ -51,8 +51,8 @@ async fn call(
         // An SSE answer, read to its end: the last event's data.
         let data = text
             .lines()
-            .filter_map(|l| l.strip_prefix("data: "))
-            .last()
+            .rev()
+            .find_map(|l| l.strip_prefix("data: "))
             .expect("an SSE event");
         serde_json::from_str(data).expect("JSON event")
     }

@@ -191,10 +191,10 @@ async fn metrics(State(state): State<AppState>) -> Response {
 async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infallible> {
     let started = Instant::now();
     let metrics = &state.0.metrics;
-    metrics.requests_in_flight.inc();
+    let in_flight = InFlight::new(&metrics.requests_in_flight);
     let mut info = CallInfo::default();
     let response = serve_rpc(&state, req, &mut info).await;
-    metrics.requests_in_flight.dec();
+    drop(in_flight);
     if response.status() == StatusCode::SERVICE_UNAVAILABLE {
         info.outcome = CallOutcome::Unavailable;
     } else if !response.status().is_success() && info.outcome == CallOutcome::Ok {
@@ -204,6 +204,23 @@ async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infall
     metrics.request_done(info.method, info.version, info.outcome, elapsed);
     log_call(&info, response.status(), elapsed);
     Ok(response)
+}
+
+/// Counts a call in `a2a_requests_in_flight` until dropped: also when hyper drops the
+/// call's future because its client went away.
+struct InFlight<'a>(&'a prometheus::IntGauge);
+
+impl<'a> InFlight<'a> {
+    fn new(gauge: &'a prometheus::IntGauge) -> Self {
+        gauge.inc();
+        Self(gauge)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 /// The request log: one line per JSON-RPC call, never its params or headers (they carry
