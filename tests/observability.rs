@@ -289,3 +289,28 @@ async fn metrics_count_known_traffic() {
         "a message or task id in a label:\n{text}"
     );
 }
+
+#[tokio::test]
+async fn db_pool_connections_are_read_at_scrape_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", dir.path().join("a2a.db").display());
+    let server = ServerProcess::start(&["--store", &store], &[]);
+    let http = reqwest::Client::new();
+    let sent = call(
+        &http,
+        &server.url,
+        Some("1.0"),
+        "SendMessage",
+        json!({"message": message("tck-complete-task")}),
+    )
+    .await;
+    task_id(&sent);
+    let text = scrape(&http, &server.url).await;
+    let in_use = sample(&text, r#"a2a_db_pool_connections{state="in_use"}"#);
+    let idle = sample(&text, r#"a2a_db_pool_connections{state="idle"}"#);
+    // Between requests nothing holds a connection; the pools keep at least one open.
+    assert!(
+        in_use.is_some() && idle.is_some_and(|n| n >= 1.0),
+        "pool gauges in\n{text}"
+    );
+}

@@ -216,8 +216,12 @@ async fn commits_queue_one_notification_per_event_and_config(store: Arc<dyn Task
     .await;
     advance(&*store, &t, &[TaskState::Working, TaskState::Completed]).await;
     // 1.0: every event (3); 0.3: one per commit (2).
-    assert_eq!(store.outbox_depth().await.unwrap().pending, 5);
+    let depth = store.outbox_depth().await.unwrap();
+    assert_eq!(depth.pending, 5);
     let all = drain(&*store).await;
+    // The oldest pending row is the first one written.
+    let first_written = all.iter().map(|d| d.created_at).min();
+    assert_eq!(depth.oldest_pending_at, first_written);
     assert_eq!(
         keys(&all),
         [
