@@ -118,7 +118,7 @@ async fn json_logs_carry_request_lines_and_no_secrets() {
     for line in &lines {
         let v: Value = serde_json::from_str(line)
             .unwrap_or_else(|e| panic!("a log line that is not one JSON object ({e}): {line}"));
-        for key in ["timestamp", "level", "target", "fields"] {
+        for key in ["time", "level", "target", "message", "fields"] {
             assert!(v.get(key).is_some(), "no `{key}` in {line}");
         }
         assert!(!line.contains('\u{1b}'), "an ANSI escape in {line}");
@@ -129,7 +129,11 @@ async fn json_logs_carry_request_lines_and_no_secrets() {
     let requests: Vec<Value> = lines
         .iter()
         .filter(|l| is_request_line(l))
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["fields"].clone())
+        .map(|l| {
+            let v = serde_json::from_str::<Value>(l).unwrap();
+            assert_eq!(v["message"], "rpc call", "{l}");
+            v["fields"].clone()
+        })
         .collect();
     let find = |method: &str| {
         requests
@@ -138,7 +142,6 @@ async fn json_logs_carry_request_lines_and_no_secrets() {
             .unwrap_or_else(|| panic!("no request line for {method}: {requests:?}"))
     };
     let send = find("SendMessage");
-    assert_eq!(send["message"], "rpc call");
     assert_eq!(send["version"], "1.0");
     assert_eq!(send["outcome"], "ok");
     assert_eq!(send["status"], 200);
