@@ -103,6 +103,26 @@ async fn json_logs_carry_request_lines_and_no_secrets() {
     )
     .await;
     assert_eq!(task_id(&got), id);
+    // A webhook set on its own, on a task waiting for input (the agent's echo).
+    let waiting = call(
+        &http,
+        &server.url,
+        Some("1.0"),
+        "SendMessage",
+        json!({"message": message("echo")}),
+    )
+    .await;
+    let mut config = hook.clone();
+    config["taskId"] = json!(task_id(&waiting));
+    let created = call(
+        &http,
+        &server.url,
+        Some("1.0"),
+        "CreateTaskPushNotificationConfig",
+        config,
+    )
+    .await;
+    assert!(created["result"].is_object(), "{created}");
     let unknown = call(&http, &server.url, None, "no/such/method", json!({})).await;
     assert!(unknown["error"].is_object(), "{unknown}");
 
