@@ -90,7 +90,20 @@ pub struct Config {
     /// Replace the signing key with a new one this often, in seconds (0: never). The old
     /// public key stays in the JWKS until its last token expires.
     pub push_key_rotation_secs: u64,
+    /// Log lines as `text` or `json` (one object a line); unset: text when stderr is a
+    /// terminal, JSON otherwise (a file, a pipe, a container's log).
+    pub log_format: Option<LogFormat>,
     pub card: CardConfig,
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines, colored only on a terminal.
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 /// The agent card fields an operator sets.
@@ -148,6 +161,7 @@ const FIELDS: &[&str] = &[
     "push_keys_dir",
     "push_token_lifetime_secs",
     "push_key_rotation_secs",
+    "log_format",
     "card",
 ];
 
@@ -210,6 +224,7 @@ impl Default for Config {
             push_keys_dir: None,
             push_token_lifetime_secs: 300,
             push_key_rotation_secs: 0,
+            log_format: None,
             card: CardConfig {
                 name: "a2a-server".into(),
                 description: "An A2A agent served by a2a-server".into(),

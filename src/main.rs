@@ -11,7 +11,10 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    a2a_server::telemetry::init();
+    // `serve` installs logging once its configuration (and `log_format`) is read.
+    if !matches!(cli.command, Command::Serve(_)) {
+        a2a_server::telemetry::init(a2a_server::telemetry::format_from_env());
+    }
     let result = match cli.command {
         Command::Serve(args) => cli::serve(args).await,
         Command::Migrate(args) => cli::migrate(args).await,

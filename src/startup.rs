@@ -69,6 +69,9 @@ impl Application {
             .unwrap_or_else(|| format!("http://{addr}"));
         let card = config.agent_card(&base_url);
         let metrics = Arc::new(Metrics::new());
+        let pool_store = Arc::downgrade(&store);
+        // Weak: the metrics must not keep the store (and its pool) alive.
+        metrics.set_pool_source(move || pool_store.upgrade()?.pool_stats());
         let (keys, push) = if config.push_notifications {
             let keys = Arc::new(signing_keys(&config)?);
             let signer = Arc::new(NotificationSigner::new(keys.clone(), base_url.clone()));
@@ -90,6 +93,7 @@ impl Application {
                 push_allow_private: config.push_allow_private_networks,
                 agent_name: config.agent.clone(),
                 idempotency_ttl: Duration::from_secs(config.idempotency_ttl_secs),
+                metrics: metrics.clone(),
             },
         );
         let module = jsonrpc::module(Ctx {

@@ -216,8 +216,12 @@ async fn commits_queue_one_notification_per_event_and_config(store: Arc<dyn Task
     .await;
     advance(&*store, &t, &[TaskState::Working, TaskState::Completed]).await;
     // 1.0: every event (3); 0.3: one per commit (2).
-    assert_eq!(store.outbox_depth().await.unwrap().pending, 5);
+    let depth = store.outbox_depth().await.unwrap();
+    assert_eq!(depth.pending, 5);
     let all = drain(&*store).await;
+    // The oldest pending row is the first one written.
+    let first_written = all.iter().map(|d| d.created_at).min();
+    assert_eq!(depth.oldest_pending_at, first_written);
     assert_eq!(
         keys(&all),
         [
@@ -347,7 +351,8 @@ async fn retries_wait_their_turn_and_dead_letters_step_aside(store: Arc<dyn Task
         store.outbox_depth().await.unwrap(),
         OutboxDepth {
             pending: 0,
-            dead: 1
+            dead: 1,
+            oldest_pending_at: None,
         }
     );
     assert_eq!(

@@ -117,6 +117,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         push_allow_private_networks: args.push_allow_private_networks.then_some(true),
     };
     let config = Config::load(args.config, overrides)?;
+    crate::telemetry::init(config.log_format);
     let app = Application::build(config.clone()).await?;
     tracing::info!(addr = %app.addr(), agent = %config.agent, store = %crate::config::redact(&config.store), "server started");
     // Tests and scripts read the bound ports from these lines (the admin one first).

@@ -11,6 +11,13 @@ use crate::service::EventStream;
 
 use super::Reply;
 
+/// Notes the task a send created or continued, for the request log.
+fn note_task(call: &Call, result: &SendResult) {
+    if let SendResult::Task(t) = result {
+        call.task_id.set(t.id.clone());
+    }
+}
+
 fn require_streaming(ctx: &Ctx) -> Result<(), A2aError> {
     if ctx.card.capabilities.streaming {
         Ok(())
@@ -40,6 +47,7 @@ pub async fn send_message(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply
         .service
         .send(&call.scope, Version::V1, req, call.idempotency.clone())
         .await?;
+    note_task(call, &result);
     Ok(v1::send_result(&result))
 }
 
@@ -59,6 +67,7 @@ pub async fn send_streaming_message(ctx: &Ctx, call: &Call, params: Option<&str>
 
 pub async fn get_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<v1::GetTaskRequest>(params)?;
+    call.task_id.set(req.id.as_str());
     let history = crate::protocol::request::history_length(req.history_length)?;
     Ok(encode(
         &ctx.service.get(&call.scope, &req.id, history).await?,
@@ -73,6 +82,7 @@ pub async fn list_tasks(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
 
 pub async fn cancel_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<v1::TaskIdRequest>(params)?;
+    call.task_id.set(req.id.as_str());
     Ok(encode(&ctx.service.cancel(&call.scope, &req.id).await?))
 }
 
@@ -138,6 +148,7 @@ pub async fn message_send(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply
         .service
         .send(&call.scope, Version::V03, req, call.idempotency.clone())
         .await?;
+    note_task(call, &result);
     Ok(encode(&v03::send_result(&result)))
 }
 
@@ -174,6 +185,7 @@ fn encode_v03(stream: EventStream, interrupted_is_final: bool) -> super::SseStre
 
 pub async fn tasks_get(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<v03::TaskQueryParams>(params)?;
+    call.task_id.set(req.id.as_str());
     let history = crate::protocol::request::history_length(req.history_length)?;
     let record = ctx.service.record(&call.scope, &req.id).await?;
     let mut task = record.task;
@@ -183,6 +195,7 @@ pub async fn tasks_get(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
 
 pub async fn tasks_cancel(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<v03::TaskIdParams>(params)?;
+    call.task_id.set(req.id.as_str());
     let origin = ctx.service.record(&call.scope, &req.id).await?.origin;
     let task = ctx.service.cancel(&call.scope, &req.id).await?;
     Ok(encode_task_legacy(&task, origin))
@@ -232,6 +245,7 @@ pub async fn tasks_send(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
             metadata: None,
         },
     };
+    call.task_id.set(task.id.clone());
     Ok(encode(&v01::task(&task)))
 }
 

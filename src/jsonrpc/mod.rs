@@ -14,6 +14,7 @@ pub mod methods;
 mod push;
 
 use std::pin::Pin;
+use std::sync::Arc;
 
 use futures::Stream;
 use jsonrpsee::types::{ErrorObjectOwned, Id};
@@ -21,6 +22,7 @@ use parking_lot::Mutex;
 use serde_json::value::RawValue;
 
 use crate::codec::Json;
+use crate::metrics::CallOutcome;
 use crate::protocol::card::AgentCard;
 use crate::protocol::{A2aError, Idempotency, IdempotencyKey, Version};
 use crate::service::TaskService;
@@ -43,6 +45,59 @@ pub struct Call {
     /// The request's `Idempotency-Key` with the fingerprint of this call (sends use it).
     pub idempotency: Option<Idempotency>,
     pub stream: StreamSlot,
+    /// The task the call is about, once a handler knows it (for the request log).
+    pub task_id: TaskIdSlot,
+}
+
+/// Where a handler notes the id of the task its call created or named.
+#[derive(Default)]
+pub struct TaskIdSlot(Mutex<Option<Arc<str>>>);
+
+impl TaskIdSlot {
+    pub fn set(&self, id: impl Into<Arc<str>>) {
+        *self.0.lock() = Some(id.into());
+    }
+
+    fn take(&self) -> Option<Arc<str>> {
+        self.0.lock().take()
+    }
+}
+
+/// What the transport logs and counts about a dispatched call; filled in by [`dispatch`].
+#[derive(Debug, Clone)]
+pub struct CallInfo {
+    /// The method's entry in the table; `None` for an unknown method.
+    pub method: Option<&'static methods::MethodSpec>,
+    /// The version the call was served as; `None` when none could be chosen.
+    pub version: Option<Version>,
+    pub outcome: CallOutcome,
+    /// The JSON-RPC error code of an error answer.
+    pub error_code: Option<i32>,
+    pub task_id: Option<Arc<str>>,
+}
+
+impl Default for CallInfo {
+    fn default() -> Self {
+        Self {
+            method: None,
+            version: None,
+            outcome: CallOutcome::Ok,
+            error_code: None,
+            task_id: None,
+        }
+    }
+}
+
+impl CallInfo {
+    /// Notes an error answer to the call.
+    fn failed(&mut self, e: &A2aError, version: Version) {
+        self.outcome = if matches!(e, A2aError::Unavailable(_)) {
+            CallOutcome::Unavailable
+        } else {
+            CallOutcome::Error
+        };
+        self.error_code = Some(error::error_object(e, version).code());
+    }
 }
 
 /// One SSE event: its `id:` (the task event sequence) and the JSON-RPC result or error.
@@ -187,7 +242,8 @@ pub fn error_response(id: Id<'_>, err: &A2aError, version: Version) -> String {
 
 /// Runs one parsed request through the module. `idempotency_key` is the request's
 /// `Idempotency-Key`, as [`IdempotencyKey::from_values`] read it (an invalid one is
-/// answered here, with the request's id).
+/// answered here, with the request's id). `info` is filled in for the request log and
+/// metrics.
 pub async fn dispatch(
     module: &Module,
     req: envelope::Request<'_>,
@@ -195,6 +251,7 @@ pub async fn dispatch(
     scope: Scope,
     last_event_id: Option<u64>,
     idempotency_key: Result<Option<IdempotencyKey>, A2aError>,
+    info: &mut CallInfo,
 ) -> Outcome {
     let id = req.id.into_owned();
     let (version, spec) = match methods::resolve(version_header, req.method) {
@@ -205,14 +262,22 @@ pub async fn dispatch(
             } else {
                 Version::V03
             };
+            // A known name asked for in another version still counts under its name.
+            info.method = methods::lookup(req.method);
+            info.failed(&e, version);
             return Outcome::Response(error_response(id, &e, version));
         }
     };
+    info.method = Some(spec);
+    info.version = Some(version);
     let params = req.params.map(RawValue::get);
     // The same method with the same params is the same request, whatever its `id`.
     let idempotency = match idempotency_key {
         Ok(key) => key.map(|k| Idempotency::new(k, spec.name, params)),
-        Err(e) => return unary_outcome(spec, version, error_response(id, &e, version)),
+        Err(e) => {
+            info.failed(&e, version);
+            return unary_outcome(spec, version, error_response(id, &e, version));
+        }
     };
     let call = Call {
         version,
@@ -220,11 +285,14 @@ pub async fn dispatch(
         last_event_id,
         idempotency,
         stream: StreamSlot::default(),
+        task_id: TaskIdSlot::default(),
     };
     let Some(reply) = module.call(spec.name, &call, params).await else {
         let e = A2aError::Internal(format!("method `{}` is not registered", spec.name));
+        info.failed(&e, version);
         return Outcome::Response(error_response(id, &e, version));
     };
+    info.task_id = call.task_id.take();
     if let (Ok(_), Some(stream)) = (&reply, call.stream.take()) {
         return Outcome::Stream {
             id,
@@ -236,6 +304,7 @@ pub async fn dispatch(
         Ok(result) => success_response(&id, &result),
         Err(e) => {
             error::log_server_error(&e, spec.name);
+            info.failed(&e, version);
             let body = error_response(id, &e, version);
             if let A2aError::Unavailable(_) = e {
                 let sse = spec.streaming && version != Version::V1;

@@ -186,6 +186,8 @@ impl PushWorker {
                 let g = &self.metrics.push_outbox;
                 g.with_label_values(&["pending"]).set(d.pending as i64);
                 g.with_label_values(&["dead"]).set(d.dead as i64);
+                let age_ms = d.oldest_pending_at.map_or(0, |t| (now_millis() - t).max(0));
+                self.metrics.push_oldest_pending.set(age_ms / 1000);
             }
             Err(e) => tracing::warn!(error = %e, "cannot read the push outbox depth"),
         }

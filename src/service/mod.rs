@@ -12,7 +12,7 @@ pub mod sink;
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::Stream;
 use parking_lot::Mutex;
@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agents::AgentExecutor;
 use crate::events::EventBus;
+use crate::metrics::{Metrics, StoreOp};
 use crate::protocol::request::{ListTasksQuery, SendRequest, TaskPage};
 use crate::protocol::{
     A2aError, Idempotency, Message, SendResult, SequencedEvent, StreamItem, Task, TaskEvent,
@@ -55,6 +56,8 @@ pub struct ServiceConfig {
     pub agent_name: String,
     /// How long an idempotency key is remembered; expired keys are purged.
     pub idempotency_ttl: Duration,
+    /// Where tasks, agent runs and store operations are counted.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Default for ServiceConfig {
@@ -66,6 +69,7 @@ impl Default for ServiceConfig {
             push_allow_private: false,
             agent_name: String::new(),
             idempotency_ttl: Duration::from_secs(24 * 3600),
+            metrics: Arc::default(),
         }
     }
 }
@@ -445,17 +449,20 @@ impl Inner {
     where
         F: FnMut(&Task) -> Result<Vec<TaskEvent>, A2aError>,
     {
+        let metrics = &self.config.metrics;
         for _ in 0..MAX_COMMIT_ATTEMPTS {
             let record = match known.take() {
                 Some(r) => r,
-                None => self
-                    .store
-                    .get(scope, id)
-                    .await
-                    .map_err(store_error)?
-                    .ok_or_else(|| A2aError::TaskNotFound(format!("no task with id `{id}`")))?,
+                None => {
+                    let started = Instant::now();
+                    let got = self.store.get(scope, id).await;
+                    metrics.store_op(StoreOp::Get, started);
+                    got.map_err(store_error)?
+                        .ok_or_else(|| A2aError::TaskNotFound(format!("no task with id `{id}`")))?
+                }
             };
             let events = f(&record.task)?;
+            let was_terminal = record.task.status.state.is_terminal();
             let mut task = record.task;
             for e in &events {
                 task.apply(e);
@@ -469,7 +476,8 @@ impl Inner {
                 };
             }
             let lease = Some(self.lease());
-            match self
+            let started = Instant::now();
+            let committed = self
                 .store
                 .commit_keyed(
                     scope,
@@ -480,9 +488,13 @@ impl Inner {
                     lease,
                     key.as_deref(),
                 )
-                .await
-            {
+                .await;
+            metrics.store_op(StoreOp::Commit, started);
+            match committed {
                 Ok(seqd) => {
+                    if !was_terminal {
+                        metrics.task_finished(state);
+                    }
                     let last_seq = seqd.last().map_or(record.last_seq, |e| e.seq);
                     self.bus.publish(id, seqd);
                     return Ok(Committed {

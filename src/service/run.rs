@@ -387,6 +387,14 @@ async fn agent_run(
     ctx: RequestContext,
     sink: EventSink,
 ) -> Result<(), crate::agents::AgentError> {
+    // Observed on drop: an aborted run (past its cancel grace) is dropped, not finished.
+    let _timer = sink
+        .inner
+        .service
+        .config
+        .metrics
+        .agent_run_duration
+        .start_timer();
     agent.execute(ctx, sink).await
 }
 

@@ -176,7 +176,9 @@ impl EventSink {
                     after_seq: 0,
                 })
             });
-            let events = inner
+            let metrics = &inner.service.config.metrics;
+            let started = std::time::Instant::now();
+            let created = inner
                 .service
                 .store
                 .create_keyed(
@@ -188,12 +190,15 @@ impl EventSink {
                     Some(inner.service.lease()),
                     key.as_ref(),
                 )
-                .await
-                .map_err(|e| {
-                    let e = super::store_error(e);
-                    *inner.unstored.lock() = Some(e.clone());
-                    e
-                })?;
+                .await;
+            metrics.store_op(crate::metrics::StoreOp::Create, started);
+            let events = created.map_err(|e| {
+                let e = super::store_error(e);
+                *inner.unstored.lock() = Some(e.clone());
+                e
+            })?;
+            metrics.task_created();
+            metrics.task_finished(state);
             // The key is stored now: a request waiting on it can find the task.
             drop(keyed);
             let last_seq = events.len() as u64;

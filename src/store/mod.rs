@@ -184,6 +184,12 @@ pub trait TaskStore: PushStore {
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
+
+    /// The database pool's connections now (`a2a_db_pool_connections`); `None` without a
+    /// pool (the memory store).
+    fn pool_stats(&self) -> Option<crate::metrics::PoolStats> {
+        None
+    }
 }
 
 /// An idempotency key's record: who sent it, the fingerprint of the request it came with,

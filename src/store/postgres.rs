@@ -39,6 +39,14 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// The pool's connections (`writer` is the same pool).
+    fn pools(&self) -> crate::metrics::PoolStats {
+        crate::metrics::PoolStats {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+        }
+    }
+
     /// Connects to `url` (`postgres://USER:PASSWORD@HOST:PORT/DB?...`) and brings the
     /// schema up to date.
     pub async fn connect(url: &str, opts: &DbOptions) -> Result<Self, StoreError> {

@@ -47,6 +47,8 @@ impl Delivery {
 pub struct OutboxDepth {
     pub pending: u64,
     pub dead: u64,
+    /// Unix millis when the oldest pending notification was written (`None`: none pending).
+    pub oldest_pending_at: Option<i64>,
 }
 
 /// Push configs and the delivery outbox.

@@ -93,7 +93,8 @@ pub(super) const REQUEUE: &str = "\
     WHERE dead_at IS NOT NULL AND ($2 IS NULL OR id = $2)";
 
 pub(super) const DEPTH: &str = "\
-    SELECT COUNT(*) FILTER (WHERE dead_at IS NULL), COUNT(*) FILTER (WHERE dead_at IS NOT NULL) \
+    SELECT COUNT(*) FILTER (WHERE dead_at IS NULL), COUNT(*) FILTER (WHERE dead_at IS NOT NULL), \
+    MIN(created_at) FILTER (WHERE dead_at IS NULL) \
     FROM a2a_push_outbox";
 
 /// A config row: (task_id, id, url, token, authentication, origin).
@@ -471,13 +472,15 @@ macro_rules! sql_push_store {
                 &self,
             ) -> Result<$crate::store::OutboxDepth, $crate::store::StoreError> {
                 use $crate::store::sql::{backend, to_u64};
-                let (pending, dead): (i64, i64) = sqlx::query_as($crate::store::sql_push::DEPTH)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(backend)?;
+                let (pending, dead, oldest_pending_at): (i64, i64, Option<i64>) =
+                    sqlx::query_as($crate::store::sql_push::DEPTH)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(backend)?;
                 Ok($crate::store::OutboxDepth {
                     pending: to_u64(pending),
                     dead: to_u64(dead),
+                    oldest_pending_at,
                 })
             }
 

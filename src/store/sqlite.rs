@@ -38,6 +38,15 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// The reading pool's connections and the writer's, together.
+    fn pools(&self) -> crate::metrics::PoolStats {
+        let idle = |p: &SqlitePool| u32::try_from(p.num_idle()).unwrap_or(u32::MAX);
+        crate::metrics::PoolStats {
+            size: self.pool.size() + self.writer.size(),
+            idle: idle(&self.pool).saturating_add(idle(&self.writer)),
+        }
+    }
+
     /// Opens `url` (`sqlite://PATH`), creating the file and its directory if missing,
     /// and brings the schema up to date. A statement waits up to `statement_timeout` for
     /// the write lock.

@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -23,8 +24,8 @@ use super::card::CachedCard;
 use super::health::{Lifecycle, Readiness};
 use super::sse;
 use crate::codec::{v1, v03};
-use crate::jsonrpc::{self, Outcome, envelope};
-use crate::metrics::Metrics;
+use crate::jsonrpc::{self, CallInfo, Outcome, envelope};
+use crate::metrics::{CallOutcome, Metrics};
 use crate::protocol::{A2aError, Version};
 use crate::push::keys::SigningKeys;
 use crate::store::{Scope, TaskStore};
@@ -215,12 +216,74 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// `POST /`: one JSON-RPC call, answered with a JSON body or an SSE stream.
+/// `POST /`: one JSON-RPC call, answered with a JSON body or an SSE stream; counted and
+/// logged once its answer (or its stream's head) is ready.
 async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infallible> {
+    let started = Instant::now();
+    let metrics = &state.0.metrics;
+    let in_flight = InFlight::new(&metrics.requests_in_flight);
+    let mut info = CallInfo::default();
+    let response = serve_rpc(&state, req, &mut info).await;
+    drop(in_flight);
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        info.outcome = CallOutcome::Unavailable;
+    } else if !response.status().is_success() && info.outcome == CallOutcome::Ok {
+        info.outcome = CallOutcome::Error;
+    }
+    let elapsed = started.elapsed();
+    metrics.request_done(info.method, info.version, info.outcome, elapsed);
+    log_call(&info, response.status(), elapsed);
+    Ok(response)
+}
+
+/// Counts a call in `a2a_requests_in_flight` until dropped: also when hyper drops the
+/// call's future because its client went away.
+struct InFlight<'a>(&'a prometheus::IntGauge);
+
+impl<'a> InFlight<'a> {
+    fn new(gauge: &'a prometheus::IntGauge) -> Self {
+        gauge.inc();
+        Self(gauge)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// The request log: one line per JSON-RPC call, never its params or headers (they carry
+/// credentials). Answered calls are DEBUG: at the default level a line per call would cost
+/// more than the rest of a short call's overhead budget; failed calls are INFO.
+fn log_call(info: &CallInfo, status: StatusCode, elapsed: std::time::Duration) {
+    macro_rules! line {
+        ($level:ident) => {
+            tracing::$level!(
+                target: "a2a::request",
+                method = info.method.map_or(crate::metrics::OTHER, |m| m.name),
+                version = info.version.map_or(crate::metrics::OTHER, Version::as_str),
+                task_id = info.task_id.as_deref(),
+                outcome = info.outcome.as_str(),
+                error_code = info.error_code,
+                status = status.as_u16(),
+                duration_ms = elapsed.as_secs_f64() * 1000.0,
+                "rpc call"
+            )
+        };
+    }
+    if info.outcome == CallOutcome::Ok {
+        line!(debug);
+    } else {
+        line!(info);
+    }
+}
+
+async fn serve_rpc(state: &AppState, req: Request<Incoming>, info: &mut CallInfo) -> Response {
     // Held until the response (or the stream's first event) is ready, as a tower
     // concurrency limit would; the stream itself does not count.
     let Ok(_permit) = state.0.in_flight.try_acquire() else {
-        return Ok(overloaded());
+        return overloaded();
     };
     let (parts, body) = req.into_parts();
     if let Some(ct) = parts.headers.get(header::CONTENT_TYPE)
@@ -230,13 +293,13 @@ async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infall
             "requests must be `application/json`, not `{}`",
             ct.to_str().unwrap_or("?")
         ));
-        return Ok(json_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, Id::Null, &e));
+        return json_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, Id::Null, &e);
     }
     let body = match read_body(body, &parts.headers, state.0.max_body_bytes).await {
         Ok(b) => b,
-        Err(r) => return Ok(r),
+        Err(r) => return r,
     };
-    Ok(handle_rpc(&state, parts.uri.query(), &parts.headers, &body).await)
+    handle_rpc(state, parts.uri.query(), &parts.headers, &body, info).await
 }
 
 /// The whole body, refused with 413 past `max` bytes: up front when `Content-Length` says
@@ -270,10 +333,14 @@ async fn handle_rpc(
     query: Option<&str>,
     headers: &HeaderMap,
     body: &[u8],
+    info: &mut CallInfo,
 ) -> Response {
     let req = match envelope::parse(body) {
         Ok(r) => r,
-        Err(rejected) => return json_error(StatusCode::OK, rejected.id, &rejected.error),
+        Err(rejected) => {
+            info.outcome = CallOutcome::Error;
+            return json_error(StatusCode::OK, rejected.id, &rejected.error);
+        }
     };
     let version = version_param(headers, query);
     let last_event_id = headers
@@ -293,6 +360,7 @@ async fn handle_rpc(
         Scope::default(),
         last_event_id,
         idempotency_key,
+        info,
     )
     .await;
     match outcome {
@@ -301,7 +369,10 @@ async fn handle_rpc(
             id,
             version,
             stream,
-        } => sse::respond(id, version, stream, &state.0.lifecycle.draining).await,
+        } => {
+            let metrics = state.0.metrics.clone();
+            sse::respond(id, version, stream, &state.0.lifecycle.draining, metrics).await
+        }
         Outcome::StreamError(r) => sse::single(&r),
         Outcome::Unavailable { body, sse } => {
             let r = if sse {

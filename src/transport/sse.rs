@@ -9,6 +9,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::jsonrpc::{self, SseItem, SseStream};
+use crate::metrics::Metrics;
 use crate::protocol::Version;
 
 /// Keep-alive interval: under the 5 s read timeout of the official Python SDK clients'
@@ -39,9 +41,11 @@ pub async fn respond(
     version: Version,
     items: SseStream,
     drain: &CancellationToken,
+    metrics: Arc<Metrics>,
 ) -> Response {
     let mut body = SseBody::new(items, id, version);
     body.drain = Some(Box::pin(drain.clone().cancelled_owned()));
+    body.open = Some(OpenStream::new(metrics));
     // A first event that is ready now (a new task's run is driven by this poll; a
     // subscription starts with the task) leaves in the same write as the head: a write
     // is the dearest step of a short stream.
@@ -100,8 +104,27 @@ fn write_event(out: &mut String, seq: Option<u64>, data: impl FnOnce(&mut String
     out.push_str("\n\n");
 }
 
+/// Counts a stream in `a2a_sse_streams_open` while its body lives: hyper drops the body
+/// when the stream ends or the client goes away.
+struct OpenStream(Arc<Metrics>);
+
+impl OpenStream {
+    fn new(metrics: Arc<Metrics>) -> Self {
+        metrics.sse_streams_open.inc();
+        Self(metrics)
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.sse_streams_open.dec();
+    }
+}
+
 /// The SSE response body: the events, and a comment after each quiet interval.
 struct SseBody {
+    /// `None` for a one-event answer ([`single`]), which is no open stream.
+    open: Option<OpenStream>,
     items: SseStream,
     /// The request the events answer.
     id: Id<'static>,
@@ -121,6 +144,7 @@ struct SseBody {
 impl SseBody {
     fn new(items: SseStream, id: Id<'static>, version: Version) -> Self {
         SseBody {
+            open: None,
             items,
             id,
             version,

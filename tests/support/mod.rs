@@ -24,6 +24,17 @@ impl ServerProcess {
     /// Starts `a2a serve --listen 127.0.0.1:0 --agent conformance ARGS...` with `envs`, and
     /// waits for its `listening on` line.
     pub fn start(args: &[&str], envs: &[(&str, &str)]) -> ServerProcess {
+        Self::spawn(args, envs, None)
+    }
+
+    /// [`ServerProcess::start`], with every line the server writes to stderr (its log,
+    /// through a pipe: not a terminal) collected into the returned [`Logs`].
+    pub fn start_logged(args: &[&str], envs: &[(&str, &str)]) -> (ServerProcess, Logs) {
+        let logs = Logs::default();
+        (Self::spawn(args, envs, Some(logs.clone())), logs)
+    }
+
+    fn spawn(args: &[&str], envs: &[(&str, &str)], logs: Option<Logs>) -> ServerProcess {
         let mut cmd = Command::new(BIN);
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--agent", "conformance"])
             .args(args)
@@ -32,11 +43,23 @@ impl ServerProcess {
             .env_remove("A2A_DATABASE_URL")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(if logs.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            });
         for (k, v) in envs {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("spawn a2a serve");
+        if let (Some(logs), Some(stderr)) = (logs, child.stderr.take()) {
+            thread::spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { return };
+                    logs.0.lock().unwrap().push(line);
+                }
+            });
+        }
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         thread::spawn(move || {
@@ -100,6 +123,31 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The stderr lines of a [`ServerProcess::start_logged`] server so far.
+#[derive(Clone, Default)]
+pub struct Logs(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Logs {
+    pub fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 10 s) until some line satisfies `f`, then returns all lines.
+    pub fn wait_for(&self, what: &str, f: impl Fn(&str) -> bool) -> Vec<String> {
+        for _ in 0..200 {
+            let lines = self.lines();
+            if lines.iter().any(|l| f(l)) {
+                return lines;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "no log line {what} within 10 s; the log:\n{}",
+            self.lines().join("\n")
+        );
     }
 }
 

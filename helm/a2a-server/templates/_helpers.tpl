@@ -194,6 +194,7 @@ push_concurrency
 push_keys_dir
 push_token_lifetime_secs
 push_key_rotation_secs
+log_format
 {{- end }}
 
 {{/*

@@ -156,9 +156,17 @@ impl Outbox {
             .flat_map(|c| c.values())
             .map(BTreeSet::len)
             .sum::<usize>();
+        // Ids grow in insertion order: the smallest queue head is the oldest live row.
+        let oldest_pending_at = self
+            .queues
+            .heads
+            .first()
+            .and_then(|id| self.rows.get(id))
+            .map(|r| r.delivery.created_at);
         OutboxDepth {
             pending: pending as u64,
             dead: (self.rows.len() - pending) as u64,
+            oldest_pending_at,
         }
     }
 

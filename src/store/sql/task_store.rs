@@ -380,6 +380,10 @@ macro_rules! sql_task_store {
                 }
             }
 
+            fn pool_stats(&self) -> Option<$crate::metrics::PoolStats> {
+                Some(self.pools())
+            }
+
             async fn ping(&self) -> Result<(), $crate::store::StoreError> {
                 // On the reading pool: SQLite's one writer may be busy with a batch of
                 // commits, which is load, not unreadiness.
