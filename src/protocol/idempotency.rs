@@ -4,8 +4,6 @@
 //! endpoint reads the HTTP header, REST will read the same header and gRPC the
 //! `idempotency-key` metadata, and all of them parse it here.
 
-use std::fmt::Write as _;
-
 use xxhash_rust::xxh3::xxh3_128_with_seed;
 
 use super::A2aError;
@@ -86,8 +84,39 @@ impl std::fmt::Display for IdempotencyKey {
 /// The characters of an HTTP token (RFC 9110), and `:` and `/` as a structured-field
 /// token allows them.
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~:/".contains(&b)
+    TCHAR[usize::from(b)]
 }
+
+/// [`is_tchar`] as a table: every send's key is checked byte by byte.
+static TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+                    | b':'
+                    | b'/'
+            );
+        b += 1;
+    }
+    t
+};
 
 /// The text of a structured-field string without its quotes: printable ASCII, with `\"`
 /// and `\\` the only escapes.
@@ -142,8 +171,14 @@ impl Idempotency {
             }
         };
         let h = pair(b'm', tagged(b'm', method.as_bytes()), params);
-        let mut fingerprint = String::with_capacity(32);
-        let _ = write!(fingerprint, "{h:032x}");
+        // Hex by hand: `{:032x}` of a u128 goes through the formatting machinery.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let fingerprint = h
+            .to_be_bytes()
+            .iter()
+            .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
+            .map(char::from)
+            .collect();
         Self { key, fingerprint }
     }
 
