@@ -3,19 +3,22 @@
 //!
 //! A JSON line is `{"time", "level", "target", "message", "fields", "span"}`, `span` (the
 //! current span's name and fields) only inside one, plus `trace_id` / `span_id` when
-//! [`trace_context`] finds an OpenTelemetry context: the hook the traces work fills in.
+//! the current span is traced (OpenTelemetry, [`crate::traces`]).
 
 use std::io::IsTerminal;
 
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
-use tracing::{Event, Subscriber};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, fmt};
+
+pub use crate::traces::Traces;
 
 pub use crate::config::LogFormat;
 
@@ -39,9 +42,18 @@ pub fn format_from_env() -> Option<LogFormat> {
     }
 }
 
-/// Installs the global subscriber; a second call does nothing.
-pub fn init(format: Option<LogFormat>) {
+/// Installs the global subscriber, with an OpenTelemetry layer when the `OTEL_*`
+/// variables configure an exporter (see [`crate::traces`]); a second call does nothing.
+/// Keep the returned [`Traces`] until the end: its `shutdown` flushes the spans.
+pub fn init(format: Option<LogFormat>) -> Traces {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Trace spans are not log lines: with them off here, no layer wants them when no
+    // exporter is configured, and `tracing` creates none.
+    let filter = filter.add_directive(
+        format!("{}=off", crate::traces::SPAN_TARGET)
+            .parse()
+            .expect("a valid directive"),
+    );
     // Per-layer filter, so a later OpenTelemetry layer gets its own and `RUST_LOG=warn`
     // does not erase traces.
     let layer = match format.unwrap_or_else(default_format) {
@@ -57,20 +69,35 @@ pub fn init(format: Option<LogFormat>) {
             .with_writer(std::io::stderr)
             .boxed(),
     };
+    let (otel, traces) = match crate::traces::provider() {
+        Some((provider, traces)) => {
+            // Only our spans (and their events); library spans would multiply the count.
+            let targets = Targets::new()
+                .with_target(crate::traces::SPAN_TARGET, Level::TRACE)
+                .with_default(Level::WARN);
+            let layer = tracing_opentelemetry::layer()
+                .with_tracer(crate::traces::tracer(&provider))
+                .with_location(false)
+                .with_threads(false)
+                .with_target(false)
+                .with_tracked_inactivity(false)
+                .with_filter(targets);
+            (Some(layer), traces)
+        }
+        None => (None, Traces::default()),
+    };
     let _ = tracing_subscriber::registry()
         .with(layer.with_filter(filter))
+        .with(otel)
         .try_init();
+    traces
 }
 
-/// The `(trace_id, span_id)` of `span`, lowercase hex, when it belongs to an OpenTelemetry
-/// trace. No OpenTelemetry layer is installed yet, so there is none; the traces work
-/// reads them here (`tracing_opentelemetry::get_otel_context`), and every JSON line
-/// inside a traced span gets both.
-fn trace_context<S>(_span: &SpanRef<'_, S>) -> Option<(String, String)>
-where
-    S: for<'a> LookupSpan<'a>,
-{
-    None
+/// The `(trace_id, span_id)` of the current span, lowercase hex, when it belongs to an
+/// OpenTelemetry trace. Read from the dispatcher's current span, not this layer's: the
+/// trace spans are filtered out of the log layer.
+fn trace_context() -> Option<(String, String)> {
+    crate::traces::current_ids()
 }
 
 /// One JSON object a line, with the message and level at the top (tracing-subscriber's
@@ -101,10 +128,10 @@ where
         line.insert("fields".into(), Value::Object(fields.0));
         if let Some(span) = ctx.lookup_current() {
             line.insert("span".into(), span_object(&span));
-            if let Some((trace_id, span_id)) = trace_context(&span) {
-                line.insert("trace_id".into(), trace_id.into());
-                line.insert("span_id".into(), span_id.into());
-            }
+        }
+        if let Some((trace_id, span_id)) = trace_context() {
+            line.insert("trace_id".into(), trace_id.into());
+            line.insert("span_id".into(), span_id.into());
         }
         let text = serde_json::to_string(&line).map_err(|_| std::fmt::Error)?;
         writeln!(writer, "{text}")

@@ -445,6 +445,12 @@ fn request(
     if version == Version::V1 {
         req = req.header(VERSION_HEADER, "1.0");
     }
+    // The caller's trace continues at the agent (only when this process traces).
+    if crate::traces::enabled() {
+        let mut headers = http::HeaderMap::new();
+        crate::traces::inject(&tracing::Span::current(), &mut headers);
+        req = req.headers(headers);
+    }
     req
 }
 

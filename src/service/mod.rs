@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 use futures::Stream;
 use parking_lot::Mutex;
@@ -488,6 +489,7 @@ impl Inner {
                     lease,
                     key.as_deref(),
                 )
+                .instrument(crate::traces::store_span("commit"))
                 .await;
             metrics.store_op(StoreOp::Commit, started);
             match committed {

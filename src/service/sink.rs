@@ -2,6 +2,7 @@
 //! table, commits the event (creating the task on its first event), then publishes it.
 
 use std::sync::Arc;
+use tracing::Instrument;
 
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
@@ -190,6 +191,7 @@ impl EventSink {
                     Some(inner.service.lease()),
                     key.as_ref(),
                 )
+                .instrument(crate::traces::store_span("create"))
                 .await;
             metrics.store_op(crate::metrics::StoreOp::Create, started);
             let events = created.map_err(|e| {
