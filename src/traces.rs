@@ -198,16 +198,26 @@ pub fn store_span(op: &'static str) -> Span {
     )
 }
 
-/// A stream that keeps `span` open as long as it lasts and records each item as a span
-/// event (`seq` = the SSE event id).
+/// A stream that keeps the call's `span` and the HTTP span around it (`outer`) open as long
+/// as it lasts, and records each item as a span event (`seq` = the SSE event id). A span
+/// ends when it was last exited, so both are entered on every poll and once more when the
+/// stream is dropped (ended, or its client went away).
 pub struct TracedStream {
     inner: crate::jsonrpc::SseStream,
     span: Span,
+    outer: Span,
 }
 
 impl TracedStream {
-    pub fn new(inner: crate::jsonrpc::SseStream, span: Span) -> Self {
-        Self { inner, span }
+    pub fn new(inner: crate::jsonrpc::SseStream, span: Span, outer: Span) -> Self {
+        Self { inner, span, outer }
+    }
+}
+
+impl Drop for TracedStream {
+    fn drop(&mut self) {
+        let _outer = self.outer.enter();
+        let _in = self.span.enter();
     }
 }
 
@@ -216,6 +226,7 @@ impl Stream for TracedStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        let _outer = this.outer.enter();
         let _in = this.span.enter();
         let item = this.inner.as_mut().poll_next(cx);
         if let Poll::Ready(Some(item)) = &item {
@@ -227,6 +238,12 @@ impl Stream for TracedStream {
         }
         item
     }
+}
+
+/// The name of the span of a call to `wire_method`: its 1.0 name, `_OTHER` when unknown
+/// (names are a closed set; a client's made-up names do not become span names).
+pub fn span_name(wire_method: &str) -> &'static str {
+    crate::jsonrpc::methods::lookup(wire_method).map_or("_OTHER", |m| a2a_method_name(m.name))
 }
 
 /// The A2A 1.0 name of a method, whatever the wire version called it (the OTel A2A

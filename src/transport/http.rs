@@ -256,7 +256,8 @@ async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infall
     }
     let elapsed = started.elapsed();
     metrics.request_done(info.method, info.version, info.outcome, elapsed);
-    log_call(&info, response.status(), elapsed);
+    // Inside the span, so a JSON line carries the call's trace id.
+    span.in_scope(|| log_call(&info, response.status(), elapsed));
     Ok(response)
 }
 
@@ -400,7 +401,9 @@ async fn handle_rpc(
             let stream: jsonrpc::SseStream = if span.is_disabled() {
                 stream
             } else {
-                Box::pin(crate::traces::TracedStream::new(stream, span))
+                // The current span is the HTTP one (this runs inside it).
+                let outer = tracing::Span::current();
+                Box::pin(crate::traces::TracedStream::new(stream, span, outer))
             };
             let metrics = state.0.metrics.clone();
             sse::respond(id, version, stream, &state.0.lifecycle.draining, metrics).await
@@ -417,12 +420,13 @@ async fn handle_rpc(
     }
 }
 
-/// The span of one A2A call, named after its 1.0 method once dispatch resolved it.
+/// The span of one A2A call, named after its 1.0 method (a started span cannot be
+/// renamed, so the name is known up front; the macro evaluates it only when traced).
 fn call_span(wire_method: &str) -> tracing::Span {
     tracing::info_span!(
         target: SPAN_TARGET,
         "a2a",
-        otel.name = tracing::field::Empty,
+        otel.name = crate::traces::span_name(wire_method),
         rpc.system.name = "jsonrpc",
         rpc.method = wire_method,
         a2a.method.name = tracing::field::Empty,
@@ -440,11 +444,9 @@ fn record_call(span: &tracing::Span, info: &CallInfo) {
     if span.is_disabled() {
         return;
     }
-    let name = info
-        .method
-        .map_or("_OTHER", |m| crate::traces::a2a_method_name(m.name));
-    span.record("otel.name", name);
-    span.record("a2a.method.name", name);
+    if let Some(m) = info.method {
+        span.record("a2a.method.name", crate::traces::a2a_method_name(m.name));
+    }
     if let Some(v) = info.version {
         span.record("a2a.protocol.version", v.as_str());
     }
