@@ -46,14 +46,7 @@ pub fn format_from_env() -> Option<LogFormat> {
 /// variables configure an exporter (see [`crate::traces`]); a second call does nothing.
 /// Keep the returned [`Traces`] until the end: its `shutdown` flushes the spans.
 pub fn init(format: Option<LogFormat>) -> Traces {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // Trace spans are not log lines: with them off here, no layer wants them when no
-    // exporter is configured, and `tracing` creates none.
-    let filter = filter.add_directive(
-        format!("{}=off", crate::traces::SPAN_TARGET)
-            .parse()
-            .expect("a valid directive"),
-    );
+    let filter = log_filter(EnvFilter::try_from_default_env().ok());
     // Per-layer filter, so a later OpenTelemetry layer gets its own and `RUST_LOG=warn`
     // does not erase traces.
     let layer = match format.unwrap_or_else(default_format) {
@@ -69,28 +62,42 @@ pub fn init(format: Option<LogFormat>) -> Traces {
             .with_writer(std::io::stderr)
             .boxed(),
     };
-    let (otel, traces) = match crate::traces::provider() {
-        Some((provider, traces)) => {
-            // Only our spans (and their events); library spans would multiply the count.
-            let targets = Targets::new()
-                .with_target(crate::traces::SPAN_TARGET, Level::TRACE)
-                .with_default(Level::WARN);
-            let layer = tracing_opentelemetry::layer()
-                .with_tracer(crate::traces::tracer(&provider))
-                .with_location(false)
-                .with_threads(false)
-                .with_target(false)
-                .with_tracked_inactivity(false)
-                .with_filter(targets);
-            (Some(layer), traces)
-        }
-        None => (None, Traces::default()),
+    let log = layer.with_filter(filter);
+    let Some((provider, traces)) = crate::traces::provider() else {
+        // No `Option` layer here: a `None` layer enables every callsite the log layer
+        // filters out, trace spans included.
+        let _ = tracing_subscriber::registry().with(log).try_init();
+        return Traces::default();
     };
+    // Only our spans (and their events); library spans would multiply the count.
+    let targets = Targets::new()
+        .with_target(crate::traces::SPAN_TARGET, Level::TRACE)
+        .with_default(Level::WARN);
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(crate::traces::tracer(&provider))
+        .with_location(false)
+        .with_threads(false)
+        .with_target(false)
+        .with_tracked_inactivity(false)
+        .with_filter(targets);
     let _ = tracing_subscriber::registry()
-        .with(layer.with_filter(filter))
+        .with(log)
         .with(otel)
         .try_init();
     traces
+}
+
+/// The log layer's filter: `RUST_LOG` (default `info`) without the trace spans. They are
+/// not log lines, and with them off here no layer wants them when no exporter is
+/// configured, so `tracing` creates none (the disabled path costs a callsite check).
+fn log_filter(from_env: Option<EnvFilter>) -> EnvFilter {
+    from_env
+        .unwrap_or_else(|| EnvFilter::new("info"))
+        .add_directive(
+            format!("{}=off", crate::traces::SPAN_TARGET)
+                .parse()
+                .expect("a valid directive"),
+        )
 }
 
 /// The `(trace_id, span_id)` of the current span, lowercase hex, when it belongs to an
@@ -207,6 +214,21 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    /// The subscriber [`init`] installs without an exporter.
+    #[test]
+    fn without_an_exporter_no_trace_span_is_created_even_at_debug() {
+        let subscriber = tracing_subscriber::registry().with(
+            fmt::layer()
+                .with_writer(std::io::sink)
+                .with_filter(log_filter(Some(EnvFilter::new("debug")))),
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!(target: crate::traces::SPAN_TARGET, "a2a");
+            assert!(span.is_disabled());
+            assert!(!tracing::info_span!("other").is_disabled());
+        });
     }
 
     #[test]
