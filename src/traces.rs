@@ -77,6 +77,19 @@ pub fn provider() -> Option<(SdkTracerProvider, Traces)> {
     if !configured || sdk_disabled() {
         return None;
     }
+    // The SDK would fall back to http/protobuf in silence.
+    #[cfg(not(feature = "otlp-grpc"))]
+    if [
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ]
+    .iter()
+    .any(|v| std::env::var(v).is_ok_and(|p| p.trim().eq_ignore_ascii_case("grpc")))
+    {
+        eprintln!(
+            "warning: OTLP over gRPC needs a build with `--features otlp-grpc`; exporting http/protobuf"
+        );
+    }
     let exporter = match opentelemetry_otlp::SpanExporter::builder().build() {
         Ok(e) => e,
         Err(e) => {
