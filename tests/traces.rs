@@ -327,3 +327,27 @@ async fn otel_sdk_disabled_sends_nothing() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(collector.spans().is_empty(), "{:?}", collector.spans());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhooks_get_no_traceparent_with_push_propagate_trace_off() {
+    let collector = Collector::start().await;
+    let hook = Receiver::start().await;
+    let (server, _logs) = traced_server(&collector, &[("A2A_PUSH_PROPAGATE_TRACE", "false")]);
+    call(
+        &server.url,
+        Some("1.0"),
+        "SendMessage",
+        json!({"message": message("tck-complete-task"),
+               "configuration": {"taskPushNotificationConfig": {"url": hook.url("/hook")}}}),
+    )
+    .await;
+    let posts = hook.wait_for(1).await;
+    assert!(posts[0].header("traceparent").is_none());
+    // The attempt is traced all the same, in the caller's trace.
+    let spans = collector.wait_for("SendPushNotification").await;
+    assert!(
+        spans
+            .iter()
+            .any(|e| e.span.name == "SendPushNotification" && hex(&e.span.trace_id) == TRACE_ID)
+    );
+}
