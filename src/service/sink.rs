@@ -2,10 +2,10 @@
 //! table, commits the event (creating the task on its first event), then publishes it.
 
 use std::sync::Arc;
-use tracing::Instrument;
 
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use super::Inner;
 use super::claims::Keyed;
