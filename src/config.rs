@@ -65,6 +65,9 @@ pub struct Config {
     /// Accept webhooks on loopback, private and link-local addresses (tests, local
     /// development). Off by default: such URLs are refused with -32602.
     pub push_allow_private_networks: bool,
+    /// Send W3C `traceparent` with each notification of a traced run, so the receiver
+    /// continues the trace. A privacy choice: webhooks are third parties.
+    pub push_propagate_trace: bool,
     /// Attempts per notification before it is dead-lettered.
     pub push_max_attempts: u32,
     /// Seconds after its event a notification is dead-lettered, whatever its attempts.
@@ -150,6 +153,7 @@ const FIELDS: &[&str] = &[
     "shutdown_grace_secs",
     "push_notifications",
     "push_allow_private_networks",
+    "push_propagate_trace",
     "push_max_attempts",
     "push_max_age_secs",
     "push_retry_base_ms",
@@ -213,6 +217,7 @@ impl Default for Config {
             shutdown_grace_secs: 10,
             push_notifications: true,
             push_allow_private_networks: false,
+            push_propagate_trace: true,
             push_max_attempts: 12,
             push_max_age_secs: 24 * 3600,
             push_retry_base_ms: 1000,
@@ -387,6 +392,7 @@ impl Config {
             concurrency: self.push_concurrency,
             key_rotation: (self.push_key_rotation_secs > 0)
                 .then(|| Duration::from_secs(self.push_key_rotation_secs)),
+            propagate_trace: self.push_propagate_trace,
         }
     }
 

@@ -26,4 +26,5 @@ pub mod service;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod traces;
 pub mod transport;

@@ -12,9 +12,9 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     // `serve` installs logging once its configuration (and `log_format`) is read.
-    if !matches!(cli.command, Command::Serve(_)) {
-        a2a_server::telemetry::init(a2a_server::telemetry::format_from_env());
-    }
+    // Its drop flushes the spans of a command that traced (the client's calls).
+    let _traces = (!matches!(cli.command, Command::Serve(_)))
+        .then(|| a2a_server::telemetry::init(a2a_server::telemetry::format_from_env()));
     let result = match cli.command {
         Command::Serve(args) => cli::serve(args).await,
         Command::Migrate(args) => cli::migrate(args).await,

@@ -3,19 +3,22 @@
 //!
 //! A JSON line is `{"time", "level", "target", "message", "fields", "span"}`, `span` (the
 //! current span's name and fields) only inside one, plus `trace_id` / `span_id` when
-//! [`trace_context`] finds an OpenTelemetry context: the hook the traces work fills in.
+//! the current span is traced (OpenTelemetry, [`crate::traces`]).
 
 use std::io::IsTerminal;
 
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
-use tracing::{Event, Subscriber};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, fmt};
+
+pub use crate::traces::Traces;
 
 pub use crate::config::LogFormat;
 
@@ -39,9 +42,11 @@ pub fn format_from_env() -> Option<LogFormat> {
     }
 }
 
-/// Installs the global subscriber; a second call does nothing.
-pub fn init(format: Option<LogFormat>) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// Installs the global subscriber, with an OpenTelemetry layer when the `OTEL_*`
+/// variables configure an exporter (see [`crate::traces`]); a second call does nothing.
+/// Keep the returned [`Traces`] until the end: its `shutdown` flushes the spans.
+pub fn init(format: Option<LogFormat>) -> Traces {
+    let filter = log_filter(EnvFilter::try_from_default_env().ok());
     // Per-layer filter, so a later OpenTelemetry layer gets its own and `RUST_LOG=warn`
     // does not erase traces.
     let layer = match format.unwrap_or_else(default_format) {
@@ -57,20 +62,49 @@ pub fn init(format: Option<LogFormat>) {
             .with_writer(std::io::stderr)
             .boxed(),
     };
+    let log = layer.with_filter(filter);
+    let Some((provider, traces)) = crate::traces::provider() else {
+        // No `Option` layer here: a `None` layer enables every callsite the log layer
+        // filters out, trace spans included.
+        let _ = tracing_subscriber::registry().with(log).try_init();
+        return Traces::default();
+    };
+    // Only our spans (and their events); library spans would multiply the count.
+    let targets = Targets::new()
+        .with_target(crate::traces::SPAN_TARGET, Level::TRACE)
+        .with_default(Level::WARN);
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(crate::traces::tracer(&provider))
+        .with_location(false)
+        .with_threads(false)
+        .with_target(false)
+        .with_tracked_inactivity(false)
+        .with_filter(targets);
     let _ = tracing_subscriber::registry()
-        .with(layer.with_filter(filter))
+        .with(log)
+        .with(otel)
         .try_init();
+    traces
 }
 
-/// The `(trace_id, span_id)` of `span`, lowercase hex, when it belongs to an OpenTelemetry
-/// trace. No OpenTelemetry layer is installed yet, so there is none; the traces work
-/// reads them here (`tracing_opentelemetry::get_otel_context`), and every JSON line
-/// inside a traced span gets both.
-fn trace_context<S>(_span: &SpanRef<'_, S>) -> Option<(String, String)>
-where
-    S: for<'a> LookupSpan<'a>,
-{
-    None
+/// The log layer's filter: `RUST_LOG` (default `info`) without the trace spans. They are
+/// not log lines, and with them off here no layer wants them when no exporter is
+/// configured, so `tracing` creates none (the disabled path costs a callsite check).
+fn log_filter(from_env: Option<EnvFilter>) -> EnvFilter {
+    from_env
+        .unwrap_or_else(|| EnvFilter::new("info"))
+        .add_directive(
+            format!("{}=off", crate::traces::SPAN_TARGET)
+                .parse()
+                .expect("a valid directive"),
+        )
+}
+
+/// The `(trace_id, span_id)` of the current span, lowercase hex, when it belongs to an
+/// OpenTelemetry trace. Read from the dispatcher's current span, not this layer's: the
+/// trace spans are filtered out of the log layer.
+fn trace_context() -> Option<(String, String)> {
+    crate::traces::current_ids()
 }
 
 /// One JSON object a line, with the message and level at the top (tracing-subscriber's
@@ -101,10 +135,10 @@ where
         line.insert("fields".into(), Value::Object(fields.0));
         if let Some(span) = ctx.lookup_current() {
             line.insert("span".into(), span_object(&span));
-            if let Some((trace_id, span_id)) = trace_context(&span) {
-                line.insert("trace_id".into(), trace_id.into());
-                line.insert("span_id".into(), span_id.into());
-            }
+        }
+        if let Some((trace_id, span_id)) = trace_context() {
+            line.insert("trace_id".into(), trace_id.into());
+            line.insert("span_id".into(), span_id.into());
         }
         let text = serde_json::to_string(&line).map_err(|_| std::fmt::Error)?;
         writeln!(writer, "{text}")
@@ -180,6 +214,21 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    /// The subscriber [`init`] installs without an exporter.
+    #[test]
+    fn without_an_exporter_no_trace_span_is_created_even_at_debug() {
+        let subscriber = tracing_subscriber::registry().with(
+            fmt::layer()
+                .with_writer(std::io::sink)
+                .with_filter(log_filter(Some(EnvFilter::new("debug")))),
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!(target: crate::traces::SPAN_TARGET, "a2a");
+            assert!(span.is_disabled());
+            assert!(!tracing::info_span!("other").is_disabled());
+        });
     }
 
     #[test]

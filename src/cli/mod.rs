@@ -117,7 +117,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         push_allow_private_networks: args.push_allow_private_networks.then_some(true),
     };
     let config = Config::load(args.config, overrides)?;
-    crate::telemetry::init(config.log_format);
+    let traces = crate::telemetry::init(config.log_format);
     let app = Application::build(config.clone()).await?;
     tracing::info!(addr = %app.addr(), agent = %config.agent, store = %crate::config::redact(&config.store), "server started");
     // Tests and scripts read the bound ports from these lines (the admin one first).
@@ -126,8 +126,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     println!("listening on http://{}", app.addr());
     app.run_until_stopped().await?;
-    // Shutdown hook: everything has stopped, so spans (OpenTelemetry, issue 21) are
-    // flushed here, before the process exits.
+    // Everything has stopped: flush the spans before the process exits. Blocking (the
+    // exporter's thread sends them), so off the runtime's workers.
+    let _ = tokio::task::spawn_blocking(move || traces.shutdown()).await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -445,6 +445,14 @@ fn request(
     if version == Version::V1 {
         req = req.header(VERSION_HEADER, "1.0");
     }
+    // The caller's trace continues at the agent: any traced span the caller is in (its
+    // own OpenTelemetry layer, or ours), not only when this crate exports.
+    let span = tracing::Span::current();
+    if !span.is_disabled() {
+        let mut headers = http::HeaderMap::new();
+        crate::traces::inject(&span, &mut headers);
+        req = req.headers(headers);
+    }
     req
 }
 

@@ -232,3 +232,30 @@ fn finality_tracks_terminal_and_interrupted_states() {
     f.observe(&snapshot(TaskState::InputRequired));
     assert!(!f.done);
 }
+
+#[test]
+fn calls_carry_the_callers_traceparent_only_inside_a_traced_span() {
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::layer::SubscriberExt;
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let http = reqwest::Client::new();
+    let call = RpcCall {
+        method: "SendMessage",
+        params: json!({}),
+    };
+    let build = || {
+        request(&http, "http://h/", Version::V1, 1, &call, false)
+            .build()
+            .unwrap()
+    };
+    tracing::subscriber::with_default(subscriber, || {
+        assert!(build().headers().get("traceparent").is_none());
+        let span = tracing::info_span!("caller");
+        let _in = span.enter();
+        let req = build();
+        let tp = req.headers()["traceparent"].to_str().unwrap();
+        assert!(tp.starts_with("00-") && tp.ends_with("-01"), "{tp}");
+    });
+}

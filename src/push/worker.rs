@@ -15,6 +15,7 @@ use rand::Rng as _;
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::{MissedTickBehavior, interval};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::jwt::{NOTIFICATION_JWT_HEADER, NotificationSigner};
 use super::ssrf;
@@ -50,6 +51,8 @@ pub struct DeliveryConfig {
     pub concurrency: usize,
     /// Rotate the signing key this often (`None`: never).
     pub key_rotation: Option<Duration>,
+    /// Send `traceparent` with each notification when traced (`push_propagate_trace`).
+    pub propagate_trace: bool,
 }
 
 impl DeliveryConfig {
@@ -215,7 +218,29 @@ impl PushWorker {
 
     /// One attempt and its bookkeeping; `true` when delivered.
     async fn attempt(&self, d: &Delivery) -> bool {
-        let outcome = self.post(d).await;
+        // One client span per attempt, in the trace of the run whose event it carries
+        // (when that run was traced in this process; else it starts its own).
+        let span = tracing::info_span!(
+            target: crate::traces::SPAN_TARGET,
+            "SendPushNotification",
+            otel.kind = "client",
+            http.request.method = "POST",
+            a2a.task.id = &*d.task_id,
+            a2a.push.config.id = &*d.config_id,
+            a2a.push.attempt = i64::from(d.attempts),
+            http.response.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+        );
+        if let Some(parent) = crate::traces::run_context(&d.task_id) {
+            crate::traces::set_parent(&span, parent);
+        }
+        let outcome = self.post(d, &span).instrument(span.clone()).await;
+        if !span.is_disabled()
+            && let Outcome::Failed(_) = &outcome
+        {
+            span.record("otel.status_code", "error");
+        }
         let now = now_millis();
         let result = match &outcome {
             Outcome::Delivered => {
@@ -265,7 +290,7 @@ impl PushWorker {
     }
 
     /// Builds and sends the request; reads at most [`MAX_RESPONSE_BYTES`] of the answer.
-    async fn post(&self, d: &Delivery) -> Outcome {
+    async fn post(&self, d: &Delivery, span: &tracing::Span) -> Outcome {
         // IP-literal hosts bypass the resolver's filter: check them here, every time.
         if let Err(e) = ssrf::validate_webhook_url(&d.url, self.config.allow_private) {
             return Outcome::Failed(e.to_string());
@@ -292,12 +317,29 @@ impl PushWorker {
                 .header(NOTIFICATION_JWT_HEADER, jwt),
             None => req.header(http::header::AUTHORIZATION, format!("Bearer {jwt}")),
         };
+        if self.config.propagate_trace && !span.is_disabled() {
+            let mut headers = http::HeaderMap::new();
+            crate::traces::inject(span, &mut headers);
+            req = req.headers(headers);
+        }
         let mut resp = match req.body(body).send().await {
             Ok(r) => r,
             // The URL is logged beside the error already, without its query.
-            Err(e) => return Outcome::Failed(describe(&e.without_url())),
+            Err(e) => {
+                span.record(
+                    "error.type",
+                    if e.is_timeout() { "timeout" } else { "connect" },
+                );
+                return Outcome::Failed(describe(&e.without_url()));
+            }
         };
         let status = resp.status();
+        if !span.is_disabled() {
+            span.record("http.response.status_code", i64::from(status.as_u16()));
+            if !status.is_success() {
+                span.record("error.type", status.as_str());
+            }
+        }
         let mut read = Vec::new();
         while read.len() < MAX_RESPONSE_BYTES {
             match resp.chunk().await {
@@ -357,6 +399,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             concurrency: 4,
             key_rotation: None,
+            propagate_trace: true,
         }
     }
 

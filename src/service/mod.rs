@@ -18,6 +18,7 @@ use futures::Stream;
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::agents::AgentExecutor;
 use crate::events::EventBus;
@@ -488,6 +489,7 @@ impl Inner {
                     lease,
                     key.as_deref(),
                 )
+                .instrument(crate::traces::store_span("commit"))
                 .await;
             metrics.store_op(StoreOp::Commit, started);
             match committed {

@@ -10,6 +10,7 @@ use futures::future::{AbortHandle, Abortable, Aborted};
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::claims::Keyed;
 use super::cursor::EventCursor;
@@ -260,6 +261,22 @@ impl TaskService {
         let inner = self.inner.clone();
         let task_id = ctx.task_id.clone();
         let cancel = ctx.cancel.clone();
+        // A child of the call that started the run (the current span), carried by the run
+        // itself: it continues the request's trace even when it outlives the request.
+        let span = tracing::info_span!(
+            target: crate::traces::SPAN_TARGET,
+            "invoke_agent",
+            gen_ai.operation.name = "invoke_agent",
+            a2a.task.id = &*ctx.task_id,
+            gen_ai.conversation.id = &*ctx.context_id,
+        );
+        if !span.is_disabled() {
+            // The call's span learns the ids it was about.
+            let call = tracing::Span::current();
+            call.record("a2a.task.id", &*ctx.task_id);
+            call.record("gen_ai.conversation.id", &*ctx.context_id);
+            crate::traces::remember_run(&task_id, &span);
+        }
         // One future runs the agent and then settles the run: the agent future is abortable
         // and panic-safe in place, instead of a second task watching a first.
         let (abort, registration) = AbortHandle::new_pair();
@@ -271,7 +288,7 @@ impl TaskService {
             .running
             .lock()
             .insert(task_id.clone(), RunningAgent { cancel, abort });
-        Run(Some(Box::pin(async move {
+        let settle = async move {
             let outcome = run.await;
             inner.running.lock().remove(&task_id);
             if outcome.is_err() && inner.abandoning.load(std::sync::atomic::Ordering::Acquire) {
@@ -309,7 +326,13 @@ impl TaskService {
                     tracing::warn!(task_id = &*task_id, error = %e, "cannot record the end of the run")
                 }
             }
-        })))
+        };
+        // Not traced: no span to enter on every poll.
+        if span.is_disabled() {
+            Run(Some(Box::pin(settle)))
+        } else {
+            Run(Some(Box::pin(settle.instrument(span))))
+        }
     }
 
     /// Number of agents running in this process.

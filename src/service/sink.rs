@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use super::Inner;
 use super::claims::Keyed;
@@ -190,6 +191,7 @@ impl EventSink {
                     Some(inner.service.lease()),
                     key.as_ref(),
                 )
+                .instrument(crate::traces::store_span("create"))
                 .await;
             metrics.store_op(crate::metrics::StoreOp::Create, started);
             let events = created.map_err(|e| {

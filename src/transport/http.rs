@@ -19,6 +19,7 @@ use hyper::body::Incoming;
 use jsonrpsee::types::Id;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
+use tracing::Instrument;
 
 use super::card::CachedCard;
 use super::health::{Lifecycle, Readiness};
@@ -29,6 +30,7 @@ use crate::metrics::{CallOutcome, Metrics};
 use crate::protocol::{A2aError, Version};
 use crate::push::keys::SigningKeys;
 use crate::store::{Scope, TaskStore};
+use crate::traces::SPAN_TARGET;
 
 /// Request limits enforced before dispatch.
 #[derive(Debug, Clone, Copy)]
@@ -223,7 +225,29 @@ async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infall
     let metrics = &state.0.metrics;
     let in_flight = InFlight::new(&metrics.requests_in_flight);
     let mut info = CallInfo::default();
-    let response = serve_rpc(&state, req, &mut info).await;
+    // Built here, by hand: this path bypasses the router and its middleware. The caller's
+    // `traceparent` is its parent; a stream's call span keeps it open until the stream ends.
+    let span = tracing::info_span!(
+        target: SPAN_TARGET,
+        "POST",
+        otel.name = %format_args!("POST {}", req.uri().path()),
+        otel.kind = "server",
+        http.request.method = "POST",
+        http.route = req.uri().path(),
+        http.response.status_code = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    );
+    crate::traces::set_remote_parent(&span, req.headers());
+    let response = serve_rpc(&state, req, &mut info)
+        .instrument(span.clone())
+        .await;
+    if !span.is_disabled() {
+        let status = response.status();
+        span.record("http.response.status_code", i64::from(status.as_u16()));
+        if status.is_server_error() {
+            span.record("otel.status_code", "error");
+        }
+    }
     drop(in_flight);
     if response.status() == StatusCode::SERVICE_UNAVAILABLE {
         info.outcome = CallOutcome::Unavailable;
@@ -232,7 +256,8 @@ async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infall
     }
     let elapsed = started.elapsed();
     metrics.request_done(info.method, info.version, info.outcome, elapsed);
-    log_call(&info, response.status(), elapsed);
+    // Inside the span, so a JSON line carries the call's trace id.
+    span.in_scope(|| log_call(&info, response.status(), elapsed));
     Ok(response)
 }
 
@@ -342,6 +367,7 @@ async fn handle_rpc(
             return json_error(StatusCode::OK, rejected.id, &rejected.error);
         }
     };
+    let span = call_span(req.method);
     let version = version_param(headers, query);
     let last_event_id = headers
         .get("last-event-id")
@@ -362,7 +388,9 @@ async fn handle_rpc(
         idempotency_key,
         info,
     )
+    .instrument(span.clone())
     .await;
+    record_call(&span, info);
     match outcome {
         Outcome::Response(r) => json_response(StatusCode::OK, r),
         Outcome::Stream {
@@ -370,6 +398,13 @@ async fn handle_rpc(
             version,
             stream,
         } => {
+            let stream: jsonrpc::SseStream = if span.is_disabled() {
+                stream
+            } else {
+                // The current span is the HTTP one (this runs inside it).
+                let outer = tracing::Span::current();
+                Box::pin(crate::traces::TracedStream::new(stream, span, outer))
+            };
             let metrics = state.0.metrics.clone();
             sse::respond(id, version, stream, &state.0.lifecycle.draining, metrics).await
         }
@@ -382,6 +417,47 @@ async fn handle_rpc(
             };
             unavailable(r)
         }
+    }
+}
+
+/// The span of one A2A call, named after its 1.0 method (a started span cannot be
+/// renamed, so the name is known up front; the macro evaluates it only when traced).
+fn call_span(wire_method: &str) -> tracing::Span {
+    tracing::info_span!(
+        target: SPAN_TARGET,
+        "a2a",
+        otel.name = crate::traces::span_name(wire_method),
+        rpc.system.name = "jsonrpc",
+        rpc.method = wire_method,
+        a2a.method.name = tracing::field::Empty,
+        a2a.protocol.version = tracing::field::Empty,
+        a2a.task.id = tracing::field::Empty,
+        gen_ai.conversation.id = tracing::field::Empty,
+        rpc.status_code = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    )
+}
+
+/// What dispatch learned about the call, on its span (nothing to do when not traced).
+fn record_call(span: &tracing::Span, info: &CallInfo) {
+    if span.is_disabled() {
+        return;
+    }
+    if let Some(m) = info.method {
+        span.record("a2a.method.name", crate::traces::a2a_method_name(m.name));
+    }
+    if let Some(v) = info.version {
+        span.record("a2a.protocol.version", v.as_str());
+    }
+    if let Some(id) = &info.task_id {
+        span.record("a2a.task.id", &**id);
+    }
+    if let Some(code) = info.error_code {
+        let code = code.to_string();
+        span.record("rpc.status_code", code.as_str());
+        span.record("error.type", code.as_str());
+        span.record("otel.status_code", "error");
     }
 }
 

@@ -184,6 +184,7 @@ max_concurrent_requests
 header_read_timeout_secs
 cancel_grace_secs
 push_allow_private_networks
+push_propagate_trace
 push_max_attempts
 push_max_age_secs
 push_retry_base_ms
