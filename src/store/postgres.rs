@@ -135,38 +135,36 @@ const CREATE_TASKS: &str = concat!(
     SELECT id FROM t"
 );
 
+/// The two common expressions of a one-statement commit: the compare-and-swap `UPDATE`
+/// and the insert of its events.
+macro_rules! commit_update_and_events {
+    () => {
+        "\
+    WITH u AS ( \
+        UPDATE a2a_tasks \
+        SET context_id = $1, state = $2, status_ts = $3, task = $4, updated_at = $5, \
+            version = version + 1, last_seq = last_seq + $6, runner = $11, lease_until = $12 \
+        WHERE id = $7 AND tenant = $8 AND owner = $9 AND version = $10 AND push_configs = 0 \
+        RETURNING last_seq), \
+    e AS ( \
+        INSERT INTO a2a_task_events (task_id, seq, event, created_at) \
+        SELECT $7, u.last_seq - $6 + v.n, v.event::json, $5 \
+        FROM u, UNNEST($13::text[]) WITH ORDINALITY AS v(event, n)) "
+    };
+}
+
 /// A commit as one statement in autocommit: the compare-and-swap `UPDATE` and its events,
 /// one round trip and one statement to plan instead of four (`BEGIN`, `UPDATE`, `INSERT`,
 /// `COMMIT`). Only for tasks without webhooks (their outbox rows need the task's configs):
 /// no row back sends the caller to the transaction, which also tells a lost race from a
 /// missing task.
-const COMMIT_TASK: &str = "\
-    WITH u AS ( \
-        UPDATE a2a_tasks \
-        SET context_id = $1, state = $2, status_ts = $3, task = $4, updated_at = $5, \
-            version = version + 1, last_seq = last_seq + $6, runner = $11, lease_until = $12 \
-        WHERE id = $7 AND tenant = $8 AND owner = $9 AND version = $10 AND push_configs = 0 \
-        RETURNING last_seq), \
-    e AS ( \
-        INSERT INTO a2a_task_events (task_id, seq, event, created_at) \
-        SELECT $7, u.last_seq - $6 + v.n, v.event::json, $5 \
-        FROM u, UNNEST($13::text[]) WITH ORDINALITY AS v(event, n)) \
-    SELECT last_seq FROM u";
+const COMMIT_TASK: &str = concat!(commit_update_and_events!(), "SELECT last_seq FROM u");
 
 /// [`COMMIT_TASK`] with a follow-up's idempotency key (`$14`..`$21`), written only if the
 /// update was. A separate text, so a commit without a key plans no key insert at all.
 const COMMIT_TASK_KEYED: &str = concat!(
-    "\
-    WITH u AS ( \
-        UPDATE a2a_tasks \
-        SET context_id = $1, state = $2, status_ts = $3, task = $4, updated_at = $5, \
-            version = version + 1, last_seq = last_seq + $6, runner = $11, lease_until = $12 \
-        WHERE id = $7 AND tenant = $8 AND owner = $9 AND version = $10 AND push_configs = 0 \
-        RETURNING last_seq), \
-    e AS ( \
-        INSERT INTO a2a_task_events (task_id, seq, event, created_at) \
-        SELECT $7, u.last_seq - $6 + v.n, v.event::json, $5 \
-        FROM u, UNNEST($13::text[]) WITH ORDINALITY AS v(event, n)), \
+    commit_update_and_events!(),
+    ", \
     k AS ( \
         INSERT INTO a2a_idempotency_keys (tenant, owner, agent, key, fingerprint, task_id, \
                                           after_seq, reply, created_at, expires_at) \
