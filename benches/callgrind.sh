@@ -4,11 +4,12 @@
 # this once per binary with the same arguments.
 #
 # Usage: benches/callgrind.sh SERVER_BINARY [--store URL] [--agent NAME] [-- a2a bench args]
-#   SERVER_BINARY  the `a2a` binary to measure (a release build)
+#   SERVER_BINARY  the `a2a` binary to measure (as benches/run.sh builds it:
+#                  `cargo build --profile dist --features jemalloc`, target/dist/a2a)
 #   --store        task store (default memory:)
 #   --agent        agent (default echo)
 #   after --        arguments for `a2a bench` but -n/--warmup (default: --scenario send -c 8)
-# Env: A2A_BENCH (the load generator, default target/release/a2a), REQUESTS (measured,
+# Env: A2A_BENCH (the load generator, default target/dist/a2a), REQUESTS (measured,
 #   3000), WARMUP (requests before the counters are zeroed, 200).
 # Prints: instructions per JSON-RPC call (the total of every thread, divided by the calls).
 set -euo pipefail
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#BENCH_ARGS[@]} -gt 0 ] || BENCH_ARGS=(--scenario send -c 8)
-LOAD="${A2A_BENCH:-target/release/a2a}"
+LOAD="${A2A_BENCH:-target/dist/a2a}"
 WORK="$(mktemp -d)"
 PORT=$((20000 + RANDOM % 20000))
 URL="http://127.0.0.1:$PORT"

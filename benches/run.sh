@@ -80,10 +80,12 @@ verdict() {
 }
 CPU_BEFORE=$(cpu_line)
 
-echo "== building (release)"
-cargo build --release --bin a2a --example baseline 2>&1 | tail -n 1
-A2A="$ROOT/target/release/a2a"
-BASELINE="$ROOT/target/release/examples/baseline"
+# The `dist` profile (fat LTO, one codegen unit) with jemalloc, as the Docker image ships
+# it; the baseline gets the same profile. The first build takes a while (see README "Build").
+echo "== building (dist profile, jemalloc)"
+cargo build --profile dist --features jemalloc --bin a2a --example baseline 2>&1 | tail -n 1
+A2A="$ROOT/target/dist/a2a"
+BASELINE="$ROOT/target/dist/examples/baseline"
 
 WORK=$(mktemp -d)
 SERVER_PID=""

@@ -4,7 +4,10 @@ use a2a_server::cli::{self, Cli, Command};
 use clap::Parser;
 
 // jemalloc over glibc's malloc: about 16% fewer instructions per request (allocation is a
-// large share of a short request's work) and 30% less memory per open SSE stream.
+// large share of a short request's work) and 30% less memory per open SSE stream. Behind
+// the `jemalloc` feature, on in the `dist` builds (Dockerfile, benches/run.sh): its C
+// build is a large share of a cold `cargo build --release` on two cores.
+#[cfg(feature = "jemalloc")]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -7,6 +7,10 @@
 //! - the probe and ServiceMonitor paths are routes of src/transport/http.rs;
 //! - the container port, uid, data directory and shutdown grace agree with the Dockerfile
 //!   and src/startup.rs;
+//! - the `OTEL_*` variables are the SDK's standard ones, set only with `otel.endpoint`;
+//!   `logFormat` is the server's `log_format`;
+//! - the HorizontalPodAutoscaler is off by default, scales the Deployment (which then has
+//!   no `replicas`) and is refused with a store that cannot be shared;
 //! - Chart.yaml is a v2 chart whose appVersion is this crate's version;
 //! - every template's `{{ }}` actions are closed and its blocks balanced, every included
 //!   template is defined, and every `.Values` path it reads is in values.yaml.
@@ -185,6 +189,7 @@ fn chart_has_its_files() {
         "templates/ingress.yaml",
         "templates/servicemonitor.yaml",
         "templates/pdb.yaml",
+        "templates/hpa.yaml",
         "templates/serviceaccount.yaml",
         "templates/configmap.yaml",
         "templates/NOTES.txt",
@@ -778,4 +783,155 @@ fn values_hold_no_credentials() {
             );
         }
     }
+}
+
+/// The `OTEL_...` words of `text`.
+fn otel_words(text: &str) -> BTreeSet<String> {
+    text.match_indices("OTEL_")
+        .map(|(at, _)| {
+            text[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn otel_variables_are_standard_and_set_only_with_an_endpoint() {
+    // The variables of the OpenTelemetry SDK specification that the server reads (issue 21).
+    let standard: BTreeSet<&str> = [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_SERVICE_NAME",
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "OTEL_TRACES_SAMPLER",
+        "OTEL_TRACES_SAMPLER_ARG",
+        "OTEL_SDK_DISABLED",
+    ]
+    .into();
+    let mut files: Vec<(String, String)> = templates()
+        .into_iter()
+        .map(|(name, text)| (format!("templates/{name}"), text))
+        .collect();
+    for file in ["values.yaml", "README.md"] {
+        files.push((file.to_string(), read(&chart().join(file))));
+    }
+    let mut seen = BTreeSet::new();
+    for (file, text) in &files {
+        // `OTEL_` alone is the prefix (`OTEL_*` in prose).
+        for word in otel_words(text).into_iter().filter(|w| !w.ends_with('_')) {
+            assert!(
+                standard.contains(word.as_str()),
+                "{file}: {word} is not a standard OTEL_ variable the server reads"
+            );
+            seen.insert(word);
+        }
+    }
+    assert!(seen.len() >= 6, "OTEL_ variables in the chart: {seen:?}");
+    let env = between(
+        &template("_helpers.tpl"),
+        "{{- define \"a2a-server.otelEnv\" -}}",
+        "\n{{- end }}\n{{- end }}\n{{- end }}",
+    )
+    .to_string();
+    for name in [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_SERVICE_NAME",
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "OTEL_TRACES_SAMPLER",
+        "OTEL_TRACES_SAMPLER_ARG",
+    ] {
+        assert!(
+            env.contains(&format!("- name: {name}\n")),
+            "a2a-server.otelEnv sets {name}"
+        );
+    }
+    // No endpoint, no variable: the server then installs no exporter at all.
+    assert!(
+        env.trim_start()
+            .starts_with("{{- with .Values.otel }}\n{{- if .endpoint }}"),
+        "a2a-server.otelEnv sets nothing without otel.endpoint: {env}"
+    );
+    let values = read(&chart().join("values.yaml"));
+    let otel = between(&values, "\notel:\n", "\n\n");
+    assert!(
+        otel.lines().any(|l| l.trim() == "endpoint: \"\""),
+        "otel.endpoint is empty by default"
+    );
+    // $(K8S_POD_NAME) only expands when that variable comes first.
+    let pod = env.find("- name: K8S_POD_NAME").expect("K8S_POD_NAME");
+    assert!(pod < env.find("- name: OTEL_RESOURCE_ATTRIBUTES").unwrap());
+    assert!(env.contains("k8s.pod.name=$(K8S_POD_NAME)"));
+    let deployment = template("deployment.yaml");
+    assert!(deployment.contains("include \"a2a-server.otelEnv\""));
+
+    // logFormat is the server's log_format (A2A_LOG_FORMAT), one of its two formats.
+    assert!(
+        deployment.contains("{{- with .Values.logFormat }}\n            - name: A2A_LOG_FORMAT\n")
+    );
+    let format = top_value(&values, "logFormat");
+    assert!(
+        ["json", "text", "\"\""].contains(&format.as_str()),
+        "{format}"
+    );
+    let config = read(&repo().join("src/config.rs"));
+    assert!(config.contains("pub log_format: Option<LogFormat>"));
+    assert!(define_lines("a2a-server.managedKeys").contains(&"log_format".to_string()));
+}
+
+#[test]
+fn autoscaler_is_off_by_default_and_needs_a_shared_store() {
+    let values = read(&chart().join("values.yaml"));
+    let autoscaling = between(&values, "\nautoscaling:\n", "\n\n");
+    let value = |key: &str| -> String {
+        autoscaling
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{key}:")))
+            .unwrap_or_else(|| panic!("values.yaml autoscaling.{key}"))
+            .trim()
+            .to_string()
+    };
+    assert_eq!(value("enabled"), "false", "the HPA is off by default");
+    let (min, max): (u32, u32) = (
+        value("minReplicas").parse().unwrap(),
+        value("maxReplicas").parse().unwrap(),
+    );
+    assert!(1 <= min && min <= max, "{min}..{max}");
+    // A CPU target is a percentage of the CPU request, which the defaults set.
+    assert!(
+        value("targetCPUUtilizationPercentage")
+            .parse::<u32>()
+            .is_ok()
+    );
+    let resources = between(&values, "\nresources:\n", "\n\n");
+    assert!(resources.contains("requests:") && resources.contains("cpu:"));
+
+    let hpa = template("hpa.yaml");
+    assert!(hpa.starts_with("{{- with .Values.autoscaling }}\n{{- if .enabled }}\n"));
+    assert!(hpa.contains("apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n"));
+    assert!(hpa.contains(
+        "scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: {{ include \"a2a-server.fullname\" $ }}"
+    ));
+    for field in ["minReplicas", "maxReplicas"] {
+        assert!(hpa.contains(&format!("{field}: {{{{ int .{field} }}}}")));
+    }
+    // The HPA owns the replica count: the Deployment must not reset it on every upgrade.
+    let deployment = template("deployment.yaml");
+    assert!(deployment.contains(
+        "{{- if not .Values.autoscaling.enabled }}\n  replicas: {{ int .Values.replicaCount }}\n  {{- end }}"
+    ));
+    assert!(deployment.contains("{{- $fullname := include \"a2a-server.fullname\" . }}"));
+    assert!(deployment.contains("kind: Deployment\nmetadata:\n  name: {{ $fullname }}\n"));
+    // With the HPA, its maximum is what the single-pod checks hold against the store.
+    let helpers = template("_helpers.tpl");
+    let validate = &helpers[helpers.find("define \"a2a-server.validate\"").unwrap()..];
+    assert!(validate.contains("{{- $replicas = int .maxReplicas }}"));
+    let uses = validate
+        .find("(gt $replicas 1) (eq $store \"sqlite\")")
+        .unwrap();
+    assert!(validate.find("$replicas = int .maxReplicas").unwrap() < uses);
 }

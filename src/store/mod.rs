@@ -6,6 +6,7 @@ mod batch;
 mod connect;
 mod group_commit;
 mod memory;
+mod migrations;
 pub mod postgres;
 mod push;
 mod sql;

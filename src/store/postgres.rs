@@ -11,6 +11,7 @@ use sqlx::postgres::PgConnectOptions;
 
 use super::connect::{connect_error, open_pool};
 use super::group_commit::{BatchResult, CreateJob};
+use super::migrations;
 use super::sql::{
     BEGIN_POSTGRES, TAKE_EXPIRED_RUNS_POSTGRES, backend, bind_task_update, now_millis,
     sql_task_store, to_i64,
@@ -22,7 +23,8 @@ use super::{DbOptions, StoreError};
 static CLAIM: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| claim_sql("FOR UPDATE SKIP LOCKED"));
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+static MIGRATOR: std::sync::LazyLock<Migrator> =
+    std::sync::LazyLock::new(|| migrations::migrator(migrations::POSTGRES));
 
 /// A task store in a PostgreSQL database; several server processes may share one.
 #[derive(Debug, Clone)]

@@ -9,6 +9,7 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
 use super::connect::{connect_error, open_pool};
+use super::migrations;
 use super::sql::{BEGIN_SQLITE, TAKE_EXPIRED_RUNS_SQLITE, sql_task_store};
 use super::sql_push::{claim_sql, sql_push_store};
 use super::{DbOptions, StoreError};
@@ -16,7 +17,8 @@ use super::{DbOptions, StoreError};
 /// Claims due notifications; SQLite has one writer, so the update is atomic as it stands.
 static CLAIM: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| claim_sql(""));
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+static MIGRATOR: std::sync::LazyLock<Migrator> =
+    std::sync::LazyLock::new(|| migrations::migrator(migrations::SQLITE));
 
 /// How long a statement waits for the write lock when `statement_timeout` is zero.
 const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -195,7 +195,6 @@ push_concurrency
 push_keys_dir
 push_token_lifetime_secs
 push_key_rotation_secs
-log_format
 {{- end }}
 
 {{/*
@@ -212,6 +211,7 @@ public_url
 push_notifications
 push_signing_key
 card
+log_format
 {{- end }}
 
 {{/*
@@ -315,7 +315,7 @@ Environment variables A2A_<KEY> for the `config` settings.
 {{- $managed := regexSplit "\\s+" (include "a2a-server.managedKeys" . | trim) -1 }}
 {{- range $key, $value := .Values.config }}
 {{- if has $key $managed }}
-{{- fail (printf "config.%s is set by the chart: use containerPort (listen), adminPort (admin_listen), shutdown.delaySeconds / shutdown.graceSeconds (shutdown_delay_secs / shutdown_grace_secs), agent, store.* (store), publicUrl (public_url), push.enabled (push_notifications), push.signingKey (push_signing_key) or card / configToml (card) instead" $key) }}
+{{- fail (printf "config.%s is set by the chart: use containerPort (listen), adminPort (admin_listen), shutdown.delaySeconds / shutdown.graceSeconds (shutdown_delay_secs / shutdown_grace_secs), agent, store.* (store), publicUrl (public_url), push.enabled (push_notifications), push.signingKey (push_signing_key), card / configToml (card) or logFormat (log_format) instead" $key) }}
 {{- else if not (has $key $known) }}
 {{- fail (printf "config.%s is not an a2a-server setting; the settings are: %s" $key (join ", " $known)) }}
 {{- else if kindIs "invalid" $value }}
@@ -325,6 +325,45 @@ Environment variables A2A_<KEY> for the `config` settings.
 {{- else }}
 - name: {{ printf "A2A_%s" (upper $key) }}
   value: {{ include "a2a-server.envValue" $value | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Environment variables OTEL_* for the OpenTelemetry SDK, when otel.endpoint is set. The
+pod name comes from the downward API (K8S_POD_NAME, referenced as $(K8S_POD_NAME)).
+*/}}
+{{- define "a2a-server.otelEnv" -}}
+{{- with .Values.otel }}
+{{- if .endpoint }}
+{{- $attributes := list (printf "k8s.namespace.name=%s" $.Release.Namespace) "k8s.pod.name=$(K8S_POD_NAME)" }}
+{{- range $key, $value := .resourceAttributes }}
+{{- $attributes = append $attributes (printf "%s=%s" $key (toString $value)) }}
+{{- end }}
+- name: K8S_POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .endpoint | quote }}
+{{- with .protocol }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ . | quote }}
+{{- end }}
+- name: OTEL_SERVICE_NAME
+  value: {{ .serviceName | default (include "a2a-server.fullname" $) | quote }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ join "," $attributes | quote }}
+{{- with .sampler }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ . | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" .samplerArg) }}
+{{- if ne (toString .samplerArg) "" }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ toString .samplerArg | quote }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -351,18 +390,48 @@ Refuses combinations that cannot work.
 {{- fail (printf "terminationGracePeriodSeconds is %d, but the server's shutdown takes up to shutdown.delaySeconds + shutdown.graceSeconds + 5 s = %d s: Kubernetes would kill it mid-drain, before it releases its run leases" (int .Values.terminationGracePeriodSeconds) (int $shutdown)) }}
 {{- end }}
 {{- $replicas := int .Values.replicaCount }}
+{{- $count := "replicaCount" }}
+{{- with .Values.autoscaling }}
+{{- if .enabled }}
+{{- $replicas = int .maxReplicas }}
+{{- $count = "autoscaling.maxReplicas" }}
+{{- if or (lt (int .minReplicas) 1) (lt (int .maxReplicas) (int .minReplicas)) }}
+{{- fail (printf "autoscaling needs 1 <= minReplicas <= maxReplicas, not %d and %d" (int .minReplicas) (int .maxReplicas)) }}
+{{- end }}
+{{- if not (or .targetCPUUtilizationPercentage .targetMemoryUtilizationPercentage) }}
+{{- fail "autoscaling needs targetCPUUtilizationPercentage or targetMemoryUtilizationPercentage" }}
+{{- end }}
+{{- if and .targetCPUUtilizationPercentage (not (dig "requests" "cpu" "" ($.Values.resources | default dict))) }}
+{{- fail "autoscaling.targetCPUUtilizationPercentage is a percentage of resources.requests.cpu, which is not set" }}
+{{- end }}
+{{- if and .targetMemoryUtilizationPercentage (not (dig "requests" "memory" "" ($.Values.resources | default dict))) }}
+{{- fail "autoscaling.targetMemoryUtilizationPercentage is a percentage of resources.requests.memory, which is not set" }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- if and (gt $replicas 1) (eq $store "sqlite") }}
-{{- fail (printf "replicaCount is %d, but the SQLite store (store.type=sqlite) is one file on one pod's volume and cannot be shared between pods: set replicaCount to 1, or use store.type=postgres to run several replicas" $replicas) }}
+{{- fail (printf "%s is %d, but the SQLite store (store.type=sqlite) is one file on one pod's volume and cannot be shared between pods: set it to 1, or use store.type=postgres to run several replicas" $count $replicas) }}
 {{- end }}
 {{- if and (gt $replicas 1) (eq $store "memory") }}
-{{- fail (printf "replicaCount is %d, but the memory store (store.type=memory) keeps tasks inside one process: set replicaCount to 1, or use store.type=postgres to run several replicas" $replicas) }}
+{{- fail (printf "%s is %d, but the memory store (store.type=memory) keeps tasks inside one process: set it to 1, or use store.type=postgres to run several replicas" $count $replicas) }}
 {{- end }}
 {{- if and (gt $replicas 1) .Values.push.enabled }}
 {{- if not .Values.push.signingKey.existingSecret }}
-{{- fail (printf "replicaCount is %d with push notifications on: the replicas must sign with one key, or webhooks could not verify their JWTs against /.well-known/jwks.json. Set push.signingKey.existingSecret to a Secret holding a PEM private key (or push.enabled=false)" $replicas) }}
+{{- fail (printf "%s is %d with push notifications on: the replicas must sign with one key, or webhooks could not verify their JWTs against /.well-known/jwks.json. Set push.signingKey.existingSecret to a Secret holding a PEM private key (or push.enabled=false)" $count $replicas) }}
 {{- end }}
 {{- if gt (int64 (dig "push_key_rotation_secs" 0 (.Values.config | default dict))) 0 }}
 {{- fail "config.push_key_rotation_secs rotates the signing key in each replica on its own, so replicas would publish different keys: with replicaCount > 1, rotate by updating the push.signingKey Secret and restarting instead" }}
+{{- end }}
+{{- end }}
+{{- if not (has (toString .Values.logFormat) (list "" "text" "json")) }}
+{{- fail (printf "logFormat must be json, text or empty, not %q" (toString .Values.logFormat)) }}
+{{- end }}
+{{- if not (has (toString .Values.otel.protocol) (list "" "http/protobuf" "grpc")) }}
+{{- fail (printf "otel.protocol must be http/protobuf, grpc or empty, not %q" (toString .Values.otel.protocol)) }}
+{{- end }}
+{{- range $key, $value := .Values.otel.resourceAttributes }}
+{{- if or (contains "," (toString $value)) (contains "=" (toString $value)) (contains "," $key) (contains "=" $key) }}
+{{- fail (printf "otel.resourceAttributes.%s: keys and values must not contain `,` or `=`" $key) }}
 {{- end }}
 {{- end }}
 {{- if and .Values.push.enabled .Values.push.signingKey.existingSecret (not .Values.push.signingKey.key) }}
