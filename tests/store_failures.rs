@@ -28,6 +28,17 @@ fn call(http: &reqwest::Client, url: &str, method: &str, params: Value) -> reqwe
         .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
 }
 
+/// The ListTasks answer, as JSON.
+async fn list_tasks(http: &reqwest::Client, url: &str) -> Value {
+    call(http, url, "ListTasks", json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn message(text: &str) -> Value {
     json!({"messageId": uuid::Uuid::new_v4().to_string(), "role": "ROLE_USER", "parts": [{"text": text}]})
 }
@@ -212,13 +223,7 @@ async fn two_held_runs(
     );
     // Both runs are held once both tasks are stored.
     for _ in 0..200 {
-        let list: Value = call(http, url, "ListTasks", json!({}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: Value = list_tasks(http, url).await;
         if list["result"]["totalSize"] == 2 {
             return (blocking, stream);
         }
@@ -246,13 +251,7 @@ async fn a_database_that_goes_away_is_answered_503_at_once() {
     let http = reqwest::Client::new();
     let (blocking, mut stream) = two_held_runs(&http, &url).await;
     // A subscriber from another connection, following one of the held tasks.
-    let list: Value = call(&http, &url, "ListTasks", json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = list_tasks(&http, &url).await;
     let id = &list["result"]["tasks"][0]["id"];
     let follow = call(&http, &url, "SubscribeToTask", json!({"id": id}));
     let mut follow = events(answer(follow, "subscribe").await);
@@ -356,13 +355,7 @@ async fn a_write_the_database_refuses_is_answered_with_its_reason() {
     assert!(why.contains("the test refuses this write"), "{error}");
 
     // A cancel's own write, refused, is answered the same way.
-    let list: Value = call(&http, &url, "ListTasks", json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = list_tasks(&http, &url).await;
     let id = &list["result"]["tasks"][0]["id"];
     let cancel: Value = answer(call(&http, &url, "CancelTask", json!({"id": id})), "cancel")
         .await
