@@ -97,6 +97,83 @@ pub struct Config {
     /// terminal, JSON otherwise (a file, a pipe, a container's log).
     pub log_format: Option<LogFormat>,
     pub card: CardConfig,
+    /// HTTPS on `listen` (`[tls]`, env `A2A_TLS__CERT`, ...). Absent: plain HTTP.
+    pub tls: Option<TlsConfig>,
+    /// Requests per second per caller (`[rate_limit]`). Absent: no limit.
+    pub rate_limit: Option<RateLimitConfig>,
+    /// Cross-origin access for browsers (`[cors]`). Absent or empty: no CORS headers at all.
+    pub cors: CorsConfig,
+    /// Redis, shared by every process of a deployment (the rate limit's buckets; a bus
+    /// later), e.g. `redis://127.0.0.1:6379` or `rediss://...`. Unset: per-process state.
+    pub redis_url: Option<String>,
+    /// Who the caller is (`[auth]`).
+    pub auth: AuthConfig,
+}
+
+/// The HTTPS listener. The certificate and key files are re-read when they change, so a
+/// rotated certificate is served from the next handshake on, without a restart.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file of the certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM file of the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// Lowest TLS version accepted: `"1.3"` (default) or `"1.2"`.
+    #[serde(default = "default_tls_min")]
+    pub min_version: String,
+    /// PEM file of the CA(s) whose client certificates are accepted (mTLS). Unset: no
+    /// client certificates are asked for.
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
+    /// With `client_ca`: `"required"` (default; a handshake without a valid client
+    /// certificate fails) or `"optional"` (clients without one are served anonymously).
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+}
+
+fn default_tls_min() -> String {
+    "1.3".into()
+}
+
+/// Whether a client certificate is required when `tls.client_ca` is set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    #[default]
+    Required,
+    Optional,
+}
+
+/// A token bucket per caller: `burst` requests at once, refilled at `per_second`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Sustained JSON-RPC calls per second per caller.
+    pub per_second: u32,
+    /// Calls a caller may make at once above the sustained rate; defaults to `per_second`.
+    #[serde(default)]
+    pub burst: Option<u32>,
+}
+
+/// Origins whose browser pages may call this server.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CorsConfig {
+    /// Exact origins (`https://app.example.com`); `*` is not accepted.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+/// How callers are identified.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// CIDRs (`10.0.0.0/8`, `::1/128`) of reverse proxies whose `X-Forwarded-For` is
+    /// believed: the client IP (the rate limit's key for anonymous callers) is then the
+    /// right-most address in it that is not itself a trusted proxy.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// How log lines are written to stderr.
@@ -167,6 +244,11 @@ const FIELDS: &[&str] = &[
     "push_key_rotation_secs",
     "log_format",
     "card",
+    "tls",
+    "rate_limit",
+    "cors",
+    "redis_url",
+    "auth",
 ];
 
 /// `"text"` (JSON escapes) is `text`; anything else is itself.
@@ -185,6 +267,12 @@ const TEXT_KEYS: &[&str] = &[
     "public_url",
     "push_signing_key",
     "push_keys_dir",
+    "redis_url",
+    "tls.cert",
+    "tls.key",
+    "tls.min_version",
+    "tls.client_ca",
+    "tls.client_auth",
     "card.name",
     "card.description",
     "card.version",
@@ -243,6 +331,11 @@ impl Default for Config {
                 skills: Vec::new(),
                 v03_fields: true,
             },
+            tls: None,
+            rate_limit: None,
+            cors: CorsConfig::default(),
+            redis_url: None,
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -366,7 +459,55 @@ impl Config {
                 "max_body_bytes must be >= 1024 and max_concurrent_requests > 0".into(),
             ));
         }
+        self.validate_security()
+    }
+
+    fn validate_security(&self) -> Result<(), ConfigError> {
+        if let Some(tls) = &self.tls
+            && !matches!(tls.min_version.as_str(), "1.2" | "1.3")
+        {
+            return Err(ConfigError(format!(
+                "tls.min_version `{}` is not supported: use \"1.3\" or \"1.2\"",
+                tls.min_version
+            )));
+        }
+        if let Some(rl) = &self.rate_limit
+            && (rl.per_second == 0 || rl.burst == Some(0))
+        {
+            return Err(ConfigError(
+                "rate_limit.per_second and rate_limit.burst must be > 0 (remove [rate_limit] for no limit)"
+                    .into(),
+            ));
+        }
+        for origin in &self.cors.allowed_origins {
+            let ok = url::Url::parse(origin).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host().is_some()
+                    && origin.trim_end_matches('/') == u.origin().ascii_serialization()
+            });
+            if !ok {
+                return Err(ConfigError(format!(
+                    "cors.allowed_origins: `{origin}` is not an origin such as https://app.example.com \
+                     (scheme, host and optional port; no path, no wildcard)"
+                )));
+            }
+        }
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(ConfigError(format!(
+                "redis_url `{}` must start with redis:// or rediss://",
+                redact(url)
+            )));
+        }
+        crate::transport::client_ip::TrustedProxies::parse(&self.auth.trusted_proxies)
+            .map_err(|e| ConfigError(format!("auth.trusted_proxies: {e}")))?;
         Ok(())
+    }
+
+    /// The URL scheme clients reach `listen` with.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
     }
 
     /// Pool and timeout settings of the task store.

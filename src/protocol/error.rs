@@ -43,7 +43,14 @@ pub enum A2aError {
     ExtensionSupportRequired(String),
     #[error("protocol version not supported: {0}")]
     VersionNotSupported(String),
+    /// Over the caller's rate limit (HTTP 429 with `Retry-After`). Not an A2A code: ours,
+    /// outside A2A's -32001..-32009 range.
+    #[error("rate limit exceeded: {0}")]
+    RateLimited(String),
 }
+
+/// The JSON-RPC code of [`A2aError::RateLimited`].
+pub const RATE_LIMITED_CODE: i32 = -32029;
 
 impl A2aError {
     /// The JSON-RPC error code (the same in every A2A version that defines it).
@@ -63,6 +70,7 @@ impl A2aError {
             A2aError::ExtendedAgentCardNotConfigured => -32007,
             A2aError::ExtensionSupportRequired(_) => -32008,
             A2aError::VersionNotSupported(_) => -32009,
+            A2aError::RateLimited(_) => RATE_LIMITED_CODE,
         }
     }
 

@@ -4,16 +4,15 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::response::Response;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use jsonrpsee::types::Id;
@@ -22,13 +21,18 @@ use tower::ServiceExt;
 use tracing::Instrument;
 
 use super::card::CachedCard;
-use super::health::{Lifecycle, Readiness};
+use super::client_ip::TrustedProxies;
+use super::headers::AnswerHeaders;
+use super::health::Lifecycle;
+use super::routes::{a2a_routes, not_found, ops_routes};
 use super::sse;
+use super::tls::PeerCertificates;
 use crate::codec::{v1, v03};
 use crate::jsonrpc::{self, CallInfo, Outcome, envelope};
 use crate::metrics::{CallOutcome, Metrics};
 use crate::protocol::{A2aError, Version};
 use crate::push::keys::SigningKeys;
+use crate::ratelimit::{RateKey, RateLimiter};
 use crate::store::{Scope, TaskStore};
 use crate::traces::SPAN_TARGET;
 
@@ -42,22 +46,28 @@ pub struct Limits {
 /// Shared state of the endpoint and the router; one pointer, because every request
 /// clones it.
 #[derive(Clone)]
-pub struct AppState(Arc<Shared>);
+pub struct AppState(pub(super) Arc<Shared>);
 
-struct Shared {
-    module: jsonrpc::Module,
-    card_v1: CachedCard,
-    card_v03: CachedCard,
+pub(super) struct Shared {
+    pub(super) module: jsonrpc::Module,
+    pub(super) card_v1: CachedCard,
+    pub(super) card_v03: CachedCard,
     /// The keys whose public halves verify notification JWTs (push on).
-    keys: Option<Arc<SigningKeys>>,
-    metrics: Arc<Metrics>,
+    pub(super) keys: Option<Arc<SigningKeys>>,
+    pub(super) metrics: Arc<Metrics>,
     /// Pinged by `/readyz`.
-    store: Arc<dyn TaskStore>,
-    max_body_bytes: usize,
+    pub(super) store: Arc<dyn TaskStore>,
+    pub(super) max_body_bytes: usize,
     /// One permit per JSON-RPC call being handled; none left means shed the call (503).
-    in_flight: Semaphore,
+    pub(super) in_flight: Semaphore,
     /// Readiness turns 503 on `stopping`; SSE streams end on `draining`.
-    lifecycle: Lifecycle,
+    pub(super) lifecycle: Lifecycle,
+    /// The per-caller limit (`[rate_limit]`), when configured.
+    pub(super) rate_limit: Option<Arc<RateLimiter>>,
+    /// Whose `X-Forwarded-For` names the client.
+    pub(super) trusted_proxies: TrustedProxies,
+    /// The allowed CORS origins, for every listener's answers.
+    pub(super) answer_headers: AnswerHeaders,
 }
 
 impl AppState {
@@ -67,9 +77,15 @@ impl AppState {
         keys: Option<Arc<SigningKeys>>,
         metrics: Arc<Metrics>,
         store: Arc<dyn TaskStore>,
-        limits: Limits,
         lifecycle: Lifecycle,
+        guards: Guards,
     ) -> Self {
+        let Guards {
+            limits,
+            rate_limit,
+            trusted_proxies,
+            cors_origins,
+        } = guards;
         let now = std::time::SystemTime::now();
         Self(Arc::new(Shared {
             module,
@@ -81,8 +97,26 @@ impl AppState {
             max_body_bytes: limits.max_body_bytes,
             in_flight: Semaphore::new(limits.max_concurrent_requests),
             lifecycle,
+            rate_limit,
+            trusted_proxies,
+            answer_headers: AnswerHeaders::new(&cors_origins),
         }))
     }
+
+    /// The rate limiter, for its maintenance task.
+    pub fn rate_limiter(&self) -> Option<&Arc<RateLimiter>> {
+        self.0.rate_limit.as_ref()
+    }
+}
+
+/// What each request is checked against: the size and concurrency limits, the rate
+/// limit (with the trusted proxies that name the client), the CORS origins.
+#[derive(Debug)]
+pub struct Guards {
+    pub limits: Limits,
+    pub rate_limit: Option<Arc<RateLimiter>>,
+    pub trusted_proxies: TrustedProxies,
+    pub cors_origins: Vec<String>,
 }
 
 /// The whole HTTP surface as a hyper service. `POST /`, nearly every request this server
@@ -94,6 +128,17 @@ pub struct Endpoint {
     router: Router,
     /// Whether JSON-RPC POSTs are served (not on the admin listener).
     rpc: bool,
+    /// Added to every answer.
+    answer: AnswerHeaders,
+    /// The connection this clone serves (set by the accept loop).
+    conn: Conn,
+}
+
+/// What the accept loop knows of a connection.
+#[derive(Debug, Clone, Default)]
+struct Conn {
+    peer: Option<IpAddr>,
+    certs: Option<PeerCertificates>,
 }
 
 impl Endpoint {
@@ -101,8 +146,10 @@ impl Endpoint {
     pub fn new(state: AppState) -> Self {
         Self {
             router: a2a_routes().merge(ops_routes()).with_state(state.clone()),
+            answer: state.0.answer_headers.clone(),
             state,
             rpc: true,
+            conn: Conn::default(),
         }
     }
 
@@ -112,15 +159,36 @@ impl Endpoint {
     pub fn split(state: AppState) -> (Self, Self) {
         let public = Self {
             router: a2a_routes().with_state(state.clone()),
+            answer: state.0.answer_headers.clone(),
             state: state.clone(),
             rpc: true,
+            conn: Conn::default(),
         };
         let admin = Self {
             router: ops_routes().fallback(not_found).with_state(state.clone()),
+            // Probes and scrapers are no browsers: security headers, no CORS.
+            answer: AnswerHeaders::default(),
             state,
             rpc: false,
+            conn: Conn::default(),
         };
         (public, admin)
+    }
+
+    /// Answers say `Strict-Transport-Security` (the listener serves HTTPS).
+    pub(super) fn with_hsts(mut self) -> Self {
+        self.answer.hsts = true;
+        self
+    }
+
+    /// This endpoint for one connection from `peer`, with its verified client chain.
+    pub(super) fn for_connection(&self, peer: IpAddr, certs: Option<PeerCertificates>) -> Self {
+        let mut e = self.clone();
+        e.conn = Conn {
+            peer: Some(peer),
+            certs,
+        };
+        e
     }
 }
 
@@ -131,12 +199,30 @@ impl hyper::service::Service<Request<Incoming>> for Endpoint {
     type Error = Infallible;
     type Future = EndpointFuture;
 
-    fn call(&self, req: Request<Incoming>) -> EndpointFuture {
+    fn call(&self, mut req: Request<Incoming>) -> EndpointFuture {
+        let origin = self.answer.allowed_origin(req.headers());
+        if let Some(r) = self.answer.preflight(&req, origin.as_ref()) {
+            return Box::pin(std::future::ready(Ok(r)));
+        }
+        if let Some(certs) = &self.conn.certs {
+            req.extensions_mut().insert(certs.clone());
+        }
+        let answer = self.answer.clone();
+        // One box per call: the call's future is large (every method's handler state).
         if self.rpc && req.method() == Method::POST && is_rpc_path(req.uri().path()) {
-            // One box per call: the call's future is large (every method's handler state).
-            Box::pin(rpc(self.state.clone(), req))
+            let (state, peer) = (self.state.clone(), self.conn.peer);
+            Box::pin(async move {
+                let mut r = rpc(state, req, peer).await;
+                answer.apply(&mut r, origin);
+                Ok(r)
+            })
         } else {
-            Box::pin(self.router.clone().oneshot(req.map(Body::new)))
+            let router = self.router.clone();
+            Box::pin(async move {
+                let Ok(mut r) = router.oneshot(req.map(Body::new)).await;
+                answer.apply(&mut r, origin);
+                Ok(r)
+            })
         }
     }
 }
@@ -151,76 +237,9 @@ fn is_rpc_path(path: &str) -> bool {
     path == "/" || LEGACY_RPC_PATHS.contains(&path)
 }
 
-/// Every A2A route but the JSON-RPC POSTs.
-fn a2a_routes() -> Router<AppState> {
-    Router::new()
-        .route("/", any(rpc_method_not_allowed))
-        .route("/tasks/send", any(rpc_method_not_allowed))
-        .route("/a2a/tasks/send", any(rpc_method_not_allowed))
-        .route("/a2a", any(rpc_method_not_allowed))
-        .route(
-            "/.well-known/agent-card.json",
-            get(|State(s): State<AppState>, h: HeaderMap| async move { s.0.card_v1.respond(&h) }),
-        )
-        .route(
-            "/.well-known/agent.json",
-            get(|State(s): State<AppState>, h: HeaderMap| async move { s.0.card_v03.respond(&h) }),
-        )
-        .route("/.well-known/jwks.json", get(jwks))
-        .fallback(not_found)
-}
-
-/// What operators and probes use: metrics, liveness, readiness.
-fn ops_routes() -> Router<AppState> {
-    Router::new()
-        .route("/metrics", get(metrics))
-        .route("/healthz", get(|| async { "ok" }))
-        // What other A2A servers (and the seed plan's) call liveness.
-        .route("/health", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-}
-
-/// The public keys of notification JWTs. Short caching: a rotated key must show up before
-/// its first token does.
-async fn jwks(State(state): State<AppState>) -> Response {
-    let Some(keys) = &state.0.keys else {
-        return (
-            StatusCode::NOT_FOUND,
-            axum::Json(serde_json::json!({"error": "push notifications are off on this server"})),
-        )
-            .into_response();
-    };
-    let body = keys.jwks(chrono::Utc::now()).to_string();
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/jwk-set+json"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=60"),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4"),
-        )],
-        state.0.metrics.render(),
-    )
-        .into_response()
-}
-
 /// `POST /`: one JSON-RPC call, answered with a JSON body or an SSE stream; counted and
 /// logged once its answer (or its stream's head) is ready.
-async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infallible> {
+async fn rpc(state: AppState, req: Request<Incoming>, peer: Option<IpAddr>) -> Response {
     let started = Instant::now();
     let metrics = &state.0.metrics;
     let in_flight = InFlight::new(&metrics.requests_in_flight);
@@ -238,7 +257,7 @@ async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infall
         otel.status_code = tracing::field::Empty,
     );
     crate::traces::set_remote_parent(&span, req.headers());
-    let response = serve_rpc(&state, req, &mut info)
+    let response = serve_rpc(&state, req, peer, &mut info)
         .instrument(span.clone())
         .await;
     if !span.is_disabled() {
@@ -258,7 +277,7 @@ async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infall
     metrics.request_done(info.method, info.version, info.outcome, elapsed);
     // Inside the span, so a JSON line carries the call's trace id.
     span.in_scope(|| log_call(&info, response.status(), elapsed));
-    Ok(response)
+    response
 }
 
 /// Counts a call in `a2a_requests_in_flight` until dropped: also when hyper drops the
@@ -304,7 +323,12 @@ fn log_call(info: &CallInfo, status: StatusCode, elapsed: std::time::Duration) {
     }
 }
 
-async fn serve_rpc(state: &AppState, req: Request<Incoming>, info: &mut CallInfo) -> Response {
+async fn serve_rpc(
+    state: &AppState,
+    req: Request<Incoming>,
+    peer: Option<IpAddr>,
+    info: &mut CallInfo,
+) -> Response {
     // Held until the response (or the stream's first event) is ready, as a tower
     // concurrency limit would; the stream itself does not count.
     let Ok(_permit) = state.0.in_flight.try_acquire() else {
@@ -324,6 +348,15 @@ async fn serve_rpc(state: &AppState, req: Request<Incoming>, info: &mut CallInfo
         Ok(b) => b,
         Err(r) => return r,
     };
+    if let Some(limiter) = &state.0.rate_limit {
+        let ip = peer.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        let key = RateKey::Ip(state.0.trusted_proxies.client_ip(ip, &parts.headers));
+        if let Err(wait) = limiter.check(&key).await {
+            state.0.metrics.rate_limited.inc();
+            info.outcome = CallOutcome::Error;
+            return rate_limited(&body, wait);
+        }
+    }
     handle_rpc(state, parts.uri.query(), &parts.headers, &body, info).await
 }
 
@@ -488,7 +521,7 @@ fn is_json(ct: &HeaderValue) -> bool {
     essence.eq_ignore_ascii_case(b"application/json") || (starts(b"application/") && ends(b"+json"))
 }
 
-fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
+pub(super) fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
     let mut r = Response::new(body.into());
     *r.status_mut() = status;
     r.headers_mut().insert(
@@ -502,6 +535,18 @@ fn json_error(status: StatusCode, id: Id<'_>, e: &A2aError) -> Response {
     json_response(status, jsonrpc::error_response(id, e, Version::V03))
 }
 
+/// 429 with `Retry-After` and a JSON-RPC error (-32029) carrying the call's id when the
+/// body has one.
+fn rate_limited(body: &[u8], wait: std::time::Duration) -> Response {
+    let secs = crate::ratelimit::retry_after_secs(wait);
+    let id = envelope::parse(body).map_or(Id::Null, |r| r.id.into_owned());
+    let e = A2aError::RateLimited(format!("too many requests; retry after {secs} s"));
+    let mut r = json_error(StatusCode::TOO_MANY_REQUESTS, id, &e);
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    r
+}
+
 fn overloaded() -> Response {
     let e = A2aError::Internal("the server is at its concurrency limit; retry shortly".into());
     unavailable(json_error(StatusCode::OK, Id::Null, &e))
@@ -513,30 +558,5 @@ fn unavailable(mut r: Response) -> Response {
     *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     r.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    r
-}
-
-/// Readiness: 503 once shutting down or while the task store does not answer, with one
-/// entry per dependency (`/healthz` is liveness: the process serves HTTP).
-async fn readyz(State(state): State<AppState>) -> Response {
-    let mut r = Readiness::new(state.0.lifecycle.stopping.is_cancelled());
-    r.required("store", state.0.store.ping()).await;
-    // A Redis event bus, once there is one, is `r.optional("redis", ...)`: without it
-    // subscribers fall back to the store, slower but correct.
-    let body = serde_json::to_string(&r).expect("readiness serializes");
-    json_response(r.http_status(), body)
-}
-
-async fn not_found() -> Response {
-    let body = r#"{"error":"not found: the A2A JSON-RPC endpoint is POST /, the agent card GET /.well-known/agent-card.json"}"#;
-    json_response(StatusCode::NOT_FOUND, body)
-}
-
-/// `/` (or a legacy JSON-RPC path) with another method than POST.
-async fn rpc_method_not_allowed() -> Response {
-    let body = r#"{"error":"method not allowed: the A2A JSON-RPC endpoint takes POST"}"#;
-    let mut r = json_response(StatusCode::METHOD_NOT_ALLOWED, body);
-    r.headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("POST"));
     r
 }
