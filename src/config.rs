@@ -723,6 +723,55 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
+    fn security_settings_default_off_and_read_their_variables() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, Overrides::default()).unwrap();
+            assert!(c.tls.is_none() && c.rate_limit.is_none() && c.redis_url.is_none());
+            assert!(c.cors.allowed_origins.is_empty() && c.auth.trusted_proxies.is_empty());
+            assert_eq!(c.scheme(), "http");
+            jail.set_env("A2A_TLS__CERT", "/etc/a2a/tls.crt");
+            jail.set_env("A2A_TLS__KEY", "/etc/a2a/tls.key");
+            jail.set_env("A2A_TLS__MIN_VERSION", "1.2");
+            jail.set_env("A2A_RATE_LIMIT__PER_SECOND", "100");
+            jail.set_env("A2A_RATE_LIMIT__BURST", "200");
+            jail.set_env("A2A_REDIS_URL", "redis://127.0.0.1:6379");
+            jail.set_env("A2A_CORS__ALLOWED_ORIGINS", "[\"https://app.example.com\"]");
+            jail.set_env("A2A_AUTH__TRUSTED_PROXIES", "[\"10.0.0.0/8\"]");
+            let c = Config::load(None, Overrides::default()).unwrap();
+            let tls = c.tls.clone().unwrap();
+            assert_eq!(tls.cert, PathBuf::from("/etc/a2a/tls.crt"));
+            assert_eq!(
+                (tls.min_version.as_str(), tls.client_auth),
+                ("1.2", ClientAuth::Required)
+            );
+            assert_eq!(
+                c.rate_limit,
+                Some(RateLimitConfig {
+                    per_second: 100,
+                    burst: Some(200)
+                })
+            );
+            assert_eq!(c.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+            assert_eq!(c.cors.allowed_origins, ["https://app.example.com"]);
+            assert_eq!(c.auth.trusted_proxies, ["10.0.0.0/8"]);
+            assert_eq!(c.scheme(), "https");
+            jail.set_env("A2A_AUTH__TRUSTED_PROXIES", "[\"10.0.0.0/40\"]");
+            let e = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("trusted_proxies"), "{e}");
+            jail.set_env("A2A_AUTH__TRUSTED_PROXIES", "[]");
+            jail.set_env("A2A_REDIS_URL", "http://x");
+            let e = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("redis_url"), "{e}");
+            jail.set_env("A2A_REDIS_URL", "redis://h");
+            jail.set_env("A2A_RATE_LIMIT__PER_SECOND", "0");
+            let e = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("rate_limit"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_agent_is_rejected() {
         let o = Overrides {
             agent: Some("nope".into()),

@@ -50,7 +50,7 @@ pub async fn run(args: HealthArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
         Err(e) => {
-            eprintln!("{url}: {e}");
+            eprintln!("{url}: {:#}", anyhow::Error::from(e));
             Ok(ExitCode::FAILURE)
         }
     }

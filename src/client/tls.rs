@@ -35,9 +35,7 @@ impl TlsOptions {
                     path.display()
                 );
             }
-            for cert in certs {
-                b = b.add_root_certificate(cert);
-            }
+            b = b.tls_certs_merge(certs);
         }
         if let (Some(cert), Some(key)) = (&self.cert, &self.key) {
             let mut pem = read(cert, "--cert")?;
