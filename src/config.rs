@@ -106,8 +106,10 @@ pub struct Config {
     /// Redis, shared by every process of a deployment (the rate limit's buckets; a bus
     /// later), e.g. `redis://127.0.0.1:6379` or `rediss://...`. Unset: per-process state.
     pub redis_url: Option<String>,
-    /// Who the caller is (`[auth]`).
-    pub auth: AuthConfig,
+    /// `[auth]`: authentication (nothing configured: every caller is anonymous) and the
+    /// trusted proxies.
+    #[serde(default)]
+    pub auth: crate::auth::AuthConfig,
 }
 
 /// The HTTPS listener. The certificate and key files are re-read when they change, so a
@@ -163,17 +165,6 @@ pub struct CorsConfig {
     /// Exact origins (`https://app.example.com`); `*` is not accepted.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
-}
-
-/// How callers are identified.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct AuthConfig {
-    /// CIDRs (`10.0.0.0/8`, `::1/128`) of reverse proxies whose `X-Forwarded-For` is
-    /// believed: the client IP (the rate limit's key for anonymous callers) is then the
-    /// right-most address in it that is not itself a trusted proxy.
-    #[serde(default)]
-    pub trusted_proxies: Vec<String>,
 }
 
 /// How log lines are written to stderr.
@@ -335,7 +326,7 @@ impl Default for Config {
             rate_limit: None,
             cors: CorsConfig::default(),
             redis_url: None,
-            auth: AuthConfig::default(),
+            auth: crate::auth::AuthConfig::default(),
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::push::worker::PushWorker;
 use crate::ratelimit::RateLimiter;
 use crate::service::{ServiceConfig, TaskService};
 use crate::transport::client_ip::TrustedProxies;
-use crate::transport::{AppState, Endpoint, Guards, Lifecycle, Limits, serve};
+use crate::transport::{AppState, Endpoint, Lifecycle, Limits, Parts, serve};
 
 /// A server bound to its port, ready to run.
 pub struct Application {
@@ -125,14 +125,15 @@ impl Application {
         };
         let lifecycle = Lifecycle::default();
         let state = AppState::new(
-            module,
             &card,
-            keys,
-            metrics,
-            service.store().clone(),
-            lifecycle.clone(),
-            Guards {
+            Parts {
+                module,
+                keys,
+                metrics,
+                store: service.store().clone(),
                 limits,
+                lifecycle: lifecycle.clone(),
+                auth: crate::auth::Auth::new(&config.auth, config.tls.as_ref())?,
                 rate_limit: rate_limit.clone(),
                 trusted_proxies,
                 cors_origins: config.cors.allowed_origins.clone(),

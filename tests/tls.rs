@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use a2a_server::config::{ClientAuth, Config, CorsConfig, Overrides, TlsConfig};
 use a2a_server::startup::Application;
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, SerialNumber,
+    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyPair, SerialNumber,
 };
 use serde_json::{Value, json};
 
@@ -377,7 +377,12 @@ async fn mtls_optional_serves_clients_with_and_without_certificates() {
     let clients = Ca::new("clients CA");
     let stranger = Ca::new("another CA");
     let files = Files::new(&server_ca, 4);
-    let server = start_tls(files.mtls(&clients, ClientAuth::Optional)).await;
+    let tls = files.mtls(&clients, ClientAuth::Optional);
+    let server = start(config(|c| {
+        c.tls = Some(tls.clone());
+        c.auth.allow_anonymous = true;
+    }))
+    .await;
 
     let none = client(&server_ca).build().unwrap();
     assert_eq!(send(&none, &server.url).await.unwrap().status(), 200);
@@ -392,6 +397,93 @@ async fn mtls_optional_serves_clients_with_and_without_certificates() {
         .build()
         .unwrap();
     assert!(send(&foreign, &server.url).await.is_err());
+
+    // Without allow_anonymous the handshake still succeeds, and the call gets 401.
+    let strict = start_tls(tls).await;
+    let resp = send(&none, &strict.url).await.unwrap();
+    assert_eq!(resp.status(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("client certificate"),
+        "{body}"
+    );
+    assert_eq!(send(&good, &strict.url).await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn the_certificate_subject_is_the_owner_that_scopes_tasks() {
+    let server_ca = Ca::new("server CA");
+    let clients = Ca::new("clients CA");
+    let files = Files::new(&server_ca, 9);
+    let server = start_tls(files.mtls(&clients, ClientAuth::Required)).await;
+    let alice = client(&server_ca)
+        .identity(clients.client("alice"))
+        .build()
+        .unwrap();
+    let bob = client(&server_ca)
+        .identity(clients.client("bob"))
+        .build()
+        .unwrap();
+    let created: Value = send(&alice, &server.url)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let task_id = created["result"]["task"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let get = |http: reqwest::Client| {
+        let url = format!("{}/", server.url);
+        let task_id = task_id.clone();
+        async move {
+            let body: Value = http
+                .post(url)
+                .header("A2A-Version", "1.0")
+                .json(&json!({"jsonrpc": "2.0", "id": 9, "method": "GetTask", "params": {"id": task_id}}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body
+        }
+    };
+    let mine = get(alice.clone()).await;
+    assert_eq!(mine["result"]["id"], task_id.as_str(), "{mine}");
+    let theirs = get(bob.clone()).await;
+    assert_eq!(
+        theirs["error"]["code"], -32001,
+        "another certificate sees no such task: {theirs}"
+    );
+}
+
+#[test]
+fn the_subject_dn_is_written_as_rfc_4514_says() {
+    let ca = Ca::new("clients CA");
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    // Encoded in this order (rcgen's default DN already holds a CN, first).
+    params.distinguished_name = DistinguishedName::new();
+    params.distinguished_name.push(DnType::CountryName, "FR");
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "Example, Inc");
+    params.distinguished_name.push(DnType::CommonName, "alice");
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca.issuer).unwrap();
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.der()).unwrap();
+    assert_eq!(
+        a2a_server::auth::mtls::rfc4514(parsed.subject()),
+        "CN=alice,O=Example\\, Inc,C=FR"
+    );
+    let certs = a2a_server::transport::tls::PeerCertificates(vec![cert.der().clone()].into());
+    let p = a2a_server::auth::mtls::principal(&certs).unwrap();
+    assert_eq!(p.scope.owner, "mtls:CN=alice,O=Example\\, Inc,C=FR");
 }
 
 #[tokio::test]

@@ -47,6 +47,13 @@ pub enum A2aError {
     /// outside A2A's -32001..-32009 range.
     #[error("rate limit exceeded: {0}")]
     RateLimited(String),
+    /// No credentials, or credentials that do not check out (HTTP 401). A2A assigns no
+    /// JSON-RPC code: -31401, as a2a-go uses, outside the A2A and JSON-RPC ranges.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A valid caller without the permission the call needs (HTTP 403): -31403.
+    #[error("{0}")]
+    PermissionDenied(String),
 }
 
 /// The JSON-RPC code of [`A2aError::RateLimited`].
@@ -71,6 +78,8 @@ impl A2aError {
             A2aError::ExtensionSupportRequired(_) => -32008,
             A2aError::VersionNotSupported(_) => -32009,
             A2aError::RateLimited(_) => RATE_LIMITED_CODE,
+            A2aError::Unauthenticated(_) => -31401,
+            A2aError::PermissionDenied(_) => -31403,
         }
     }
 

@@ -27,13 +27,14 @@ use super::health::Lifecycle;
 use super::routes::{a2a_routes, not_found, ops_routes};
 use super::sse;
 use super::tls::PeerCertificates;
+use crate::auth::{Auth, Credentials, Refusal};
 use crate::codec::{v1, v03};
 use crate::jsonrpc::{self, CallInfo, Outcome, envelope};
 use crate::metrics::{CallOutcome, Metrics};
 use crate::protocol::{A2aError, Version};
 use crate::push::keys::SigningKeys;
 use crate::ratelimit::{RateKey, RateLimiter};
-use crate::store::{Scope, TaskStore};
+use crate::store::TaskStore;
 use crate::traces::SPAN_TARGET;
 
 /// Request limits enforced before dispatch.
@@ -62,6 +63,8 @@ pub(super) struct Shared {
     pub(super) in_flight: Semaphore,
     /// Readiness turns 503 on `stopping`; SSE streams end on `draining`.
     pub(super) lifecycle: Lifecycle,
+    /// Decides who each caller is.
+    pub(super) auth: Auth,
     /// The per-caller limit (`[rate_limit]`), when configured.
     pub(super) rate_limit: Option<Arc<RateLimiter>>,
     /// Whose `X-Forwarded-For` names the client.
@@ -70,22 +73,38 @@ pub(super) struct Shared {
     pub(super) answer_headers: AnswerHeaders,
 }
 
+/// What the HTTP surface is built from.
+pub struct Parts {
+    pub module: jsonrpc::Module,
+    /// The keys whose public halves verify notification JWTs (push on).
+    pub keys: Option<Arc<SigningKeys>>,
+    pub metrics: Arc<Metrics>,
+    pub store: Arc<dyn TaskStore>,
+    pub limits: Limits,
+    pub lifecycle: Lifecycle,
+    pub auth: Auth,
+    /// The per-caller limit (`[rate_limit]`), when configured.
+    pub rate_limit: Option<Arc<RateLimiter>>,
+    /// Whose `X-Forwarded-For` names an anonymous caller's IP.
+    pub trusted_proxies: TrustedProxies,
+    /// `cors.allowed_origins`.
+    pub cors_origins: Vec<String>,
+}
+
 impl AppState {
-    pub fn new(
-        module: jsonrpc::Module,
-        card: &crate::protocol::card::AgentCard,
-        keys: Option<Arc<SigningKeys>>,
-        metrics: Arc<Metrics>,
-        store: Arc<dyn TaskStore>,
-        lifecycle: Lifecycle,
-        guards: Guards,
-    ) -> Self {
-        let Guards {
+    pub fn new(card: &crate::protocol::card::AgentCard, parts: Parts) -> Self {
+        let Parts {
+            module,
+            keys,
+            metrics,
+            store,
             limits,
+            lifecycle,
+            auth,
             rate_limit,
             trusted_proxies,
             cors_origins,
-        } = guards;
+        } = parts;
         let now = std::time::SystemTime::now();
         Self(Arc::new(Shared {
             module,
@@ -97,6 +116,7 @@ impl AppState {
             max_body_bytes: limits.max_body_bytes,
             in_flight: Semaphore::new(limits.max_concurrent_requests),
             lifecycle,
+            auth,
             rate_limit,
             trusted_proxies,
             answer_headers: AnswerHeaders::new(&cors_origins),
@@ -107,16 +127,6 @@ impl AppState {
     pub fn rate_limiter(&self) -> Option<&Arc<RateLimiter>> {
         self.0.rate_limit.as_ref()
     }
-}
-
-/// What each request is checked against: the size and concurrency limits, the rate
-/// limit (with the trusted proxies that name the client), the CORS origins.
-#[derive(Debug)]
-pub struct Guards {
-    pub limits: Limits,
-    pub rate_limit: Option<Arc<RateLimiter>>,
-    pub trusted_proxies: TrustedProxies,
-    pub cors_origins: Vec<String>,
 }
 
 /// The whole HTTP surface as a hyper service. `POST /`, nearly every request this server
@@ -348,16 +358,19 @@ async fn serve_rpc(
         Ok(b) => b,
         Err(r) => return r,
     };
-    if let Some(limiter) = &state.0.rate_limit {
-        let ip = peer.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        let key = RateKey::Ip(state.0.trusted_proxies.client_ip(ip, &parts.headers));
-        if let Err(wait) = limiter.check(&key).await {
-            state.0.metrics.rate_limited.inc();
-            info.outcome = CallOutcome::Error;
-            return rate_limited(&body, wait);
-        }
-    }
-    handle_rpc(state, parts.uri.query(), &parts.headers, &body, info).await
+    let caller = Caller {
+        peer,
+        certs: parts.extensions.get::<PeerCertificates>(),
+    };
+    handle_rpc(
+        state,
+        parts.uri.query(),
+        &parts.headers,
+        caller,
+        &body,
+        info,
+    )
+    .await
 }
 
 /// The whole body, refused with 413 past `max` bytes: up front when `Content-Length` says
@@ -386,13 +399,51 @@ async fn read_body(body: Incoming, headers: &HeaderMap, max: usize) -> Result<By
     }
 }
 
+/// What the connection says about the caller.
+struct Caller<'a> {
+    peer: Option<IpAddr>,
+    /// The verified client chain (mTLS).
+    certs: Option<&'a PeerCertificates>,
+}
+
 async fn handle_rpc(
     state: &AppState,
     query: Option<&str>,
     headers: &HeaderMap,
+    caller: Caller<'_>,
     body: &[u8],
     info: &mut CallInfo,
 ) -> Response {
+    let version = version_param(headers, query);
+    // Who is calling needs only the headers and the connection: the rate limit counts
+    // every call, an unparseable one too, before any more work is done for it.
+    let creds = Credentials {
+        headers,
+        peer_certificates: caller.certs,
+    };
+    let authenticated = state.0.auth.authenticate(&creds).await;
+    if let Some(limiter) = &state.0.rate_limit {
+        // The principal's bucket; anonymous and refused callers share their IP's.
+        let key = match &authenticated {
+            Ok(p) if p.is_authenticated() => RateKey::Owner(p.scope.owner.as_str().into()),
+            _ => {
+                let ip = caller
+                    .peer
+                    .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+                RateKey::Ip(state.0.trusted_proxies.client_ip(ip, headers))
+            }
+        };
+        if let Err(wait) = limiter.check(&key).await {
+            state.0.metrics.rate_limited.inc();
+            info.outcome = CallOutcome::Error;
+            let req = envelope::parse(body).ok();
+            info.method = req
+                .as_ref()
+                .and_then(|r| jsonrpc::methods::lookup(r.method));
+            let id = req.map_or(Id::Null, |r| r.id);
+            return rate_limited(id, wait, version.is_some());
+        }
+    }
     let req = match envelope::parse(body) {
         Ok(r) => r,
         Err(rejected) => {
@@ -400,8 +451,15 @@ async fn handle_rpc(
             return json_error(StatusCode::OK, rejected.id, &rejected.error);
         }
     };
+    let principal = match authenticated {
+        Ok(p) => p,
+        Err(refusal) => {
+            info.method = jsonrpc::methods::lookup(req.method);
+            info.outcome = CallOutcome::Error;
+            return refused(state, &refusal, req.id, version.is_some());
+        }
+    };
     let span = call_span(req.method);
-    let version = version_param(headers, query);
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -416,7 +474,7 @@ async fn handle_rpc(
         &state.0.module,
         req,
         version.as_deref(),
-        Scope::default(),
+        principal,
         last_event_id,
         idempotency_key,
         info,
@@ -535,15 +593,49 @@ fn json_error(status: StatusCode, id: Id<'_>, e: &A2aError) -> Response {
     json_response(status, jsonrpc::error_response(id, e, Version::V03))
 }
 
-/// 429 with `Retry-After` and a JSON-RPC error (-32029) carrying the call's id when the
-/// body has one.
-fn rate_limited(body: &[u8], wait: std::time::Duration) -> Response {
+/// 429 with `Retry-After` and a JSON-RPC error (-32029) carrying the call's id.
+fn rate_limited(id: Id<'_>, wait: std::time::Duration, v1: bool) -> Response {
     let secs = crate::ratelimit::retry_after_secs(wait);
-    let id = envelope::parse(body).map_or(Id::Null, |r| r.id.into_owned());
     let e = A2aError::RateLimited(format!("too many requests; retry after {secs} s"));
-    let mut r = json_error(StatusCode::TOO_MANY_REQUESTS, id, &e);
+    let version = if v1 { Version::V1 } else { Version::V03 };
+    let mut r = json_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        jsonrpc::error_response(id, &e, version),
+    );
     r.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    r
+}
+
+/// A call refused before dispatch: 401 (no or bad credentials, with a `WWW-Authenticate`
+/// challenge per configured scheme) or 403 (missing scope), with a JSON-RPC error body
+/// that says why. Counted and logged here, the one place refusals leave the server.
+fn refused(state: &AppState, refusal: &Refusal, id: Id<'_>, v1: bool) -> Response {
+    let (reason, scheme) = (refusal.label(), refusal.scheme().as_str());
+    state
+        .0
+        .metrics
+        .auth_failures
+        .with_label_values(&[reason, scheme])
+        .inc();
+    tracing::warn!(target: "a2a::auth", reason, scheme, detail = %refusal, "request refused");
+    let version = if v1 { Version::V1 } else { Version::V03 };
+    let (status, error) = match refusal {
+        Refusal::InsufficientScope(_) => (
+            StatusCode::FORBIDDEN,
+            A2aError::PermissionDenied(refusal.to_string()),
+        ),
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            A2aError::Unauthenticated(refusal.to_string()),
+        ),
+    };
+    let mut r = json_response(status, jsonrpc::error_response(id, &error, version));
+    for challenge in state.0.auth.challenges(refusal) {
+        if let Ok(v) = HeaderValue::try_from(challenge) {
+            r.headers_mut().append(header::WWW_AUTHENTICATE, v);
+        }
+    }
     r
 }
 

@@ -11,5 +11,5 @@ mod sse;
 pub mod tls;
 
 pub use health::{Lifecycle, Readiness};
-pub use http::{AppState, Endpoint, Guards, Limits};
+pub use http::{AppState, Endpoint, Limits, Parts};
 pub use serve::serve;
