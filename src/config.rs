@@ -97,6 +97,9 @@ pub struct Config {
     /// terminal, JSON otherwise (a file, a pipe, a container's log).
     pub log_format: Option<LogFormat>,
     pub card: CardConfig,
+    /// `[auth]`: authentication (nothing configured: every caller is anonymous).
+    #[serde(default)]
+    pub auth: crate::auth::AuthConfig,
 }
 
 /// How log lines are written to stderr.
@@ -167,6 +170,7 @@ const FIELDS: &[&str] = &[
     "push_key_rotation_secs",
     "log_format",
     "card",
+    "auth",
 ];
 
 /// `"text"` (JSON escapes) is `text`; anything else is itself.
@@ -243,6 +247,7 @@ impl Default for Config {
                 skills: Vec::new(),
                 v03_fields: true,
             },
+            auth: crate::auth::AuthConfig::default(),
         }
     }
 }

@@ -10,6 +10,7 @@
 //! - [`schemas`]: JSON Schemas of the wire types (`a2a schemas`).
 
 pub mod agents;
+pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod client;

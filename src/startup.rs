@@ -16,7 +16,7 @@ use crate::push::jwt::NotificationSigner;
 use crate::push::keys::{SigningAlgorithm, SigningKey, SigningKeys};
 use crate::push::worker::PushWorker;
 use crate::service::{ServiceConfig, TaskService};
-use crate::transport::{AppState, Endpoint, Lifecycle, Limits, serve};
+use crate::transport::{AppState, Endpoint, Lifecycle, Limits, Parts, serve};
 
 /// A server bound to its port, ready to run.
 pub struct Application {
@@ -106,13 +106,16 @@ impl Application {
         };
         let lifecycle = Lifecycle::default();
         let state = AppState::new(
-            module,
             &card,
-            keys,
-            metrics,
-            service.store().clone(),
-            limits,
-            lifecycle.clone(),
+            Parts {
+                module,
+                keys,
+                metrics,
+                store: service.store().clone(),
+                limits,
+                lifecycle: lifecycle.clone(),
+                auth: crate::auth::Auth::new(&config.auth)?,
+            },
         );
         let (endpoint, admin) = match admin_listener {
             Some(l) => {

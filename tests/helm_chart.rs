@@ -401,7 +401,13 @@ fn env_vars_named_by_the_chart_are_server_settings() {
 fn chart_key_lists_are_the_servers() {
     let config = define_lines("a2a-server.configKeys");
     let managed = define_lines("a2a-server.managedKeys");
-    let mut chart_keys: Vec<String> = config.iter().chain(&managed).cloned().collect();
+    let toml = define_lines("a2a-server.tomlKeys");
+    let mut chart_keys: Vec<String> = config
+        .iter()
+        .chain(&managed)
+        .chain(&toml)
+        .cloned()
+        .collect();
     let count = chart_keys.len();
     chart_keys.sort();
     chart_keys.dedup();
@@ -414,7 +420,7 @@ fn chart_key_lists_are_the_servers() {
     fields.sort();
     assert_eq!(
         chart_keys, fields,
-        "a2a-server.configKeys + a2a-server.managedKeys in _helpers.tpl must be exactly FIELDS of src/config.rs"
+        "a2a-server.configKeys + managedKeys + tomlKeys in _helpers.tpl must be exactly FIELDS of src/config.rs"
     );
 
     let mut card: Vec<String> = define_lines("a2a-server.cardKeys");

@@ -45,7 +45,7 @@ pub async fn send_message(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply
     )?;
     let result = ctx
         .service
-        .send(&call.scope, Version::V1, req, call.idempotency.clone())
+        .send(call.scope(), Version::V1, req, call.idempotency.clone())
         .await?;
     note_task(call, &result);
     Ok(v1::send_result(&result))
@@ -59,7 +59,7 @@ pub async fn send_streaming_message(ctx: &Ctx, call: &Call, params: Option<&str>
     )?;
     let stream = ctx
         .service
-        .send_stream(&call.scope, Version::V1, req, call.idempotency.clone())
+        .send_stream(call.scope(), Version::V1, req, call.idempotency.clone())
         .await?;
     call.stream.set(encode_v1(stream));
     Ok(Json::null())
@@ -70,20 +70,20 @@ pub async fn get_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     call.task_id.set(req.id.as_str());
     let history = crate::protocol::request::history_length(req.history_length)?;
     Ok(encode(
-        &ctx.service.get(&call.scope, &req.id, history).await?,
+        &ctx.service.get(call.scope(), &req.id, history).await?,
     ))
 }
 
 pub async fn list_tasks(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let query = decode::<v1::ListTasksRequest>(params)?.into_query()?;
-    let page = ctx.service.list(&call.scope, &query).await?;
+    let page = ctx.service.list(call.scope(), &query).await?;
     Ok(encode(&v1::ListTasksResponse::new(page, query.page_size)))
 }
 
 pub async fn cancel_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<v1::TaskIdRequest>(params)?;
     call.task_id.set(req.id.as_str());
-    Ok(encode(&ctx.service.cancel(&call.scope, &req.id).await?))
+    Ok(encode(&ctx.service.cancel(call.scope(), &req.id).await?))
 }
 
 pub async fn subscribe_to_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
@@ -91,7 +91,7 @@ pub async fn subscribe_to_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> 
     let req = decode::<v1::TaskIdRequest>(params)?;
     let stream = ctx
         .service
-        .subscribe(&call.scope, &req.id, call.last_event_id)
+        .subscribe(call.scope(), &req.id, call.last_event_id)
         .await?;
     call.stream.set(encode_v1(stream));
     Ok(Json::null())
@@ -146,7 +146,7 @@ pub async fn message_send(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply
     )?;
     let result = ctx
         .service
-        .send(&call.scope, Version::V03, req, call.idempotency.clone())
+        .send(call.scope(), Version::V03, req, call.idempotency.clone())
         .await?;
     note_task(call, &result);
     Ok(encode(&v03::send_result(&result)))
@@ -160,7 +160,7 @@ pub async fn message_stream(ctx: &Ctx, call: &Call, params: Option<&str>) -> Rep
     )?;
     let stream = ctx
         .service
-        .send_stream(&call.scope, Version::V03, req, call.idempotency.clone())
+        .send_stream(call.scope(), Version::V03, req, call.idempotency.clone())
         .await?;
     call.stream.set(encode_v03(stream, true));
     Ok(Json::null())
@@ -187,7 +187,7 @@ pub async fn tasks_get(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<v03::TaskQueryParams>(params)?;
     call.task_id.set(req.id.as_str());
     let history = crate::protocol::request::history_length(req.history_length)?;
-    let record = ctx.service.record(&call.scope, &req.id).await?;
+    let record = ctx.service.record(call.scope(), &req.id).await?;
     let mut task = record.task;
     task.truncate_history(history);
     Ok(encode_task_legacy(&task, record.origin))
@@ -196,18 +196,18 @@ pub async fn tasks_get(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
 pub async fn tasks_cancel(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<v03::TaskIdParams>(params)?;
     call.task_id.set(req.id.as_str());
-    let origin = ctx.service.record(&call.scope, &req.id).await?.origin;
-    let task = ctx.service.cancel(&call.scope, &req.id).await?;
+    let origin = ctx.service.record(call.scope(), &req.id).await?.origin;
+    let task = ctx.service.cancel(call.scope(), &req.id).await?;
     Ok(encode_task_legacy(&task, origin))
 }
 
 pub async fn tasks_resubscribe(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_streaming(ctx)?;
     let req = decode::<v03::TaskIdParams>(params)?;
-    let origin = ctx.service.record(&call.scope, &req.id).await?.origin;
+    let origin = ctx.service.record(call.scope(), &req.id).await?.origin;
     let stream = ctx
         .service
-        .subscribe(&call.scope, &req.id, call.last_event_id)
+        .subscribe(call.scope(), &req.id, call.last_event_id)
         .await?;
     call.stream.set(match origin {
         Version::V01 => encode_v01(stream),
@@ -231,7 +231,7 @@ pub async fn tasks_send(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let context = req.message.context_id.clone();
     let task = match ctx
         .service
-        .send(&call.scope, Version::V01, req, call.idempotency.clone())
+        .send(call.scope(), Version::V01, req, call.idempotency.clone())
         .await?
     {
         SendResult::Task(t) => t,
@@ -254,7 +254,7 @@ pub async fn tasks_send_subscribe(ctx: &Ctx, call: &Call, params: Option<&str>) 
     let req = check_send(ctx, decode::<v01::TaskSendParams>(params)?.into_request()?)?;
     let stream = ctx
         .service
-        .send_stream(&call.scope, Version::V01, req, call.idempotency.clone())
+        .send_stream(call.scope(), Version::V01, req, call.idempotency.clone())
         .await?;
     call.stream.set(encode_v01(stream));
     Ok(Json::null())

@@ -21,6 +21,7 @@ use jsonrpsee::types::{ErrorObjectOwned, Id};
 use parking_lot::Mutex;
 use serde_json::value::RawValue;
 
+use crate::auth::Principal;
 use crate::codec::Json;
 use crate::metrics::CallOutcome;
 use crate::protocol::card::AgentCard;
@@ -39,7 +40,8 @@ pub struct Ctx {
 /// Per-call context the dispatcher hands to the method's handler.
 pub struct Call {
     pub version: Version,
-    pub scope: Scope,
+    /// Who is calling; task operations run in its scope.
+    pub principal: Principal,
     /// The SSE `Last-Event-ID` of a reconnecting subscriber.
     pub last_event_id: Option<u64>,
     /// The request's `Idempotency-Key` with the fingerprint of this call (sends use it).
@@ -47,6 +49,13 @@ pub struct Call {
     pub stream: StreamSlot,
     /// The task the call is about, once a handler knows it (for the request log).
     pub task_id: TaskIdSlot,
+}
+
+impl Call {
+    /// The caller's owner and tenant: every task operation runs in it.
+    pub fn scope(&self) -> &Scope {
+        &self.principal.scope
+    }
 }
 
 /// Where a handler notes the id of the task its call created or named.
@@ -248,7 +257,7 @@ pub async fn dispatch(
     module: &Module,
     req: envelope::Request<'_>,
     version_header: Option<&str>,
-    scope: Scope,
+    principal: Principal,
     last_event_id: Option<u64>,
     idempotency_key: Result<Option<IdempotencyKey>, A2aError>,
     info: &mut CallInfo,
@@ -281,7 +290,7 @@ pub async fn dispatch(
     };
     let call = Call {
         version,
-        scope,
+        principal,
         last_event_id,
         idempotency,
         stream: StreamSlot::default(),

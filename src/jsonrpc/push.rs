@@ -26,7 +26,7 @@ fn require_push(ctx: &Ctx) -> Result<(), A2aError> {
 pub async fn create(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_push(ctx)?;
     let config = decode::<TaskPushNotificationConfig>(params)?.into_config()?;
-    let saved = ctx.service.set_push_config(&call.scope, config).await?;
+    let saved = ctx.service.set_push_config(call.scope(), config).await?;
     Ok(encode(&TaskPushNotificationConfig::from_config(&saved)))
 }
 
@@ -35,7 +35,7 @@ pub async fn get(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<PushConfigIdRequest>(params)?;
     let config = ctx
         .service
-        .get_push_config(&call.scope, &req.task_id, Some(&req.id))
+        .get_push_config(call.scope(), &req.task_id, Some(&req.id))
         .await?;
     Ok(encode(&TaskPushNotificationConfig::from_config(&config)))
 }
@@ -49,7 +49,7 @@ pub async fn list(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let page = ctx
         .service
         .list_push_configs(
-            &call.scope,
+            call.scope(),
             &req.task_id,
             page_size,
             req.page_token.as_deref(),
@@ -69,7 +69,7 @@ pub async fn delete(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_push(ctx)?;
     let req = decode::<PushConfigIdRequest>(params)?;
     ctx.service
-        .delete_push_config(&call.scope, &req.task_id, &req.id)
+        .delete_push_config(call.scope(), &req.task_id, &req.id)
         .await?;
     Ok(encode(&serde_json::json!({})))
 }
@@ -79,7 +79,7 @@ pub async fn delete(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
 pub async fn set_v03(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_push(ctx)?;
     let config = decode::<TaskPushNotificationConfig03>(params)?.into_config();
-    let saved = ctx.service.set_push_config(&call.scope, config).await?;
+    let saved = ctx.service.set_push_config(call.scope(), config).await?;
     Ok(encode(&TaskPushNotificationConfig03::from_config(&saved)))
 }
 
@@ -89,7 +89,7 @@ pub async fn get_v03(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let config = ctx
         .service
         .get_push_config(
-            &call.scope,
+            call.scope(),
             &req.id,
             req.push_notification_config_id.as_deref(),
         )
@@ -102,7 +102,7 @@ pub async fn list_v03(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<PushConfigParams03>(params)?;
     let page = ctx
         .service
-        .list_push_configs(&call.scope, &req.id, MAX_CONFIG_PAGE, None)
+        .list_push_configs(call.scope(), &req.id, MAX_CONFIG_PAGE, None)
         .await?;
     let configs: Vec<_> = page
         .configs
@@ -119,7 +119,7 @@ pub async fn delete_v03(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
         .push_notification_config_id
         .ok_or_else(|| A2aError::params("missing field `pushNotificationConfigId`"))?;
     ctx.service
-        .delete_push_config(&call.scope, &req.id, &id)
+        .delete_push_config(call.scope(), &req.id, &id)
         .await?;
     Ok(encode(&serde_json::Value::Null))
 }
@@ -129,7 +129,7 @@ pub async fn delete_v03(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
 pub async fn set_v01(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_push(ctx)?;
     let config = decode::<TaskPushNotificationConfig01>(params)?.into_config();
-    let saved = ctx.service.set_push_config(&call.scope, config).await?;
+    let saved = ctx.service.set_push_config(call.scope(), config).await?;
     Ok(encode(&TaskPushNotificationConfig01::from_config(&saved)))
 }
 
@@ -138,7 +138,7 @@ pub async fn get_v01(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<v03::TaskIdParams>(params)?;
     let config = ctx
         .service
-        .get_push_config(&call.scope, &req.id, None)
+        .get_push_config(call.scope(), &req.id, None)
         .await?;
     Ok(encode(&TaskPushNotificationConfig01::from_config(&config)))
 }

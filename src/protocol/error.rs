@@ -43,6 +43,13 @@ pub enum A2aError {
     ExtensionSupportRequired(String),
     #[error("protocol version not supported: {0}")]
     VersionNotSupported(String),
+    /// No credentials, or credentials that do not check out (HTTP 401). A2A assigns no
+    /// JSON-RPC code: -31401, as a2a-go uses, outside the A2A and JSON-RPC ranges.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A valid caller without the permission the call needs (HTTP 403): -31403.
+    #[error("{0}")]
+    PermissionDenied(String),
 }
 
 impl A2aError {
@@ -63,6 +70,8 @@ impl A2aError {
             A2aError::ExtendedAgentCardNotConfigured => -32007,
             A2aError::ExtensionSupportRequired(_) => -32008,
             A2aError::VersionNotSupported(_) => -32009,
+            A2aError::Unauthenticated(_) => -31401,
+            A2aError::PermissionDenied(_) => -31403,
         }
     }
 

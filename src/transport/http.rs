@@ -24,12 +24,13 @@ use tracing::Instrument;
 use super::card::CachedCard;
 use super::health::{Lifecycle, Readiness};
 use super::sse;
+use crate::auth::{Auth, Credentials, Refusal};
 use crate::codec::{v1, v03};
 use crate::jsonrpc::{self, CallInfo, Outcome, envelope};
 use crate::metrics::{CallOutcome, Metrics};
 use crate::protocol::{A2aError, Version};
 use crate::push::keys::SigningKeys;
-use crate::store::{Scope, TaskStore};
+use crate::store::TaskStore;
 use crate::traces::SPAN_TARGET;
 
 /// Request limits enforced before dispatch.
@@ -58,18 +59,33 @@ struct Shared {
     in_flight: Semaphore,
     /// Readiness turns 503 on `stopping`; SSE streams end on `draining`.
     lifecycle: Lifecycle,
+    /// Decides who each caller is.
+    auth: Auth,
+}
+
+/// What the HTTP surface is built from.
+pub struct Parts {
+    pub module: jsonrpc::Module,
+    /// The keys whose public halves verify notification JWTs (push on).
+    pub keys: Option<Arc<SigningKeys>>,
+    pub metrics: Arc<Metrics>,
+    pub store: Arc<dyn TaskStore>,
+    pub limits: Limits,
+    pub lifecycle: Lifecycle,
+    pub auth: Auth,
 }
 
 impl AppState {
-    pub fn new(
-        module: jsonrpc::Module,
-        card: &crate::protocol::card::AgentCard,
-        keys: Option<Arc<SigningKeys>>,
-        metrics: Arc<Metrics>,
-        store: Arc<dyn TaskStore>,
-        limits: Limits,
-        lifecycle: Lifecycle,
-    ) -> Self {
+    pub fn new(card: &crate::protocol::card::AgentCard, parts: Parts) -> Self {
+        let Parts {
+            module,
+            keys,
+            metrics,
+            store,
+            limits,
+            lifecycle,
+            auth,
+        } = parts;
         let now = std::time::SystemTime::now();
         Self(Arc::new(Shared {
             module,
@@ -81,6 +97,7 @@ impl AppState {
             max_body_bytes: limits.max_body_bytes,
             in_flight: Semaphore::new(limits.max_concurrent_requests),
             lifecycle,
+            auth,
         }))
     }
 }
@@ -387,6 +404,14 @@ async fn handle_rpc(
         }
     };
     let version = version_param(headers, query);
+    let principal = match state.0.auth.authenticate(&Credentials { headers }).await {
+        Ok(p) => p,
+        Err(refusal) => {
+            info.method = jsonrpc::methods::lookup(req.method);
+            info.outcome = CallOutcome::Error;
+            return refused(state, &refusal, req.id, version.is_some());
+        }
+    };
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -398,7 +423,6 @@ async fn handle_rpc(
             .map(HeaderValue::as_bytes),
     );
     let module = &state.0.module;
-    let scope = Scope::default();
     // As in `rpc`: the span and its wrapper only when traced, there boxed.
     let (outcome, span) = if crate::traces::enabled() {
         let span = call_span(req.method);
@@ -406,7 +430,7 @@ async fn handle_rpc(
             module,
             req,
             version.as_deref(),
-            scope,
+            principal,
             last_event_id,
             idempotency_key,
             info,
@@ -419,7 +443,7 @@ async fn handle_rpc(
             module,
             req,
             version.as_deref(),
-            scope,
+            principal,
             last_event_id,
             idempotency_key,
             info,
@@ -536,6 +560,38 @@ fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
 
 fn json_error(status: StatusCode, id: Id<'_>, e: &A2aError) -> Response {
     json_response(status, jsonrpc::error_response(id, e, Version::V03))
+}
+
+/// A call refused before dispatch: 401 (no or bad credentials, with a `WWW-Authenticate`
+/// challenge per configured scheme) or 403 (missing scope), with a JSON-RPC error body
+/// that says why. Counted and logged here, the one place refusals leave the server.
+fn refused(state: &AppState, refusal: &Refusal, id: Id<'_>, v1: bool) -> Response {
+    let (reason, scheme) = (refusal.label(), refusal.scheme().as_str());
+    state
+        .0
+        .metrics
+        .auth_failures
+        .with_label_values(&[reason, scheme])
+        .inc();
+    tracing::warn!(target: "a2a::auth", reason, scheme, detail = %refusal, "request refused");
+    let version = if v1 { Version::V1 } else { Version::V03 };
+    let (status, error) = match refusal {
+        Refusal::InsufficientScope(_) => (
+            StatusCode::FORBIDDEN,
+            A2aError::PermissionDenied(refusal.to_string()),
+        ),
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            A2aError::Unauthenticated(refusal.to_string()),
+        ),
+    };
+    let mut r = json_response(status, jsonrpc::error_response(id, &error, version));
+    for challenge in state.0.auth.challenges(refusal) {
+        if let Ok(v) = HeaderValue::try_from(challenge) {
+            r.headers_mut().append(header::WWW_AUTHENTICATE, v);
+        }
+    }
+    r
 }
 
 fn overloaded() -> Response {

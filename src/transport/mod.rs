@@ -7,5 +7,5 @@ mod serve;
 mod sse;
 
 pub use health::{Lifecycle, Readiness};
-pub use http::{AppState, Endpoint, Limits};
+pub use http::{AppState, Endpoint, Limits, Parts};
 pub use serve::serve;

@@ -215,6 +215,13 @@ log_format
 {{- end }}
 
 {{/*
+The configuration tables that only configToml sets (their files go in extraVolumes).
+*/}}
+{{- define "a2a-server.tomlKeys" -}}
+auth
+{{- end }}
+
+{{/*
 Agent card fields (src/config.rs CardConfig) that `card` may set: single strings, then
 lists of strings. `skills` (a list of tables) goes in configToml.
 */}}
@@ -313,8 +320,11 @@ Environment variables A2A_<KEY> for the `config` settings.
 {{- define "a2a-server.configEnv" -}}
 {{- $known := regexSplit "\\s+" (include "a2a-server.configKeys" . | trim) -1 }}
 {{- $managed := regexSplit "\\s+" (include "a2a-server.managedKeys" . | trim) -1 }}
+{{- $toml := regexSplit "\\s+" (include "a2a-server.tomlKeys" . | trim) -1 }}
 {{- range $key, $value := .Values.config }}
-{{- if has $key $managed }}
+{{- if has $key $toml }}
+{{- fail (printf "config.%s is a table of the TOML file: set it in configToml (and mount the files it names with extraVolumes)" $key) }}
+{{- else if has $key $managed }}
 {{- fail (printf "config.%s is set by the chart: use containerPort (listen), adminPort (admin_listen), shutdown.delaySeconds / shutdown.graceSeconds (shutdown_delay_secs / shutdown_grace_secs), agent, store.* (store), publicUrl (public_url), push.enabled (push_notifications), push.signingKey (push_signing_key), card / configToml (card) or logFormat (log_format) instead" $key) }}
 {{- else if not (has $key $known) }}
 {{- fail (printf "config.%s is not an a2a-server setting; the settings are: %s" $key (join ", " $known)) }}
