@@ -67,7 +67,9 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
-        let card = config.agent_card(&base_url);
+        let auth = crate::auth::Auth::new(&config.auth).await?;
+        let mut card = config.agent_card(&base_url);
+        card.security = auth.card_security();
         let metrics = Arc::new(Metrics::new());
         let pool_store = Arc::downgrade(&store);
         // Weak: the metrics must not keep the store (and its pool) alive.
@@ -99,6 +101,7 @@ impl Application {
         let module = jsonrpc::module(Ctx {
             service: service.clone(),
             card: card.clone(),
+            extended: config.card.extended.as_ref().map(|e| card.extended(e)),
         });
         let limits = Limits {
             max_body_bytes: config.max_body_bytes,
@@ -114,7 +117,7 @@ impl Application {
                 store: service.store().clone(),
                 limits,
                 lifecycle: lifecycle.clone(),
-                auth: crate::auth::Auth::new(&config.auth)?,
+                auth,
             },
         );
         let (endpoint, admin) = match admin_listener {

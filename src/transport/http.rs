@@ -24,7 +24,7 @@ use tracing::Instrument;
 use super::card::CachedCard;
 use super::health::{Lifecycle, Readiness};
 use super::sse;
-use crate::auth::{Auth, Credentials, Refusal};
+use crate::auth::{Auth, Credentials, Refusal, RemoteAddr};
 use crate::codec::{v1, v03};
 use crate::jsonrpc::{self, CallInfo, Outcome, envelope};
 use crate::metrics::{CallOutcome, Metrics};
@@ -341,7 +341,17 @@ async fn serve_rpc(state: &AppState, req: Request<Incoming>, info: &mut CallInfo
         Ok(b) => b,
         Err(r) => return r,
     };
-    handle_rpc(state, parts.uri.query(), &parts.headers, &body, info).await
+    // Set by the accept loop when it records the peer (absent: the audit line says so).
+    let remote = parts.extensions.get::<RemoteAddr>().map(|r| r.0);
+    handle_rpc(
+        state,
+        parts.uri.query(),
+        &parts.headers,
+        remote,
+        &body,
+        info,
+    )
+    .await
 }
 
 /// The whole body, refused with 413 past `max` bytes: up front when `Content-Length` says
@@ -374,6 +384,7 @@ async fn handle_rpc(
     state: &AppState,
     query: Option<&str>,
     headers: &HeaderMap,
+    remote: Option<std::net::SocketAddr>,
     body: &[u8],
     info: &mut CallInfo,
 ) -> Response {
@@ -390,9 +401,23 @@ async fn handle_rpc(
         Err(refusal) => {
             info.method = jsonrpc::methods::lookup(req.method);
             info.outcome = CallOutcome::Error;
-            return refused(state, &refusal, req.id, version.is_some());
+            return refused(state, &refusal, req.id, version.is_some(), remote);
         }
     };
+    // The extended card needs credentials even where anonymous callers are allowed: the
+    // same 401 and challenge as any refusal.
+    if !principal.is_authenticated()
+        && state.0.auth.is_enabled()
+        && matches!(
+            req.method,
+            "GetExtendedAgentCard" | "agent/getAuthenticatedExtendedCard"
+        )
+    {
+        info.method = jsonrpc::methods::lookup(req.method);
+        info.outcome = CallOutcome::Error;
+        let refusal = Refusal::Missing(state.0.auth.expected());
+        return refused(state, &refusal, req.id, version.is_some(), remote);
+    }
     let span = call_span(req.method);
     let last_event_id = headers
         .get("last-event-id")
@@ -530,7 +555,13 @@ fn json_error(status: StatusCode, id: Id<'_>, e: &A2aError) -> Response {
 /// A call refused before dispatch: 401 (no or bad credentials, with a `WWW-Authenticate`
 /// challenge per configured scheme) or 403 (missing scope), with a JSON-RPC error body
 /// that says why. Counted and logged here, the one place refusals leave the server.
-fn refused(state: &AppState, refusal: &Refusal, id: Id<'_>, v1: bool) -> Response {
+fn refused(
+    state: &AppState,
+    refusal: &Refusal,
+    id: Id<'_>,
+    v1: bool,
+    remote: Option<std::net::SocketAddr>,
+) -> Response {
     let (reason, scheme) = (refusal.label(), refusal.scheme().as_str());
     state
         .0
@@ -538,10 +569,18 @@ fn refused(state: &AppState, refusal: &Refusal, id: Id<'_>, v1: bool) -> Respons
         .auth_failures
         .with_label_values(&[reason, scheme])
         .inc();
-    tracing::warn!(target: "a2a::auth", reason, scheme, detail = %refusal, "request refused");
+    tracing::warn!(
+        target: "a2a::auth",
+        reason,
+        scheme,
+        remote = remote.map(tracing::field::display),
+        principal = refusal.principal(),
+        detail = %refusal,
+        "request refused"
+    );
     let version = if v1 { Version::V1 } else { Version::V03 };
     let (status, error) = match refusal {
-        Refusal::InsufficientScope(_) => (
+        Refusal::InsufficientScope { .. } => (
             StatusCode::FORBIDDEN,
             A2aError::PermissionDenied(refusal.to_string()),
         ),
