@@ -516,3 +516,50 @@ async fn the_extended_card_needs_credentials_and_the_card_declares_the_schemes()
     );
     assert_eq!(v03["security"], json!([{"oidc": []}]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_sends_its_token() {
+    let key = Key::new("k", Algorithm::RS256);
+    let idp = Idp::start(&[&key]).await;
+    let (server, _dir) = serve(&idp, "", "", "");
+    let token = key.sign(&claims(&idp.issuer, "alice"));
+    let run = |args: Vec<String>, env: Option<String>| {
+        let mut cmd = tokio::process::Command::new(support::BIN);
+        cmd.args(args)
+            .env_remove("A2A_TOKEN")
+            .env_remove("A2A_API_KEY");
+        if let Some(t) = env {
+            cmd.env("A2A_TOKEN", t);
+        }
+        cmd.output()
+    };
+    let send = |extra: &[&str]| {
+        let mut a: Vec<String> = vec![
+            "send".into(),
+            server.url.clone(),
+            "hi".into(),
+            "--json".into(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let out = run(send(&["--token", &token]), None).await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(send(&[]), Some(token.clone())).await.unwrap();
+    assert!(
+        out.status.success(),
+        "A2A_TOKEN: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(send(&[]), None).await.unwrap();
+    assert!(!out.status.success(), "sent without a token");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("-31401") || stderr.contains("authentication required"),
+        "{stderr}"
+    );
+}

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::client::{self, A2aClient, ClientError, ListOptions, StreamEvent};
 use crate::protocol::{SendResult, Version};
-pub use args::{ClientCommand, MessageArgs, Target};
+pub use args::{ClientCommand, Credentials, MessageArgs, Target};
 pub use output::{event_line, parts_text, task_lines};
 use output::{print_message, print_raw, print_task};
 
@@ -170,10 +170,11 @@ fn report(e: ClientError) -> anyhow::Result<ExitCode> {
 /// The client for a target: `--endpoint`, else the card's JSON-RPC endpoint, else (with a
 /// warning) the base URL itself.
 async fn connect(target: &Target) -> anyhow::Result<A2aClient> {
+    let http = client::http_client(target.credentials.headers()?);
     if let Some(e) = &target.endpoint {
-        return Ok(A2aClient::new(e.clone(), target.protocol));
+        return Ok(A2aClient::with_http(http, e.clone(), target.protocol));
     }
-    let endpoint = match A2aClient::fetch_card(&target.url).await {
+    let endpoint = match client::fetch_card_with(&http, &target.url).await {
         Ok(card) => {
             client::jsonrpc_endpoint(&card, target.protocol, &target.url).unwrap_or_else(|| {
                 eprintln!(
@@ -188,7 +189,7 @@ async fn connect(target: &Target) -> anyhow::Result<A2aClient> {
             target.url.clone()
         }
     };
-    Ok(A2aClient::new(endpoint, target.protocol))
+    Ok(A2aClient::with_http(http, endpoint, target.protocol))
 }
 
 async fn card(target: &Target) -> Result<ExitCode, ClientError> {
