@@ -390,6 +390,7 @@ async fn strict_card_with_authentication_declares_1_0_security_schemes() {
     assert!(errors.is_empty(), "{card}\n  {}", errors.join("\n  "));
     let errors = proto.check("AgentCard", &card, &[]);
     assert!(errors.is_empty(), "{card}\n  {}", errors.join("\n  "));
+    check_ours("1.0.1/agent-card.json", &card);
     assert_eq!(
         card["securitySchemes"],
         json!({
