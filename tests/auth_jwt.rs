@@ -144,6 +144,17 @@ fn serve(
     jwt_extra: &str,
     card_extra: &str,
 ) -> (ServerProcess, tempfile::TempDir) {
+    let (p, dir, _) = serve_logged(idp, auth_extra, jwt_extra, card_extra);
+    (p, dir)
+}
+
+/// [`serve`], with the server's log lines.
+fn serve_logged(
+    idp: &Idp,
+    auth_extra: &str,
+    jwt_extra: &str,
+    card_extra: &str,
+) -> (ServerProcess, tempfile::TempDir, support::Logs) {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("a2a.toml");
     std::fs::write(
@@ -154,11 +165,11 @@ fn serve(
         ),
     )
     .unwrap();
-    let p = ServerProcess::start(
+    let (p, logs) = ServerProcess::start_logged(
         &["--store", "memory:", "--config", config.to_str().unwrap()],
         &[],
     );
-    (p, dir)
+    (p, dir, logs)
 }
 
 async fn call(
@@ -430,12 +441,24 @@ async fn a_discovery_document_naming_another_issuer_stops_the_start() {
 async fn a_token_without_a_required_scope_is_403() {
     let key = Key::new("k", Algorithm::EdDSA);
     let idp = Idp::start(&[&key]).await;
-    let (server, _dir) = serve(&idp, r#"required_scopes = ["a2a.invoke"]"#, "", "");
+    let (server, _dir, logs) = serve_logged(&idp, r#"required_scopes = ["a2a.invoke"]"#, "", "");
     let url = &server.url;
     let iss = idp.issuer.clone();
     let mut c = claims(&iss, "alice");
     c["scope"] = json!("openid profile");
-    let (status, challenge, body) = send(url, &key.sign(&c)).await.expect_err("no scope");
+    let token = key.sign(&c);
+    let (status, challenge, body) = send(url, &token).await.expect_err("no scope");
+    // One audit line naming who was refused, never the token.
+    let lines = logs.wait_for("the refusal's audit line", |l| l.contains("a2a::auth"));
+    let line = lines.iter().find(|l| l.contains("a2a::auth")).unwrap();
+    assert!(
+        line.contains("insufficient_scope") && line.contains(&format!("jwt:{iss}:alice")),
+        "{line}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains(&token)),
+        "the token was logged"
+    );
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["code"], -31403, "{body}");
     assert!(
