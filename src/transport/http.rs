@@ -242,8 +242,39 @@ async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infall
     let metrics = &state.0.metrics;
     let in_flight = InFlight::new(&metrics.requests_in_flight);
     let mut info = CallInfo::default();
-    // Built here, by hand: this path bypasses the router and its middleware. The caller's
-    // `traceparent` is its parent; a stream's call span keeps it open until the stream ends.
+    // Without an exporter, no span and no wrapper: wrapping the call's large future in
+    // `Instrumented` costs a copy of it per call even when the span is disabled. The
+    // traced path is the boxed one.
+    let (response, span) = if crate::traces::enabled() {
+        let (response, span) = Box::pin(traced_rpc(&state, req, &mut info)).await;
+        (response, Some(span))
+    } else {
+        (serve_rpc(&state, req, &mut info).await, None)
+    };
+    drop(in_flight);
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        info.outcome = CallOutcome::Unavailable;
+    } else if !response.status().is_success() && info.outcome == CallOutcome::Ok {
+        info.outcome = CallOutcome::Error;
+    }
+    let elapsed = started.elapsed();
+    metrics.request_done(info.method, info.version, info.outcome, elapsed);
+    match span {
+        // Inside the span, so a JSON line carries the call's trace id.
+        Some(span) => span.in_scope(|| log_call(&info, response.status(), elapsed)),
+        None => log_call(&info, response.status(), elapsed),
+    }
+    Ok(response)
+}
+
+/// [`serve_rpc`] inside the HTTP server span, and that span. Built here, by hand: this
+/// path bypasses the router and its middleware. The caller's `traceparent` is its parent;
+/// a stream's call span keeps it open until the stream ends.
+async fn traced_rpc(
+    state: &AppState,
+    req: Request<Incoming>,
+    info: &mut CallInfo,
+) -> (Response, tracing::Span) {
     let span = tracing::info_span!(
         target: SPAN_TARGET,
         "POST",
@@ -255,9 +286,7 @@ async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infall
         otel.status_code = tracing::field::Empty,
     );
     crate::traces::set_remote_parent(&span, req.headers());
-    let response = serve_rpc(&state, req, &mut info)
-        .instrument(span.clone())
-        .await;
+    let response = serve_rpc(state, req, info).instrument(span.clone()).await;
     if !span.is_disabled() {
         let status = response.status();
         span.record("http.response.status_code", i64::from(status.as_u16()));
@@ -265,17 +294,7 @@ async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infall
             span.record("otel.status_code", "error");
         }
     }
-    drop(in_flight);
-    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
-        info.outcome = CallOutcome::Unavailable;
-    } else if !response.status().is_success() && info.outcome == CallOutcome::Ok {
-        info.outcome = CallOutcome::Error;
-    }
-    let elapsed = started.elapsed();
-    metrics.request_done(info.method, info.version, info.outcome, elapsed);
-    // Inside the span, so a JSON line carries the call's trace id.
-    span.in_scope(|| log_call(&info, response.status(), elapsed));
-    Ok(response)
+    (response, span)
 }
 
 /// Counts a call in `a2a_requests_in_flight` until dropped: also when hyper drops the
@@ -418,7 +437,6 @@ async fn handle_rpc(
         let refusal = Refusal::Missing(state.0.auth.expected());
         return refused(state, &refusal, req.id, version.is_some(), remote);
     }
-    let span = call_span(req.method);
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -429,18 +447,34 @@ async fn handle_rpc(
             .iter()
             .map(HeaderValue::as_bytes),
     );
-    let outcome = jsonrpc::dispatch(
-        &state.0.module,
-        req,
-        version.as_deref(),
-        principal,
-        last_event_id,
-        idempotency_key,
-        info,
-    )
-    .instrument(span.clone())
-    .await;
-    record_call(&span, info);
+    let module = &state.0.module;
+    // As in `rpc`: the span and its wrapper only when traced, there boxed.
+    let (outcome, span) = if crate::traces::enabled() {
+        let span = call_span(req.method);
+        let call = jsonrpc::dispatch(
+            module,
+            req,
+            version.as_deref(),
+            principal,
+            last_event_id,
+            idempotency_key,
+            info,
+        );
+        let outcome = Box::pin(call.instrument(span.clone())).await;
+        record_call(&span, info);
+        (outcome, Some(span))
+    } else {
+        let call = jsonrpc::dispatch(
+            module,
+            req,
+            version.as_deref(),
+            principal,
+            last_event_id,
+            idempotency_key,
+            info,
+        );
+        (call.await, None)
+    };
     match outcome {
         Outcome::Response(r) => json_response(StatusCode::OK, r),
         Outcome::Stream {
@@ -448,12 +482,13 @@ async fn handle_rpc(
             version,
             stream,
         } => {
-            let stream: jsonrpc::SseStream = if span.is_disabled() {
-                stream
-            } else {
-                // The current span is the HTTP one (this runs inside it).
-                let outer = tracing::Span::current();
-                Box::pin(crate::traces::TracedStream::new(stream, span, outer))
+            let stream: jsonrpc::SseStream = match span {
+                Some(span) if !span.is_disabled() => {
+                    // The current span is the HTTP one (this runs inside it).
+                    let outer = tracing::Span::current();
+                    Box::pin(crate::traces::TracedStream::new(stream, span, outer))
+                }
+                _ => stream,
             };
             let metrics = state.0.metrics.clone();
             sse::respond(id, version, stream, &state.0.lifecycle.draining, metrics).await
