@@ -84,7 +84,7 @@ CPU_BEFORE=$(cpu_line)
 # The `dist` profile (fat LTO, one codegen unit) with jemalloc, as the Docker image ships
 # it; the baseline gets the same profile. The first build takes a while (see README "Build").
 echo "== building (dist profile, jemalloc)"
-cargo build --profile dist --features jemalloc --bin a2a --example baseline 2>&1 | tail -n 1
+cargo build --profile dist --features jemalloc --bin a2a --example baseline --example bench_token 2>&1 | tail -n 1
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 A2A="$TARGET/dist/a2a"
 BASELINE="$TARGET/dist/examples/baseline"
@@ -432,6 +432,13 @@ if [ "$PYTHON" = 1 ]; then
     echo "skipping the Python SDK: run bash .ci/setup-interop.sh first"
   fi
 fi
+
+echo "== authentication (JWT, benches/auth.sh)"
+# SendMessage with one bearer token against no authentication, and with the token cache off.
+AUTH_OUT=$(A2A_BIN="$A2A" BENCH_TOKEN_BIN="$TARGET/dist/examples/bench_token" \
+  benches/auth.sh $([ "$QUICK" = 1 ] && echo --quick) | tee /dev/stderr)
+while IFS= read -r l; do NOTES+=("JWT: ${l#  }"); done < <(printf '%s\n' "$AUTH_OUT" | grep -v '^round' | tail -n 4)
+COMMANDS+=("benches/auth.sh $([ "$QUICK" = 1 ] && echo --quick)")
 
 CPU_AFTER=$(cpu_line)
 MODEL=$(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')

@@ -8,7 +8,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::card::{AgentCapabilities, AgentCard, AgentProvider, AgentSkill};
+use crate::protocol::card::{
+    AgentCapabilities, AgentCard, AgentProvider, AgentSkill, CardSecurity, ExtendedCard,
+};
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -197,6 +199,11 @@ pub struct CardConfig {
     /// clients. `false` serves a strict 1.0 card there, as 1.0 validators want; the 0.x card
     /// at `/.well-known/agent.json` is the same either way.
     pub v03_fields: bool,
+    /// `[card.extended]`: the extended card (`description`, extra `skills`) served by
+    /// `GetExtendedAgentCard` / `agent/getAuthenticatedExtendedCard` to authenticated
+    /// callers only; set, the card's capability flag says so. Needs an authenticator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended: Option<ExtendedCard>,
 }
 
 /// The top-level keys of [`Config`], for filtering environment variables.
@@ -321,6 +328,7 @@ impl Default for Config {
                 output_modes: vec!["text/plain".into(), "application/json".into()],
                 skills: Vec::new(),
                 v03_fields: true,
+                extended: None,
             },
             tls: None,
             rate_limit: None,
@@ -445,6 +453,14 @@ impl Config {
                  the operations routes on listen"
             )));
         }
+        if self.card.extended.is_some() && self.auth.api_keys.is_none() && self.auth.jwt.is_empty()
+        {
+            return Err(ConfigError(
+                "[card.extended] is served to authenticated callers only: configure \
+                 [auth.api_keys] or [[auth.jwt]] too"
+                    .into(),
+            ));
+        }
         if self.max_body_bytes < 1024 || self.max_concurrent_requests == 0 {
             return Err(ConfigError(
                 "max_body_bytes must be >= 1024 and max_concurrent_requests > 0".into(),
@@ -568,12 +584,13 @@ impl Config {
             capabilities: AgentCapabilities {
                 streaming: self.streaming,
                 push_notifications: self.push_notifications,
-                extended_agent_card: false,
+                extended_agent_card: c.extended.is_some(),
             },
             default_input_modes: c.input_modes.clone(),
             default_output_modes: c.output_modes.clone(),
             skills,
             v03_fields: c.v03_fields,
+            security: CardSecurity::default(),
         }
     }
 }

@@ -86,7 +86,9 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("{}://{addr}", config.scheme()));
-        let card = config.agent_card(&base_url);
+        let auth = crate::auth::Auth::new(&config.auth, config.tls.as_ref()).await?;
+        let mut card = config.agent_card(&base_url);
+        card.security = auth.card_security();
         let metrics = Arc::new(Metrics::new());
         let pool_store = Arc::downgrade(&store);
         // Weak: the metrics must not keep the store (and its pool) alive.
@@ -118,6 +120,7 @@ impl Application {
         let module = jsonrpc::module(Ctx {
             service: service.clone(),
             card: card.clone(),
+            extended: config.card.extended.as_ref().map(|e| card.extended(e)),
         });
         let limits = Limits {
             max_body_bytes: config.max_body_bytes,
@@ -133,7 +136,7 @@ impl Application {
                 store: service.store().clone(),
                 limits,
                 lifecycle: lifecycle.clone(),
-                auth: crate::auth::Auth::new(&config.auth, config.tls.as_ref())?,
+                auth,
                 rate_limit: rate_limit.clone(),
                 trusted_proxies,
                 cors_origins: config.cors.allowed_origins.clone(),

@@ -427,18 +427,22 @@ fn chart_key_lists_are_the_servers() {
     card.extend(define_lines("a2a-server.cardListKeys"));
     card.extend(define_lines("a2a-server.cardBoolKeys"));
     card.push("skills".into()); // a list of tables: configToml only
+    card.push("extended".into()); // a table ([card.extended]): configToml only
     card.sort();
     let mut card_fields = server_card_fields();
     card_fields.sort();
     assert_eq!(
         card, card_fields,
-        "a2a-server.cardKeys + cardListKeys + cardBoolKeys + skills must be exactly the fields of CardConfig"
+        "a2a-server.cardKeys + cardListKeys + cardBoolKeys + skills + extended must be exactly the fields of CardConfig"
     );
 
     // The values.yaml `card` section offers the same fields.
     let values = read(&chart().join("values.yaml"));
     let section = between(&values, "\ncard:\n", "\n\n");
-    for field in card.iter().filter(|f| f.as_str() != "skills") {
+    for field in card
+        .iter()
+        .filter(|f| !["skills", "extended"].contains(&f.as_str()))
+    {
         assert!(
             section.contains(&format!("  {field}:")),
             "values.yaml card has no {field}"

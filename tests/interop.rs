@@ -82,3 +82,73 @@ fn js_sdk_client_sends_and_streams() {
         run_script(Path::new("node"), "js_client.mjs");
     }
 }
+
+/// With authentication configured, each official SDK's card resolver reads the card it
+/// fetches and understands its security schemes, whether the 1.0 card carries the 0.3
+/// members (`card.v03_fields`) or not.
+#[test]
+fn python_sdks_read_the_security_schemes_of_the_cards() {
+    let v1 = runtime(interop_dir().join(".venv-v1/bin/python"), "a2a-sdk 1.x");
+    let v03 = runtime(interop_dir().join(".venv-v03/bin/python"), "a2a-sdk 0.3.x");
+    let (Some(v1), Some(v03)) = (v1, v03) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("api-keys");
+    std::fs::write(&keys, format!("{} alice\n", "ab".repeat(32))).unwrap();
+    for v03_fields in [true, false] {
+        let config = dir.path().join(format!("a2a-{v03_fields}.toml"));
+        // The key set is not reachable: the server starts anyway (tokens would be refused).
+        std::fs::write(
+            &config,
+            format!(
+                "[card]\nv03_fields = {v03_fields}\n[auth.api_keys]\nfile = {:?}\n\
+                 [[auth.jwt]]\nissuer = \"https://idp.example\"\naudience = [\"a2a\"]\n\
+                 jwks_url = \"http://127.0.0.1:9/jwks.json\"\n",
+                keys.display().to_string()
+            ),
+        )
+        .unwrap();
+        let server = ServerProcess::start(
+            &["--store", "memory:", "--config", config.to_str().unwrap()],
+            &[],
+        );
+        let read = |python: &Path, path: &str| {
+            let out = Command::new(python)
+                .arg(interop_dir().join("py_card.py"))
+                .args([&server.url, path])
+                .output()
+                .expect("py_card.py runs");
+            let stdout = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            assert!(
+                out.status.success(),
+                "{} {path} (v03_fields {v03_fields}): {stdout}\n{}",
+                python.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            stdout
+        };
+        let want_v1 = "ok apiKey=api_key_security_scheme bearer=http_auth_security_scheme";
+        assert_eq!(
+            read(&v1, "/.well-known/agent-card.json"),
+            want_v1,
+            "v03_fields {v03_fields}"
+        );
+        // A 0.3 client finds the dual card at agent-card.json; the strict one has no 0.3
+        // endpoint members, so there it reads agent.json.
+        let v03_path = if v03_fields {
+            "/.well-known/agent-card.json"
+        } else {
+            "/.well-known/agent.json"
+        };
+        assert_eq!(
+            read(&v03, v03_path),
+            "ok apiKey=apiKey bearer=http",
+            "v03_fields {v03_fields}"
+        );
+        assert_eq!(
+            read(&v03, "/.well-known/agent.json"),
+            "ok apiKey=apiKey bearer=http"
+        );
+    }
+}

@@ -142,6 +142,26 @@ fn rendered_agent_cards_match_their_schemas() {
         validate("0.3.0/agent-card.json", &v03::agent_card(&card));
         validate("0.1.0/agent-card.json", &v03::agent_card(&card));
     }
+    // With authentication and an extended card: every card still matches its twin.
+    card.capabilities.extended_agent_card = true;
+    for bearer in [
+        None,
+        Some("https://idp.example/.well-known/openid-configuration".into()),
+    ] {
+        card.security = a2a_server::protocol::card::CardSecurity {
+            bearer: Some(bearer),
+            api_key_header: Some("X-API-Key".into()),
+            mtls: false,
+            required_scopes: vec!["a2a.invoke".into()],
+        };
+        validate("1.0.1/agent-card.json", &v1::agent_card(&card));
+        let strict = AgentCard {
+            v03_fields: false,
+            ..card.clone()
+        };
+        validate("1.0.1/agent-card.json", &v1::agent_card(&strict));
+        validate("0.3.0/agent-card.json", &v03::agent_card(&card));
+    }
 }
 
 #[test]

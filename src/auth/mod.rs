@@ -9,6 +9,8 @@
 
 mod api_keys;
 mod config;
+mod jwks;
+mod jwt;
 pub mod mtls;
 
 use std::sync::Arc;
@@ -16,8 +18,10 @@ use std::sync::Arc;
 use http::HeaderMap;
 
 pub use api_keys::ApiKeys;
-pub use config::{ApiKeysConfig, AuthConfig};
+pub use config::{ApiKeysConfig, AuthConfig, JwtConfig};
+pub use jwt::{Jwt, LEEWAY_SECS};
 
+pub use crate::protocol::card::CardSecurity;
 use crate::store::Scope;
 use crate::transport::tls::PeerCertificates;
 
@@ -80,9 +84,10 @@ pub enum Refusal {
     /// key, ...) and never contains the credential itself.
     #[error("invalid credentials ({scheme}): {reason}", scheme = .scheme.as_str())]
     Invalid { scheme: Scheme, reason: String },
-    /// A valid principal without a scope every call needs.
-    #[error("insufficient scope: this server requires the scope `{0}`")]
-    InsufficientScope(String),
+    /// A valid principal without a scope every call needs; `owner` is who it was (for
+    /// the audit line, never sent back).
+    #[error("insufficient scope: this server requires the scope `{scope}`")]
+    InsufficientScope { scope: String, owner: String },
 }
 
 impl Refusal {
@@ -91,14 +96,23 @@ impl Refusal {
         match self {
             Refusal::Missing(_) => "missing",
             Refusal::Invalid { .. } => "invalid",
-            Refusal::InsufficientScope(_) => "insufficient_scope",
+            Refusal::InsufficientScope { .. } => "insufficient_scope",
         }
     }
 
     pub fn scheme(&self) -> Scheme {
         match self {
             Refusal::Invalid { scheme, .. } => *scheme,
-            Refusal::Missing(_) | Refusal::InsufficientScope(_) => Scheme::Anonymous,
+            Refusal::InsufficientScope { .. } => Scheme::Bearer,
+            Refusal::Missing(_) => Scheme::Anonymous,
+        }
+    }
+
+    /// Who was refused, when that is known (a valid token lacking a scope).
+    pub fn principal(&self) -> Option<&str> {
+        match self {
+            Refusal::InsufficientScope { owner, .. } => Some(owner),
+            _ => None,
         }
     }
 }
@@ -118,7 +132,10 @@ struct Inner {
     api_keys: Option<ApiKeys>,
     /// Client certificates are verified by the TLS listener (`tls.client_ca`).
     mtls: bool,
+    jwt: Option<Jwt>,
     allow_anonymous: bool,
+    /// Scopes a bearer token must grant (API keys and certificates carry none).
+    required_scopes: Vec<String>,
 }
 
 impl Auth {
@@ -128,8 +145,9 @@ impl Auth {
     }
 
     /// The authenticators `config` names, and mTLS when `tls.client_ca` is set; a file
-    /// that cannot be read is a start-up error.
-    pub fn new(
+    /// that cannot be read, or an issuer whose discovery document disagrees with its
+    /// table, is a start-up error.
+    pub async fn new(
         config: &AuthConfig,
         tls: Option<&crate::config::TlsConfig>,
     ) -> anyhow::Result<Self> {
@@ -138,14 +156,34 @@ impl Auth {
             None => None,
         };
         let mtls = tls.is_some_and(|t| t.client_ca.is_some());
-        if api_keys.is_none() && !mtls {
+        let jwt = if config.jwt.is_empty() {
+            None
+        } else {
+            Some(Jwt::new(&config.jwt, config.token_cache_size).await?)
+        };
+        if api_keys.is_none() && jwt.is_none() && !mtls {
             return Ok(Self::disabled());
         }
         Ok(Self(Some(Arc::new(Inner {
             api_keys,
             mtls,
+            jwt,
             allow_anonymous: config.allow_anonymous,
+            required_scopes: config.required_scopes.clone(),
         }))))
+    }
+
+    /// What the agent card should declare.
+    pub fn card_security(&self) -> CardSecurity {
+        let Some(inner) = &self.0 else {
+            return CardSecurity::default();
+        };
+        CardSecurity {
+            bearer: inner.jwt.as_ref().map(|j| j.card_info().openid_connect_url),
+            api_key_header: inner.api_keys.as_ref().map(|k| k.header().to_string()),
+            mtls: inner.mtls,
+            required_scopes: inner.required_scopes.clone(),
+        }
     }
 
     /// Whether any authenticator is configured.
@@ -158,6 +196,21 @@ impl Auth {
         let Some(inner) = &self.0 else {
             return Ok(Principal::anonymous());
         };
+        if let Some(jwt) = &inner.jwt
+            && let Some(principal) = jwt.authenticate(creds.headers).await?
+        {
+            if let Some(missing) = inner
+                .required_scopes
+                .iter()
+                .find(|s| !principal.scopes.contains(s))
+            {
+                return Err(Refusal::InsufficientScope {
+                    scope: missing.clone(),
+                    owner: principal.scope.owner.clone(),
+                });
+            }
+            return Ok(principal);
+        }
         if let Some(keys) = &inner.api_keys
             && let Some(principal) = keys.authenticate(creds.headers)?
         {
@@ -177,11 +230,14 @@ impl Auth {
     }
 
     /// The credentials this server takes, for a refusal's message.
-    fn expected(&self) -> String {
+    pub fn expected(&self) -> String {
         let Some(inner) = &self.0 else {
             return String::new();
         };
         let mut ways = Vec::new();
+        if inner.jwt.is_some() {
+            ways.push("a token in `Authorization: Bearer`".to_string());
+        }
         if let Some(keys) = &inner.api_keys {
             ways.push(format!("an API key in the `{}` header", keys.header()));
         }
@@ -197,10 +253,43 @@ impl Auth {
             return Vec::new();
         };
         let mut out = Vec::new();
+        if inner.jwt.is_some() {
+            // RFC 6750 section 3: an error code only when a token was sent.
+            out.push(match refusal {
+                Refusal::Invalid {
+                    scheme: Scheme::Bearer,
+                    reason,
+                } => format!(
+                    r#"Bearer realm="a2a", error="invalid_token", error_description="{}""#,
+                    quoted(reason)
+                ),
+                Refusal::InsufficientScope { scope, .. } => {
+                    let all = inner.required_scopes.join(" ");
+                    let _ = scope;
+                    return vec![format!(
+                        r#"Bearer realm="a2a", error="insufficient_scope", scope="{}""#,
+                        quoted(&all)
+                    )];
+                }
+                _ => r#"Bearer realm="a2a""#.to_string(),
+            });
+        }
         if let Some(keys) = &inner.api_keys {
             out.push(format!(r#"ApiKey realm="a2a", header="{}""#, keys.header()));
         }
-        let _ = refusal;
         out
     }
+}
+
+/// Text for a quoted-string of a challenge: no quotes, backslashes or control characters.
+fn quoted(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c == '"' || c == '\\' || c.is_control() {
+                '\''
+            } else {
+                c
+            }
+        })
+        .collect()
 }

@@ -22,6 +22,8 @@ pub struct Target {
     pub path: Uri,
     /// `A2A-Version: 1.0` on every request, or none (0.3).
     pub version_header: Option<HeaderValue>,
+    /// `--token` / `--api-key`: the same on every request.
+    pub credentials: http::HeaderMap,
 }
 
 impl Target {
@@ -56,6 +58,7 @@ impl Target {
             host: HeaderValue::from_str(authority.as_str())?,
             path,
             version_header: v1.then(|| HeaderValue::from_static("1.0")),
+            credentials: http::HeaderMap::new(),
         })
     }
 }
@@ -127,6 +130,9 @@ impl Conn {
         h.insert(ACCEPT, accept.clone());
         if let Some(v) = &self.target.version_header {
             h.insert("a2a-version", v.clone());
+        }
+        for (name, value) in &self.target.credentials {
+            h.insert(name, value.clone());
         }
         if let Some(k) = idempotency_key {
             let k = HeaderValue::from_str(k).map_err(|e| Failure::Invalid(e.to_string()))?;

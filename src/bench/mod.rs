@@ -123,6 +123,8 @@ pub struct BenchArgs {
     /// that predates keys.
     #[arg(long)]
     pub no_idempotency_key: bool,
+    #[command(flatten)]
+    pub credentials: crate::cli::client::Credentials,
 }
 
 /// A phase's length: a time or a number of requests.
@@ -174,8 +176,9 @@ fn version_of(s: &str) -> anyhow::Result<Version> {
     }
 }
 
-async fn discover(url: &str, version: Version) -> anyhow::Result<String> {
+async fn discover(url: &str, version: Version, headers: http::HeaderMap) -> anyhow::Result<String> {
     let http = reqwest::Client::builder()
+        .default_headers(headers)
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
         .build()?;
@@ -198,9 +201,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let endpoint = match &args.endpoint {
         Some(e) => e.clone(),
-        None => discover(&args.url, version).await?,
+        None => discover(&args.url, version, args.credentials.headers()?).await?,
     };
-    let target = Arc::new(Target::resolve(&endpoint, version == Version::V1).await?);
+    let mut target = Target::resolve(&endpoint, version == Version::V1).await?;
+    target.credentials = args.credentials.headers()?;
+    let target = Arc::new(target);
     let measure = match (args.requests, args.duration) {
         (Some(n), _) => Limit::Count(n),
         (None, Some(d)) => Limit::Time(d),

@@ -117,9 +117,15 @@ pub struct A2aClient {
 }
 
 fn default_http() -> reqwest::Client {
+    http_client(http::HeaderMap::new())
+}
+
+/// The client's HTTP settings, sending `headers` (credentials, say) with every request.
+pub fn http_client(headers: http::HeaderMap) -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .user_agent(concat!("a2a-server-client/", env!("CARGO_PKG_VERSION")))
+        .default_headers(headers)
         .build()
         .expect("the default HTTP client builds")
 }

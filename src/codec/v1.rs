@@ -290,8 +290,63 @@ pub fn agent_card(card: &AgentCard) -> Value {
             "extendedAgentCard": card.capabilities.extended_agent_card,
         }),
     );
+    if !card.security.is_empty() {
+        obj.insert(
+            "securitySchemes".into(),
+            security_schemes(&card.security, card.v03_fields),
+        );
+        obj.insert(
+            "securityRequirements".into(),
+            Value::Array(
+                super::v03::security_requirements(&card.security)
+                    .into_iter()
+                    .map(|(name, scopes)| serde_json::json!({"schemes": {name: {"list": scopes}}}))
+                    .collect(),
+            ),
+        );
+    }
     if card.v03_fields {
         obj.extend(super::v03::card_v03_members(card));
     }
     Value::Object(obj)
+}
+
+/// The 1.0 `securitySchemes` (one member of the `SecurityScheme` oneof each). `dual`: the
+/// 0.3 members of each scheme too (`type`, `scheme`, `in`, ...), as a2a-python's
+/// compatible card does, so a 0.3 client reading this card parses its schemes; a strict
+/// 1.0 card has none of them.
+fn security_schemes(sec: &crate::protocol::card::CardSecurity, dual: bool) -> Value {
+    let mut v03 = match super::v03::security_schemes(sec) {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    let mut out = serde_json::Map::new();
+    let mut add = |name: &str, member: Value| {
+        let mut scheme = member.as_object().cloned().unwrap_or_default();
+        if dual && let Some(Value::Object(old)) = v03.remove(name) {
+            scheme.extend(old);
+        }
+        out.insert(name.into(), Value::Object(scheme));
+    };
+    match &sec.bearer {
+        Some(Some(url)) => add(
+            "oidc",
+            serde_json::json!({"openIdConnectSecurityScheme": {"openIdConnectUrl": url}}),
+        ),
+        Some(None) => add(
+            "bearer",
+            serde_json::json!({"httpAuthSecurityScheme": {"scheme": "Bearer", "bearerFormat": "JWT"}}),
+        ),
+        None => {}
+    }
+    if let Some(h) = &sec.api_key_header {
+        add(
+            "apiKey",
+            serde_json::json!({"apiKeySecurityScheme": {"location": "header", "name": h}}),
+        );
+    }
+    if sec.mtls {
+        add("mtls", serde_json::json!({"mtlsSecurityScheme": {}}));
+    }
+    Value::Object(out)
 }

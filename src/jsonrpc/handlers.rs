@@ -97,19 +97,40 @@ pub async fn subscribe_to_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> 
     Ok(Json::null())
 }
 
-pub async fn extended_card(ctx: &Ctx, _call: &Call, _params: Option<&str>) -> Reply {
-    if ctx.card.capabilities.extended_agent_card {
-        Err(A2aError::ExtendedAgentCardNotConfigured)
-    } else {
-        Err(A2aError::UnsupportedOperation(
+pub async fn extended_card(ctx: &Ctx, call: &Call, _params: Option<&str>) -> Reply {
+    let Some(card) = &ctx.extended else {
+        return Err(A2aError::UnsupportedOperation(
             "this agent has no extended agent card (capabilities.extendedAgentCard is false)"
                 .into(),
-        ))
-    }
+        ));
+    };
+    require_authenticated(call)?;
+    // The result is the 1.0 AgentCard, which allows no 0.3 members.
+    let strict = crate::protocol::card::AgentCard {
+        v03_fields: false,
+        ..card.clone()
+    };
+    Ok(encode(&v1::agent_card(&strict)))
 }
 
-pub async fn authenticated_extended_card(_: &Ctx, _: &Call, _: Option<&str>) -> Reply {
-    Err(A2aError::ExtendedAgentCardNotConfigured)
+pub async fn authenticated_extended_card(ctx: &Ctx, call: &Call, _: Option<&str>) -> Reply {
+    let Some(card) = &ctx.extended else {
+        return Err(A2aError::ExtendedAgentCardNotConfigured);
+    };
+    require_authenticated(call)?;
+    Ok(encode(&v03::agent_card(card)))
+}
+
+/// The extended card is for authenticated callers only (the HTTP layer refuses anonymous
+/// ones with 401 before dispatch; this holds whatever the transport).
+fn require_authenticated(call: &Call) -> Result<(), A2aError> {
+    if call.principal.is_authenticated() {
+        Ok(())
+    } else {
+        Err(A2aError::Unauthenticated(
+            "the extended agent card is served to authenticated callers only".into(),
+        ))
+    }
 }
 
 fn encode_v1(stream: EventStream) -> super::SseStream {

@@ -35,6 +35,8 @@ pub use fuzz::fuzz_decode;
 pub struct Ctx {
     pub service: TaskService,
     pub card: AgentCard,
+    /// The extended card (`[card.extended]`), for authenticated callers.
+    pub extended: Option<AgentCard>,
 }
 
 /// Per-call context the dispatcher hands to the method's handler.

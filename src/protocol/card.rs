@@ -36,6 +36,38 @@ pub struct AgentCapabilities {
     pub extended_agent_card: bool,
 }
 
+/// The security schemes a card declares: what the server's authenticators accept.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CardSecurity {
+    /// Bearer JWTs; `Some(url)` inside when the issuer is found by OIDC discovery (the
+    /// card then names its discovery document).
+    pub bearer: Option<Option<String>>,
+    /// The header of API keys.
+    pub api_key_header: Option<String>,
+    /// Client certificates.
+    pub mtls: bool,
+    /// Scopes a bearer token must grant.
+    pub required_scopes: Vec<String>,
+}
+
+impl CardSecurity {
+    pub fn is_empty(&self) -> bool {
+        self.bearer.is_none() && self.api_key_header.is_none() && !self.mtls
+    }
+}
+
+/// `[card.extended]`: what the extended card adds for authenticated callers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendedCard {
+    /// Replaces the public description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Skills listed after the public ones.
+    #[serde(default)]
+    pub skills: Vec<AgentSkill>,
+}
+
 /// Everything needed to render the card in every version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -57,4 +89,19 @@ pub struct AgentCard {
     /// clients reading `/.well-known/agent-card.json` need them, a strict 1.0 reader (the
     /// 1.0 schema allows no other member) refuses them.
     pub v03_fields: bool,
+    /// The schemes callers authenticate with (empty: none, the card declares nothing).
+    #[serde(default)]
+    pub security: CardSecurity,
+}
+
+impl AgentCard {
+    /// The extended card: the public one with `[card.extended]` applied.
+    pub fn extended(&self, ext: &ExtendedCard) -> AgentCard {
+        let mut card = self.clone();
+        if let Some(d) = &ext.description {
+            card.description = d.clone();
+        }
+        card.skills.extend(ext.skills.iter().cloned());
+        card
+    }
 }

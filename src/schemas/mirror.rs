@@ -111,6 +111,14 @@ pub struct AgentCard03 {
     pub documentation_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icon_url: Option<String>,
+    /// Set with `[card.extended]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supports_authenticated_extended_card: Option<bool>,
+    /// The OpenAPI-shaped schemes and the requirements, with authentication configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_schemes: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security: Option<Vec<std::collections::BTreeMap<String, Vec<String>>>>,
 }
 
 /// An entry of the 1.0 `supportedInterfaces`.
@@ -159,4 +167,13 @@ pub struct AgentCardV1 {
     pub preferred_transport: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub additional_interfaces: Option<Vec<AgentInterface03>>,
+    /// With authentication configured: the 1.0 `SecurityScheme` oneofs (each also with
+    /// its 0.3 members when the 0.3 fields are on) and the requirements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_schemes: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_requirements: Option<Vec<serde_json::Value>>,
+    /// The 0.3 requirements, beside the 1.0 ones when the 0.3 fields are on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security: Option<Vec<std::collections::BTreeMap<String, Vec<String>>>>,
 }

@@ -478,9 +478,23 @@ async fn handle_rpc(
         Err(refusal) => {
             info.method = jsonrpc::methods::lookup(req.method);
             info.outcome = CallOutcome::Error;
-            return refused(state, &refusal, req.id, version.is_some());
+            return refused(state, &refusal, req.id, version.is_some(), caller.peer);
         }
     };
+    // The extended card needs credentials even where anonymous callers are allowed: the
+    // same 401 and challenge as any refusal.
+    if !principal.is_authenticated()
+        && state.0.auth.is_enabled()
+        && matches!(
+            req.method,
+            "GetExtendedAgentCard" | "agent/getAuthenticatedExtendedCard"
+        )
+    {
+        info.method = jsonrpc::methods::lookup(req.method);
+        info.outcome = CallOutcome::Error;
+        let refusal = Refusal::Missing(state.0.auth.expected());
+        return refused(state, &refusal, req.id, version.is_some(), caller.peer);
+    }
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -648,7 +662,13 @@ fn rate_limited(id: Id<'_>, wait: std::time::Duration, v1: bool) -> Response {
 /// A call refused before dispatch: 401 (no or bad credentials, with a `WWW-Authenticate`
 /// challenge per configured scheme) or 403 (missing scope), with a JSON-RPC error body
 /// that says why. Counted and logged here, the one place refusals leave the server.
-fn refused(state: &AppState, refusal: &Refusal, id: Id<'_>, v1: bool) -> Response {
+fn refused(
+    state: &AppState,
+    refusal: &Refusal,
+    id: Id<'_>,
+    v1: bool,
+    remote: Option<IpAddr>,
+) -> Response {
     let (reason, scheme) = (refusal.label(), refusal.scheme().as_str());
     state
         .0
@@ -656,10 +676,18 @@ fn refused(state: &AppState, refusal: &Refusal, id: Id<'_>, v1: bool) -> Respons
         .auth_failures
         .with_label_values(&[reason, scheme])
         .inc();
-    tracing::warn!(target: "a2a::auth", reason, scheme, detail = %refusal, "request refused");
+    tracing::warn!(
+        target: "a2a::auth",
+        reason,
+        scheme,
+        remote = remote.map(tracing::field::display),
+        principal = refusal.principal(),
+        detail = %refusal,
+        "request refused"
+    );
     let version = if v1 { Version::V1 } else { Version::V03 };
     let (status, error) = match refusal {
-        Refusal::InsufficientScope(_) => (
+        Refusal::InsufficientScope { .. } => (
             StatusCode::FORBIDDEN,
             A2aError::PermissionDenied(refusal.to_string()),
         ),

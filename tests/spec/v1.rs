@@ -354,3 +354,52 @@ async fn strict_card_is_exactly_a_v1_agent_card_and_the_default_one_adds_the_v03
         assert_eq!(schema_errors(&schema, &bad).len(), 1, "{path}");
     }
 }
+
+/// With API keys and bearer tokens configured, the strict card's `securitySchemes` and
+/// `securityRequirements` are the 1.0 shapes the spec's Agent Card schema and proto want.
+#[tokio::test]
+async fn strict_card_with_authentication_declares_1_0_security_schemes() {
+    let Some(dir) = spec_dir() else { return };
+    let schema = bundle_validator(&dir, "Agent Card");
+    let text = std::fs::read_to_string(dir.join("v1.0.1/a2a.proto")).expect("proto readable");
+    let proto = Proto::parse(&text);
+    let keys = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(keys.path(), format!("{} alice\n", "ab".repeat(32))).unwrap();
+    let path = keys.path().to_path_buf();
+    let strict = spawn_with(move |c| {
+        c.card.v03_fields = false;
+        c.auth.required_scopes = vec!["a2a.invoke".into()];
+        c.auth.api_keys = Some(a2a_server::auth::ApiKeysConfig {
+            file: path,
+            header: "X-API-Key".into(),
+        });
+        c.auth.jwt = vec![a2a_server::auth::JwtConfig {
+            issuer: "https://idp.example".into(),
+            audience: vec!["a2a".into()],
+            jwks_url: Some("http://127.0.0.1:9/jwks.json".into()),
+            algorithms: vec!["RS256".into()],
+            secret: None,
+            owner_claim: "sub".into(),
+            tenant_claim: None,
+            scopes_claim: "scope".into(),
+        }];
+    })
+    .await;
+    let card = get_json(&strict, "/.well-known/agent-card.json").await;
+    let errors = schema_errors(&schema, &card);
+    assert!(errors.is_empty(), "{card}\n  {}", errors.join("\n  "));
+    let errors = proto.check("AgentCard", &card, &[]);
+    assert!(errors.is_empty(), "{card}\n  {}", errors.join("\n  "));
+    check_ours("1.0.1/agent-card.json", &card);
+    assert_eq!(
+        card["securitySchemes"],
+        json!({
+            "bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer", "bearerFormat": "JWT"}},
+            "apiKey": {"apiKeySecurityScheme": {"location": "header", "name": "X-API-Key"}},
+        })
+    );
+    assert_eq!(
+        card["securityRequirements"],
+        json!([{"schemes": {"bearer": {"list": ["a2a.invoke"]}}}, {"schemes": {"apiKey": {"list": []}}}])
+    );
+}

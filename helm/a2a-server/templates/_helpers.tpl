@@ -227,7 +227,7 @@ cors
 
 {{/*
 Agent card fields (src/config.rs CardConfig) that `card` may set: single strings, then
-lists of strings. `skills` (a list of tables) goes in configToml.
+lists of strings. `skills` (a list of tables) and `extended` (a table) go in configToml.
 */}}
 {{- define "a2a-server.cardKeys" -}}
 name
@@ -313,7 +313,7 @@ Environment variables A2A_CARD__<FIELD> for the non-empty `card` fields.
   value: {{ $value | quote }}
 {{- end }}
 {{- else }}
-{{- fail (printf "card.%s is not supported: card takes %s, %s (lists) and %s (true/false); put skills and anything else in configToml's [card] table" $key (join ", " $scalars) (join ", " $lists) (join ", " $bools)) }}
+{{- fail (printf "card.%s is not supported: card takes %s, %s (lists) and %s (true/false); put skills, extended and anything else in configToml's [card] table" $key (join ", " $scalars) (join ", " $lists) (join ", " $bools)) }}
 {{- end }}
 {{- end }}
 {{- end }}

@@ -20,6 +20,52 @@ pub struct Target {
     pub json: bool,
     #[command(flatten)]
     pub tls: TlsOptions,
+    #[command(flatten)]
+    pub credentials: Credentials,
+}
+
+/// What the client proves itself with: sent on every request, the card fetch included.
+#[derive(Clone, Default, clap::Args)]
+pub struct Credentials {
+    /// Bearer token, sent as `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "A2A_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// API key, sent as `X-API-Key: KEY`.
+    #[arg(long, env = "A2A_API_KEY", hide_env_values = true, value_name = "KEY")]
+    pub api_key: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    // Never the secrets themselves (a `{:?}` of the arguments may be logged).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+impl Credentials {
+    /// The headers to send, marked sensitive (kept out of debug output).
+    pub fn headers(&self) -> anyhow::Result<http::HeaderMap> {
+        let mut h = http::HeaderMap::new();
+        let value = |v: String, what: &str| {
+            let mut v = http::HeaderValue::try_from(v)
+                .map_err(|_| anyhow::anyhow!("the {what} has characters a header cannot carry"))?;
+            v.set_sensitive(true);
+            anyhow::Ok(v)
+        };
+        if let Some(t) = &self.token {
+            h.insert(
+                http::header::AUTHORIZATION,
+                value(format!("Bearer {}", t.trim()), "token")?,
+            );
+        }
+        if let Some(k) = &self.api_key {
+            h.insert("x-api-key", value(k.trim().to_string(), "API key")?);
+        }
+        Ok(h)
+    }
 }
 
 /// The message to send.

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::client::{self, A2aClient, ClientError, ListOptions, StreamEvent};
 use crate::protocol::{SendResult, Version};
-pub use args::{ClientCommand, MessageArgs, Target};
+pub use args::{ClientCommand, Credentials, MessageArgs, Target};
 pub use output::{event_line, parts_text, task_lines};
 use output::{print_message, print_raw, print_task};
 
@@ -170,7 +170,11 @@ fn report(e: ClientError) -> anyhow::Result<ExitCode> {
 /// The client for a target: `--endpoint`, else the card's JSON-RPC endpoint, else (with a
 /// warning) the base URL itself.
 async fn connect(target: &Target) -> anyhow::Result<A2aClient> {
-    let http = target.tls.client()?;
+    let http = target
+        .tls
+        .builder()?
+        .default_headers(target.credentials.headers()?)
+        .build()?;
     if let Some(e) = &target.endpoint {
         return Ok(A2aClient::with_http(http, e.clone(), target.protocol));
     }

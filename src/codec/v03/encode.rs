@@ -8,7 +8,7 @@ use super::{
     Artifact03, ArtifactUpdate03, FileContent, Message03, Part03, Result03, Role03, Status03,
     StatusUpdate03, Task03,
 };
-use crate::protocol::card::AgentCard;
+use crate::protocol::card::{AgentCard, CardSecurity};
 use crate::protocol::{
     Artifact, Message, Part, PartContent, Role, SendResult, StreamItem, Task, TaskEvent,
     TaskStatus, timestamp,
@@ -145,7 +145,61 @@ pub fn agent_card(card: &AgentCard) -> Value {
             "pushNotifications": card.capabilities.push_notifications,
         }),
     );
+    if card.capabilities.extended_agent_card {
+        obj.insert("supportsAuthenticatedExtendedCard".into(), json!(true));
+    }
+    if !card.security.is_empty() {
+        obj.insert("securitySchemes".into(), security_schemes(&card.security));
+    }
     Value::Object(obj)
+}
+
+/// The 0.3 (OpenAPI-shaped) `securitySchemes`; the names are the 1.0 card's.
+pub(crate) fn security_schemes(sec: &CardSecurity) -> Value {
+    let mut out = Map::new();
+    match &sec.bearer {
+        Some(Some(url)) => {
+            out.insert(
+                "oidc".into(),
+                json!({"type": "openIdConnect", "openIdConnectUrl": url}),
+            );
+        }
+        Some(None) => {
+            out.insert(
+                "bearer".into(),
+                json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}),
+            );
+        }
+        None => {}
+    }
+    if let Some(h) = &sec.api_key_header {
+        out.insert(
+            "apiKey".into(),
+            json!({"type": "apiKey", "in": "header", "name": h}),
+        );
+    }
+    if sec.mtls {
+        out.insert("mtls".into(), json!({"type": "mutualTLS"}));
+    }
+    Value::Object(out)
+}
+
+/// Each accepted scheme with the scopes it needs: any one of them suffices (the list is
+/// an OR); only bearer tokens carry scopes.
+pub(crate) fn security_requirements(sec: &CardSecurity) -> Vec<(&'static str, Vec<String>)> {
+    let mut out = Vec::new();
+    match &sec.bearer {
+        Some(Some(_)) => out.push(("oidc", sec.required_scopes.clone())),
+        Some(None) => out.push(("bearer", sec.required_scopes.clone())),
+        None => {}
+    }
+    if sec.api_key_header.is_some() {
+        out.push(("apiKey", Vec::new()));
+    }
+    if sec.mtls {
+        out.push(("mtls", Vec::new()));
+    }
+    out
 }
 
 /// The card members 0.3 and 1.0 spell alike.
@@ -188,5 +242,12 @@ pub fn card_v03_members(card: &AgentCard) -> Map<String, Value> {
         "additionalInterfaces".into(),
         json!([{"url": card.url, "transport": "JSONRPC"}]),
     );
+    if !card.security.is_empty() {
+        let security: Vec<Value> = security_requirements(&card.security)
+            .into_iter()
+            .map(|(name, scopes)| json!({ name: scopes }))
+            .collect();
+        obj.insert("security".into(), Value::Array(security));
+    }
     obj
 }

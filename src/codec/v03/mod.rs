@@ -15,10 +15,10 @@ use serde_json::Value;
 
 use crate::protocol::request::{self, SendRequest};
 use crate::protocol::{A2aError, Metadata};
-pub(crate) use encode::card_shared_members;
 pub use encode::{
     agent_card, artifact, card_v03_members, message, part, send_result, status, stream_item, task,
 };
+pub(crate) use encode::{card_shared_members, security_requirements, security_schemes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
