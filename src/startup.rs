@@ -99,6 +99,7 @@ impl Application {
         let module = jsonrpc::module(Ctx {
             service: service.clone(),
             card: card.clone(),
+            limits: config.request_limits(),
         });
         let limits = Limits {
             max_body_bytes: config.max_body_bytes,
