@@ -2,7 +2,8 @@
 # The standard benchmark set of issue 6: our server against the bare hyper + serde_json
 # baseline (examples/baseline.rs), each in turn pinned to CPU 0 with `a2a bench` on CPU 1;
 # memory, SQLite and Postgres stores; 1, 16 and 64 connections; SendMessage, streaming,
-# GetTask, subscribe fan-out, push; idle RSS and RSS with 10,000 open SSE subscribers.
+# GetTask, subscribe fan-out, push; tracing off vs on (OTLP export to a local receiver);
+# idle RSS and RSS with 10,000 open SSE subscribers.
 # Results go between the bench markers of BENCHMARKS.md (created if missing).
 #
 #   benches/run.sh            full run (about 20 minutes; memory-store send and stream: median of 5 rounds)
@@ -30,7 +31,7 @@ for arg in "$@"; do
     --quick) QUICK=1 ;;
     --no-write) WRITE=0 ;;
     --python) PYTHON=1 ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -84,14 +85,17 @@ CPU_BEFORE=$(cpu_line)
 # it; the baseline gets the same profile. The first build takes a while (see README "Build").
 echo "== building (dist profile, jemalloc)"
 cargo build --profile dist --features jemalloc --bin a2a --example baseline 2>&1 | tail -n 1
-A2A="$ROOT/target/dist/a2a"
-BASELINE="$ROOT/target/dist/examples/baseline"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+A2A="$TARGET/dist/a2a"
+BASELINE="$TARGET/dist/examples/baseline"
 
 WORK=$(mktemp -d)
 SERVER_PID=""
 LOAD_PID=""
+SINK_PID=""
 cleanup() {
   [ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null || true
+  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$WORK"
@@ -250,6 +254,49 @@ for c in $CONNS; do
   row "SendStreamingMessage" memory "$c" "o-stream-$c" "b-stream-$c"
   ttfe_rounds "$c"
 done
+
+# tracing_pair CONNS: ROUNDS alternating runs of ours (memory store, SendMessage) with
+# tracing off (no OTEL_* variables) and on (the always-on sampler, exporting over OTLP/HTTP
+# to benches/otlp_sink.py, which answers 200 at once and discards; on CPU 1 beside the
+# load). The median round's on/off ratio goes to the notes, with every round's and what
+# the receiver got (no exports would mean the "on" runs measured nothing).
+tracing_pair() {
+  local c=$1 r ratios=() sink_url=""
+  "${PIN_LOAD[@]}" python3 "$ROOT/benches/otlp_sink.py" >"$WORK/otlp-sink.log" 2>&1 &
+  SINK_PID=$!
+  for _ in $(seq 1 100); do
+    sink_url=$(grep -m1 -o 'http://[^ ]*' "$WORK/otlp-sink.log" 2>/dev/null) && break
+    sleep 0.05
+  done
+  [ -n "$sink_url" ] || { echo "benches/otlp_sink.py did not start" >&2; cat "$WORK/otlp-sink.log" >&2; exit 1; }
+  COMMANDS+=("${PIN_LOAD[*]} python3 benches/otlp_sink.py")
+  for r in $(seq 1 "$ROUNDS"); do
+    start_server "trace-off-$c-$r" "$A2A" serve --listen 127.0.0.1:0 --store memory: --agent echo
+    bench "t-off-$c-$r" --scenario send -c "$c"
+    stop_server
+    start_server "trace-on-$c-$r" env OTEL_EXPORTER_OTLP_ENDPOINT="$sink_url" OTEL_TRACES_SAMPLER=always_on \
+      "$A2A" serve --listen 127.0.0.1:0 --store memory: --agent echo
+    bench "t-on-$c-$r" --scenario send -c "$c"
+    stop_server
+    ratios+=("$(awk -v a="$(field "t-on-$c-$r" .requests_per_sec)" \
+      -v b="$(field "t-off-$c-$r" .requests_per_sec)" \
+      'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }') $r")
+  done
+  kill -TERM "$SINK_PID" 2>/dev/null || true
+  wait "$SINK_PID" 2>/dev/null || true
+  SINK_PID=""
+  local got mid each
+  got=$(awk '/^exports/ { printf "%s exports, %s bytes", $2, $4; exit }' "$WORK/otlp-sink.log")
+  mid=$(printf '%s\n' "${ratios[@]}" | sort -g | sed -n "$(((ROUNDS + 1) / 2))p")
+  each=$(printf '%s\n' "${ratios[@]}" | cut -d' ' -f1 | tr '\n' ' ')
+  r=${mid#* }
+  TRACE_LINE="tracing on / off (SendMessage, memory store, $c connections; on: OTEL_TRACES_SAMPLER=always_on exporting OTLP/HTTP to benches/otlp_sink.py): ${mid%% *} (target at least 0.70) in the median of $ROUNDS rounds: on $(field "t-on-$c-$r" .requests_per_sec) req/s p99 $(us "$(field "t-on-$c-$r" .latency.p99_us)") (server / load CPU $(cpu "t-on-$c-$r")), off $(field "t-off-$c-$r" .requests_per_sec) req/s p99 $(us "$(field "t-off-$c-$r" .latency.p99_us)"); every round: ${each% }; the receiver got ${got:-nothing}, errors on $(errs "t-on-$c-$r")"
+  NOTES+=("$TRACE_LINE")
+  echo "$TRACE_LINE"
+}
+
+echo "== tracing off vs on (memory store)"
+tracing_pair 64
 
 c=64
 start_server "baseline-get" "$BASELINE" --listen 127.0.0.1:0

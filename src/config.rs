@@ -109,9 +109,74 @@ pub struct Config {
     /// terminal, JSON otherwise (a file, a pipe, a container's log).
     pub log_format: Option<LogFormat>,
     pub card: CardConfig,
-    /// `[auth]`: authentication (nothing configured: every caller is anonymous).
+    /// HTTPS on `listen` (`[tls]`, env `A2A_TLS__CERT`, ...). Absent: plain HTTP.
+    pub tls: Option<TlsConfig>,
+    /// Requests per second per caller (`[rate_limit]`). Absent: no limit.
+    pub rate_limit: Option<RateLimitConfig>,
+    /// Cross-origin access for browsers (`[cors]`). Absent or empty: no CORS headers at all.
+    pub cors: CorsConfig,
+    /// Redis, shared by every process of a deployment (the rate limit's buckets; a bus
+    /// later), e.g. `redis://127.0.0.1:6379` or `rediss://...`. Unset: per-process state.
+    pub redis_url: Option<String>,
+    /// `[auth]`: authentication (nothing configured: every caller is anonymous) and the
+    /// trusted proxies.
     #[serde(default)]
     pub auth: crate::auth::AuthConfig,
+}
+
+/// The HTTPS listener. The certificate and key files are re-read when they change, so a
+/// rotated certificate is served from the next handshake on, without a restart.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file of the certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM file of the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// Lowest TLS version accepted: `"1.3"` (default) or `"1.2"`.
+    #[serde(default = "default_tls_min")]
+    pub min_version: String,
+    /// PEM file of the CA(s) whose client certificates are accepted (mTLS). Unset: no
+    /// client certificates are asked for.
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
+    /// With `client_ca`: `"required"` (default; a handshake without a valid client
+    /// certificate fails) or `"optional"` (clients without one are served anonymously).
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+}
+
+fn default_tls_min() -> String {
+    "1.3".into()
+}
+
+/// Whether a client certificate is required when `tls.client_ca` is set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    #[default]
+    Required,
+    Optional,
+}
+
+/// A token bucket per caller: `burst` requests at once, refilled at `per_second`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Sustained JSON-RPC calls per second per caller.
+    pub per_second: u32,
+    /// Calls a caller may make at once above the sustained rate; defaults to `per_second`.
+    #[serde(default)]
+    pub burst: Option<u32>,
+}
+
+/// Origins whose browser pages may call this server.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CorsConfig {
+    /// Exact origins (`https://app.example.com`); `*` is not accepted.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
 }
 
 /// How log lines are written to stderr.
@@ -186,6 +251,10 @@ const FIELDS: &[&str] = &[
     "push_key_rotation_secs",
     "log_format",
     "card",
+    "tls",
+    "rate_limit",
+    "cors",
+    "redis_url",
     "auth",
 ];
 
@@ -205,6 +274,12 @@ const TEXT_KEYS: &[&str] = &[
     "public_url",
     "push_signing_key",
     "push_keys_dir",
+    "redis_url",
+    "tls.cert",
+    "tls.key",
+    "tls.min_version",
+    "tls.client_ca",
+    "tls.client_auth",
     "card.name",
     "card.description",
     "card.version",
@@ -267,6 +342,10 @@ impl Default for Config {
                 skills: Vec::new(),
                 v03_fields: true,
             },
+            tls: None,
+            rate_limit: None,
+            cors: CorsConfig::default(),
+            redis_url: None,
             auth: crate::auth::AuthConfig::default(),
         }
     }
@@ -402,7 +481,7 @@ impl Config {
                     .into(),
             ));
         }
-        Ok(())
+        self.validate_security()
     }
 
     /// The request limits of every call.
@@ -413,6 +492,54 @@ impl Config {
             max_string_bytes: self.max_string_bytes,
             max_metadata_bytes: self.max_metadata_bytes,
         }
+    }
+
+    fn validate_security(&self) -> Result<(), ConfigError> {
+        if let Some(tls) = &self.tls
+            && !matches!(tls.min_version.as_str(), "1.2" | "1.3")
+        {
+            return Err(ConfigError(format!(
+                "tls.min_version `{}` is not supported: use \"1.3\" or \"1.2\"",
+                tls.min_version
+            )));
+        }
+        if let Some(rl) = &self.rate_limit
+            && (rl.per_second == 0 || rl.burst == Some(0))
+        {
+            return Err(ConfigError(
+                "rate_limit.per_second and rate_limit.burst must be > 0 (remove [rate_limit] for no limit)"
+                    .into(),
+            ));
+        }
+        for origin in &self.cors.allowed_origins {
+            let ok = url::Url::parse(origin).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host().is_some()
+                    && origin.trim_end_matches('/') == u.origin().ascii_serialization()
+            });
+            if !ok {
+                return Err(ConfigError(format!(
+                    "cors.allowed_origins: `{origin}` is not an origin such as https://app.example.com \
+                     (scheme, host and optional port; no path, no wildcard)"
+                )));
+            }
+        }
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(ConfigError(format!(
+                "redis_url `{}` must start with redis:// or rediss://",
+                redact(url)
+            )));
+        }
+        crate::transport::client_ip::TrustedProxies::parse(&self.auth.trusted_proxies)
+            .map_err(|e| ConfigError(format!("auth.trusted_proxies: {e}")))?;
+        Ok(())
+    }
+
+    /// The URL scheme clients reach `listen` with.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
     }
 
     /// Pool and timeout settings of the task store.
@@ -623,6 +750,55 @@ mod tests {
             jail.set_env("A2A_ADMIN_LISTEN", "127.0.0.1:8000");
             let e = Config::load(None, Overrides::default()).unwrap_err();
             assert!(e.to_string().contains("admin_listen"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
+    fn security_settings_default_off_and_read_their_variables() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, Overrides::default()).unwrap();
+            assert!(c.tls.is_none() && c.rate_limit.is_none() && c.redis_url.is_none());
+            assert!(c.cors.allowed_origins.is_empty() && c.auth.trusted_proxies.is_empty());
+            assert_eq!(c.scheme(), "http");
+            jail.set_env("A2A_TLS__CERT", "/etc/a2a/tls.crt");
+            jail.set_env("A2A_TLS__KEY", "/etc/a2a/tls.key");
+            jail.set_env("A2A_TLS__MIN_VERSION", "1.2");
+            jail.set_env("A2A_RATE_LIMIT__PER_SECOND", "100");
+            jail.set_env("A2A_RATE_LIMIT__BURST", "200");
+            jail.set_env("A2A_REDIS_URL", "redis://127.0.0.1:6379");
+            jail.set_env("A2A_CORS__ALLOWED_ORIGINS", "[\"https://app.example.com\"]");
+            jail.set_env("A2A_AUTH__TRUSTED_PROXIES", "[\"10.0.0.0/8\"]");
+            let c = Config::load(None, Overrides::default()).unwrap();
+            let tls = c.tls.clone().unwrap();
+            assert_eq!(tls.cert, PathBuf::from("/etc/a2a/tls.crt"));
+            assert_eq!(
+                (tls.min_version.as_str(), tls.client_auth),
+                ("1.2", ClientAuth::Required)
+            );
+            assert_eq!(
+                c.rate_limit,
+                Some(RateLimitConfig {
+                    per_second: 100,
+                    burst: Some(200)
+                })
+            );
+            assert_eq!(c.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+            assert_eq!(c.cors.allowed_origins, ["https://app.example.com"]);
+            assert_eq!(c.auth.trusted_proxies, ["10.0.0.0/8"]);
+            assert_eq!(c.scheme(), "https");
+            jail.set_env("A2A_AUTH__TRUSTED_PROXIES", "[\"10.0.0.0/40\"]");
+            let e = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("trusted_proxies"), "{e}");
+            jail.set_env("A2A_AUTH__TRUSTED_PROXIES", "[]");
+            jail.set_env("A2A_REDIS_URL", "http://x");
+            let e = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("redis_url"), "{e}");
+            jail.set_env("A2A_REDIS_URL", "redis://h");
+            jail.set_env("A2A_RATE_LIMIT__PER_SECOND", "0");
+            let e = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("rate_limit"), "{e}");
             Ok(())
         });
     }

@@ -22,6 +22,7 @@ pub mod jsonrpc;
 pub mod metrics;
 pub mod protocol;
 pub mod push;
+pub mod ratelimit;
 pub mod schemas;
 pub mod service;
 pub mod startup;

@@ -15,7 +15,9 @@ use crate::metrics::Metrics;
 use crate::push::jwt::NotificationSigner;
 use crate::push::keys::{SigningAlgorithm, SigningKey, SigningKeys};
 use crate::push::worker::PushWorker;
+use crate::ratelimit::RateLimiter;
 use crate::service::{ServiceConfig, TaskService};
+use crate::transport::client_ip::TrustedProxies;
 use crate::transport::{AppState, Endpoint, Lifecycle, Limits, Parts, serve};
 
 /// A server bound to its port, ready to run.
@@ -24,6 +26,10 @@ pub struct Application {
     endpoint: Endpoint,
     addr: SocketAddr,
     service: TaskService,
+    /// The public listener's TLS settings (`[tls]`).
+    tls: Option<Arc<rustls::ServerConfig>>,
+    /// Per-caller limits, for their maintenance task.
+    rate_limit: Option<Arc<RateLimiter>>,
     /// How long a request head may take to arrive (`None`: no limit).
     header_read_timeout: Option<Duration>,
     /// The webhook delivery worker, when push notifications are on.
@@ -49,6 +55,19 @@ impl Application {
         config: Config,
         agent: Arc<dyn AgentExecutor>,
     ) -> anyhow::Result<Application> {
+        // A bad certificate or key is a start-up error naming the file, before anything binds.
+        let tls = config
+            .tls
+            .as_ref()
+            .map(crate::transport::tls::server_config)
+            .transpose()?;
+        let rate_limit = config
+            .rate_limit
+            .as_ref()
+            .map(|rl| RateLimiter::new(rl, config.redis_url.as_deref()).map(Arc::new))
+            .transpose()?;
+        let trusted_proxies =
+            TrustedProxies::parse(&config.auth.trusted_proxies).map_err(anyhow::Error::msg)?;
         // Connect first: a server never listens without its store.
         let store = crate::store::connect(&config.store, &config.db_options()).await?;
         let listener = TcpListener::bind(config.listen)
@@ -66,7 +85,7 @@ impl Application {
         let base_url = config
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{addr}"));
+            .unwrap_or_else(|| format!("{}://{addr}", config.scheme()));
         let card = config.agent_card(&base_url);
         let metrics = Arc::new(Metrics::new());
         let pool_store = Arc::downgrade(&store);
@@ -115,7 +134,10 @@ impl Application {
                 store: service.store().clone(),
                 limits,
                 lifecycle: lifecycle.clone(),
-                auth: crate::auth::Auth::new(&config.auth)?,
+                auth: crate::auth::Auth::new(&config.auth, config.tls.as_ref())?,
+                rate_limit: rate_limit.clone(),
+                trusted_proxies,
+                cors_origins: config.cors.allowed_origins.clone(),
             },
         );
         let (endpoint, admin) = match admin_listener {
@@ -134,6 +156,8 @@ impl Application {
             shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
             addr,
             service,
+            tls,
+            rate_limit,
             header_read_timeout: (config.header_read_timeout_secs > 0)
                 .then(|| Duration::from_secs(config.header_read_timeout_secs)),
             push,
@@ -157,6 +181,11 @@ impl Application {
         self.admin.as_ref().map(|(_, addr, _)| *addr)
     }
 
+    /// `https` when the public listener serves TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+
     /// Serves (and runs the background jobs) until `shutdown` resolves, then shuts down:
     /// 1. readiness answers 503 at once, and for `shutdown_delay` new connections are
     ///    still served while load balancers notice;
@@ -174,6 +203,8 @@ impl Application {
             listener,
             endpoint,
             service,
+            tls,
+            rate_limit,
             header_read_timeout,
             push,
             admin,
@@ -190,13 +221,21 @@ impl Application {
         let admin_stop = CancellationToken::new();
         let admin = admin.map(|(listener, _, endpoint)| {
             let stop = admin_stop.clone();
-            tokio::spawn(serve(listener, endpoint, header_read_timeout, async move {
-                stop.cancelled().await
-            }))
+            // Plain HTTP whatever the public listener does: probes need no certificate.
+            tokio::spawn(serve(
+                listener,
+                endpoint,
+                None,
+                header_read_timeout,
+                async move { stop.cancelled().await },
+            ))
         });
+        if let Some(limiter) = rate_limit {
+            tokio::spawn(limiter.run_maintenance(jobs_stop.clone()));
+        }
         tokio::spawn(phases(shutdown, lifecycle.clone(), shutdown_delay));
         let draining = lifecycle.draining.clone();
-        let serve = serve(listener, endpoint, header_read_timeout, async move {
+        let serve = serve(listener, endpoint, tls, header_read_timeout, async move {
             draining.cancelled().await
         });
         tokio::pin!(serve);

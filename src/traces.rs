@@ -18,7 +18,6 @@ use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use parking_lot::Mutex;
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -163,41 +162,61 @@ pub fn current_ids() -> Option<(String, String)> {
         .then(|| (sc.trace_id().to_string(), sc.span_id().to_string()))
 }
 
-/// Where the notifications of a task take their parent from: the context of the agent run
-/// that produced their events. In-process only (a notification delivered by another
-/// process starts its own trace); bounded, so a long-lived server does not grow it.
-fn push_parents() -> &'static Mutex<HashMap<std::sync::Arc<str>, opentelemetry::Context>> {
-    static M: OnceLock<Mutex<HashMap<std::sync::Arc<str>, opentelemetry::Context>>> =
-        OnceLock::new();
-    M.get_or_init(Default::default)
-}
-
-const PUSH_PARENTS_MAX: usize = 4096;
-
-/// Notes `span` as the parent of `task_id`'s notifications.
-pub fn remember_run(task_id: &std::sync::Arc<str>, span: &Span) {
-    if span.is_disabled() {
-        return;
-    }
-    let cx = span.context();
-    let mut map = push_parents().lock();
-    if map.len() >= PUSH_PARENTS_MAX {
-        map.clear();
-    }
-    map.insert(task_id.clone(), cx);
-}
-
-/// The parent [`remember_run`] noted for `task_id`'s notifications.
-pub fn run_context(task_id: &str) -> Option<opentelemetry::Context> {
+/// The W3C `traceparent` of the current span, when it is traced: stored with the outbox
+/// rows of the events a write makes, so their webhook attempts continue its trace in any
+/// process, after a restart too. `None` (at the cost of a load) when nothing exports.
+pub fn current_traceparent() -> Option<String> {
     if !enabled() {
         return None;
     }
-    push_parents().lock().get(task_id).cloned()
+    let cx = Span::current().context();
+    let span = cx.span();
+    let sc = span.span_context();
+    sc.is_valid().then(|| {
+        format!(
+            "00-{}-{}-{:02x}",
+            sc.trace_id(),
+            sc.span_id(),
+            sc.trace_flags().to_u8()
+        )
+    })
 }
 
-/// Sets `parent` (a context from [`run_context`]) as the parent of `span`.
-pub fn set_parent(span: &Span, parent: opentelemetry::Context) {
-    let _ = span.set_parent(parent);
+/// The remote parent a stored `traceparent` names (`None`: not a valid one).
+fn remote_context(traceparent: &str) -> Option<opentelemetry::Context> {
+    let carrier = HashMap::from([("traceparent".to_string(), traceparent.to_string())]);
+    let cx = propagator().extract(&carrier);
+    cx.span().span_context().is_valid().then_some(cx)
+}
+
+/// Whether `value` is a valid W3C `traceparent` (one read back from a store is sent on).
+pub fn is_traceparent(value: &str) -> bool {
+    remote_context(value).is_some()
+}
+
+/// Makes the stored `traceparent` of a notification the parent of `span` (its delivery
+/// attempt); nothing when the span is not traced or the value is not a valid one.
+pub fn set_stored_parent(span: &Span, traceparent: &str) {
+    if span.is_disabled() {
+        return;
+    }
+    if let Some(cx) = remote_context(traceparent) {
+        let _ = span.set_parent(cx);
+    }
+}
+
+/// `fut` inside the span `span` makes, when traced; else `fut` itself: no span, and no
+/// enter and exit on each poll.
+pub fn in_span<F: std::future::Future>(
+    fut: F,
+    span: impl FnOnce() -> Span,
+) -> futures::future::Either<tracing::instrument::Instrumented<F>, F> {
+    use tracing::Instrument as _;
+    if enabled() {
+        futures::future::Either::Left(fut.instrument(span()))
+    } else {
+        futures::future::Either::Right(fut)
+    }
 }
 
 /// The span of one store write (`op`: `create` or `commit`), a child of the current span.
@@ -298,5 +317,25 @@ mod tests {
             );
         }
         assert_eq!(a2a_method_name("tasks/send"), "SendMessage");
+    }
+
+    /// A stored value is sent on only when it is one: a bad row must not become a header.
+    #[test]
+    fn only_valid_traceparents_are_taken_from_the_store() {
+        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert!(is_traceparent(tp));
+        let cx = remote_context(tp).unwrap();
+        assert_eq!(
+            cx.span().span_context().trace_id().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        for bad in [
+            "",
+            "garbage",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\nx: y",
+        ] {
+            assert!(!is_traceparent(bad), "{bad:?}");
+        }
     }
 }

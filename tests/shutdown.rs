@@ -371,3 +371,47 @@ async fn admin_listen_moves_the_operations_routes_off_the_public_listener() {
         .expect("exits");
     assert!(code.success(), "exit status {code}");
 }
+
+/// The drain over HTTP/2 (prior knowledge, as gRPC-style clients and proxies speak it):
+/// SIGTERM ends an open SSE stream with a proper end of stream, not a reset, and the
+/// process exits 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_ends_an_http2_sse_stream_cleanly() {
+    let mut server = ServerProcess::start(&["--store", "memory:"], &[]);
+    let url = server.url.clone();
+    let waiting = call(
+        &url,
+        "SendMessage",
+        json!({"message": message("tck-input-required")}),
+    )
+    .await["task"]["id"]
+        .clone();
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let resp = h2
+        .post(format!("{url}/"))
+        .header("A2A-Version", "1.0")
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "SubscribeToTask",
+                      "params": {"id": waiting}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+    let stream = read_stream(resp);
+    server.terminate();
+    let (ended, _) = stream.await.unwrap();
+    assert_eq!(
+        ended,
+        Ok(1),
+        "the HTTP/2 stream ends cleanly after its snapshot"
+    );
+    let code = tokio::task::spawn_blocking(move || server.wait_exit(Duration::from_secs(20)))
+        .await
+        .unwrap()
+        .expect("the server exits");
+    assert!(code.success(), "exit status {code}");
+}

@@ -289,6 +289,7 @@ async fn create_refuses_a_taken_id(store: Arc<dyn TaskStore>) {
             &[],
             None,
             Some(&key_record("k-other", task_answer("t1", 0), 2_000)),
+            None,
         )
         .await;
     assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
@@ -343,6 +344,7 @@ async fn stale_commit_conflicts_and_overwrites_nothing(store: Arc<dyn TaskStore>
             vec![TaskEvent::UserMessage(message("m-loser", Role::User))],
             None,
             Some(&key_record("k-loser", task_answer("t1", 3), 3_000)),
+            None,
         )
         .await;
     assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
@@ -710,6 +712,7 @@ async fn scopes_are_isolated(store: Arc<dyn TaskStore>) {
             &[],
             None,
             Some(&key_record("k1", task_answer("t1", 0), 1_000)),
+            None,
         )
         .await
         .unwrap();
@@ -767,6 +770,7 @@ async fn idempotency_keys_keep_the_first_answer_per_scope_until_they_expire(
             &[],
             None,
             Some(&created),
+            None,
         )
         .await
         .unwrap();
@@ -790,6 +794,7 @@ async fn idempotency_keys_keep_the_first_answer_per_scope_until_they_expire(
             vec![TaskEvent::UserMessage(follow_up)],
             None,
             Some(&key_record("k2", task_answer("t1", 2), 1_100)),
+            None,
         )
         .await
         .unwrap();
@@ -816,6 +821,7 @@ async fn idempotency_keys_keep_the_first_answer_per_scope_until_they_expire(
             vec![status_update(&t1, json!("with a webhook"))],
             None,
             Some(&key_record("k4", task_answer("t1", 3), 1_100)),
+            None,
         )
         .await
         .unwrap();
@@ -908,6 +914,7 @@ async fn idempotency_keys_are_written_with_their_task_or_not_at_all(store: Arc<d
                     &[],
                     None,
                     key.as_ref(),
+                    None,
                 )
                 .await
                 .unwrap();

@@ -21,6 +21,7 @@ store_suite!(
     concurrent_claimers_never_share_a_notification,
     deleting_a_config_drops_its_queue_and_purge_keeps_undelivered_tasks,
     purge_passes_over_an_undelivered_task_among_many_old_ones,
+    notifications_keep_the_traceparent_of_their_write,
 );
 
 fn scope() -> Scope {
@@ -467,4 +468,58 @@ async fn purge_passes_over_an_undelivered_task_among_many_old_ones(store: Arc<dy
     assert!(!delivered.is_empty() && delivered.iter().all(|d| d.task_id == "owed"));
     assert_eq!(store.purge_terminal(future).await.unwrap(), 1);
     assert!(store.get(&s, "owed").await.unwrap().is_none());
+}
+
+/// The writer's `traceparent` is stored with each notification of its events (creation
+/// and commit alike), so a delivery in any process continues the trace; none: NULL.
+async fn notifications_keep_the_traceparent_of_their_write(store: Arc<dyn TaskStore>) {
+    const AT_CREATE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const AT_COMMIT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01";
+    let t = task("traced", TaskState::Submitted);
+    let push = [config("traced", "hook", Version::V1)];
+    store
+        .create_keyed(
+            &scope(),
+            Version::V1,
+            t.clone(),
+            vec![TaskEvent::Task(t.clone())],
+            &push,
+            None,
+            None,
+            Some(AT_CREATE),
+        )
+        .await
+        .unwrap();
+    let record = store.get(&scope(), &t.id).await.unwrap().unwrap();
+    let event = status(&t, TaskState::Working);
+    let mut next = record.task.clone();
+    next.apply(&event);
+    store
+        .commit_keyed(
+            &scope(),
+            &t.id,
+            record.version,
+            next.clone(),
+            vec![event],
+            None,
+            None,
+            Some(AT_COMMIT),
+        )
+        .await
+        .unwrap();
+    advance(&*store, &next, &[TaskState::Completed]).await;
+    let mut got: Vec<(u64, Option<String>)> = drain(&*store)
+        .await
+        .into_iter()
+        .map(|d| (d.seq, d.traceparent))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (1, Some(AT_CREATE.to_string())),
+            (2, Some(AT_COMMIT.to_string())),
+            (3, None),
+        ]
+    );
 }

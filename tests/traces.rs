@@ -351,3 +351,112 @@ async fn webhooks_get_no_traceparent_with_push_propagate_trace_off() {
             .any(|e| e.span.name == "SendPushNotification" && hex(&e.span.trace_id) == TRACE_ID)
     );
 }
+
+/// A traced send whose webhook fails at first, the server stopped and started again on
+/// the same SQLite file, then the webhook up: the POST still carries the caller's trace,
+/// stored with the outbox row rather than kept in the first process. `traced_after`: the
+/// second process exports too (its attempt span is a child of the first one's run span),
+/// or it does not (the stored `traceparent` goes out as it is).
+async fn the_webhook_trace_survives_a_restart(traced_after: bool) {
+    let collector = Collector::start().await;
+    let hook = Receiver::start().await;
+    hook.always_fail(true);
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", dir.path().join("a2a.db").display());
+    let endpoint = collector.endpoint();
+    let traced = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ("OTEL_SERVICE_NAME", "a2a-traces-test"),
+        ("A2A_PUSH_RETRY_BASE_MS", "100"),
+        ("A2A_PUSH_RETRY_MAX_SECS", "1"),
+    ];
+    let args = ["--store", store.as_str(), "--push-allow-private-networks"];
+    let mut first = ServerProcess::start(&args, &traced);
+    call(
+        &first.url,
+        Some("1.0"),
+        "SendMessage",
+        json!({"message": message("tck-complete-task"),
+               "configuration": {"taskPushNotificationConfig": {"url": hook.url("/hook")}}}),
+    )
+    .await;
+    for _ in 0..200 {
+        if hook.failed() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(hook.failed() > 0, "the first process tried the webhook");
+    // SIGTERM: the outbox rows stay; the first process's spans are flushed.
+    first.terminate();
+    assert!(first.wait_exit(Duration::from_secs(20)).is_some());
+    let run = collector
+        .wait_for("invoke_agent")
+        .await
+        .into_iter()
+        .map(|e| e.span)
+        .find(|s| s.name == "invoke_agent" && hex(&s.trace_id) == TRACE_ID)
+        .expect("the first process's run span, in the caller's trace");
+
+    let untraced = [
+        ("A2A_PUSH_RETRY_BASE_MS", "100"),
+        ("A2A_PUSH_RETRY_MAX_SECS", "1"),
+    ];
+    let env: &[(&str, &str)] = if traced_after { &traced } else { &untraced };
+    let second = ServerProcess::start(&args, env);
+    hook.always_fail(false);
+    let posts = hook.wait_for(1).await;
+    for p in &posts {
+        let traceparent = p
+            .header("traceparent")
+            .expect("traceparent after a restart");
+        let parts: Vec<_> = traceparent.split('-').collect();
+        assert_eq!(parts.len(), 4, "{traceparent}");
+        assert_eq!(parts[1], TRACE_ID, "{traceparent}");
+        if !traced_after {
+            // The stored one, as the first process's run wrote it.
+            assert_eq!(parts[2], hex(&run.span_id), "{traceparent}");
+        }
+    }
+    if traced_after {
+        // The POST's parent is the second process's attempt span, a child of the run.
+        let parent = posts[0]
+            .header("traceparent")
+            .unwrap()
+            .split('-')
+            .nth(2)
+            .unwrap()
+            .to_string();
+        second.terminate();
+        let mut attempt = None;
+        for _ in 0..200 {
+            attempt = collector
+                .spans()
+                .into_iter()
+                .map(|e| e.span)
+                .find(|s| hex(&s.span_id) == parent);
+            if attempt.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let attempt = attempt.expect("the span the webhook POST names as its parent");
+        assert_eq!(attempt.name, "SendPushNotification");
+        assert_eq!(hex(&attempt.trace_id), TRACE_ID);
+        assert_eq!(
+            attempt.parent_span_id, run.span_id,
+            "the attempt continues the first process's run"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_webhook_trace_survives_a_restart_into_a_traced_process() {
+    the_webhook_trace_survives_a_restart(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_webhook_trace_survives_a_restart_into_an_untraced_process() {
+    the_webhook_trace_survives_a_restart(false).await;
+}

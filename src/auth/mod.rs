@@ -9,6 +9,7 @@
 
 mod api_keys;
 mod config;
+pub mod mtls;
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ pub use api_keys::ApiKeys;
 pub use config::{ApiKeysConfig, AuthConfig};
 
 use crate::store::Scope;
+use crate::transport::tls::PeerCertificates;
 
 /// How a principal proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -104,6 +106,8 @@ impl Refusal {
 /// What a request offers to prove who sent it.
 pub struct Credentials<'a> {
     pub headers: &'a HeaderMap,
+    /// The client chain the TLS handshake verified (mTLS), if any.
+    pub peer_certificates: Option<&'a PeerCertificates>,
 }
 
 /// The configured authenticators. Cheap to clone (shared).
@@ -112,6 +116,8 @@ pub struct Auth(Option<Arc<Inner>>);
 
 struct Inner {
     api_keys: Option<ApiKeys>,
+    /// Client certificates are verified by the TLS listener (`tls.client_ca`).
+    mtls: bool,
     allow_anonymous: bool,
 }
 
@@ -121,17 +127,23 @@ impl Auth {
         Self(None)
     }
 
-    /// The authenticators `config` names; a file that cannot be read is a start-up error.
-    pub fn new(config: &AuthConfig) -> anyhow::Result<Self> {
+    /// The authenticators `config` names, and mTLS when `tls.client_ca` is set; a file
+    /// that cannot be read is a start-up error.
+    pub fn new(
+        config: &AuthConfig,
+        tls: Option<&crate::config::TlsConfig>,
+    ) -> anyhow::Result<Self> {
         let api_keys = match &config.api_keys {
             Some(c) => Some(ApiKeys::open(c)?),
             None => None,
         };
-        if api_keys.is_none() {
+        let mtls = tls.is_some_and(|t| t.client_ca.is_some());
+        if api_keys.is_none() && !mtls {
             return Ok(Self::disabled());
         }
         Ok(Self(Some(Arc::new(Inner {
             api_keys,
+            mtls,
             allow_anonymous: config.allow_anonymous,
         }))))
     }
@@ -151,6 +163,13 @@ impl Auth {
         {
             return Ok(principal);
         }
+        // The certificate counts only when no header credential was given: a bearer or API
+        // key names the caller more precisely than the machine's certificate.
+        if inner.mtls
+            && let Some(certs) = creds.peer_certificates
+        {
+            return mtls::principal(certs);
+        }
         if inner.allow_anonymous {
             return Ok(Principal::anonymous());
         }
@@ -165,6 +184,9 @@ impl Auth {
         let mut ways = Vec::new();
         if let Some(keys) = &inner.api_keys {
             ways.push(format!("an API key in the `{}` header", keys.header()));
+        }
+        if inner.mtls {
+            ways.push("a TLS client certificate from the trusted CA".to_string());
         }
         ways.join(" or ")
     }

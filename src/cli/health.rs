@@ -22,6 +22,8 @@ pub struct HealthArgs {
     /// Seconds to wait for the answer.
     #[arg(long, default_value_t = 3)]
     pub timeout: u64,
+    #[command(flatten)]
+    pub tls: crate::client::TlsOptions,
 }
 
 pub async fn run(args: HealthArgs) -> anyhow::Result<ExitCode> {
@@ -29,10 +31,16 @@ pub async fn run(args: HealthArgs) -> anyhow::Result<ExitCode> {
         Some(u) => with_default_path(&u),
         None => {
             let config = Config::load(args.config, Overrides::default())?;
-            healthz_url(config.admin_listen.unwrap_or(config.listen))
+            // The admin listener is plain HTTP; `listen` is HTTPS under `[tls]`.
+            match config.admin_listen {
+                Some(admin) => healthz_url(admin, "http"),
+                None => healthz_url(config.listen, config.scheme()),
+            }
         }
     };
-    let http = reqwest::Client::builder()
+    let http = args
+        .tls
+        .builder()?
         .timeout(Duration::from_secs(args.timeout.max(1)))
         .build()?;
     match http.get(&url).send().await {
@@ -42,7 +50,7 @@ pub async fn run(args: HealthArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
         Err(e) => {
-            eprintln!("{url}: {e}");
+            eprintln!("{url}: {:#}", anyhow::Error::from(e));
             Ok(ExitCode::FAILURE)
         }
     }
@@ -61,13 +69,13 @@ fn with_default_path(url: &str) -> String {
 
 /// A listen address as a URL to reach it from the same host: an unspecified address
 /// (`0.0.0.0`, `::`) is reached on loopback.
-fn healthz_url(addr: SocketAddr) -> String {
+fn healthz_url(addr: SocketAddr, scheme: &str) -> String {
     let ip = match addr.ip() {
         ip if ip.is_unspecified() && ip.is_ipv4() => std::net::Ipv4Addr::LOCALHOST.into(),
         ip if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
         ip => ip,
     };
-    format!("http://{}/healthz", SocketAddr::new(ip, addr.port()))
+    format!("{scheme}://{}/healthz", SocketAddr::new(ip, addr.port()))
 }
 
 #[cfg(test)]
@@ -77,16 +85,16 @@ mod tests {
     #[test]
     fn listen_addresses_become_loopback_urls() {
         assert_eq!(
-            healthz_url("0.0.0.0:9464".parse().unwrap()),
+            healthz_url("0.0.0.0:9464".parse().unwrap(), "http"),
             "http://127.0.0.1:9464/healthz"
         );
         assert_eq!(
-            healthz_url("[::]:8000".parse().unwrap()),
+            healthz_url("[::]:8000".parse().unwrap(), "http"),
             "http://[::1]:8000/healthz"
         );
         assert_eq!(
-            healthz_url("10.0.0.2:8000".parse().unwrap()),
-            "http://10.0.0.2:8000/healthz"
+            healthz_url("10.0.0.2:8000".parse().unwrap(), "https"),
+            "https://10.0.0.2:8000/healthz"
         );
     }
 

@@ -124,7 +124,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(admin) = app.admin_addr() {
         println!("admin listening on http://{admin}");
     }
-    println!("listening on http://{}", app.addr());
+    println!("listening on {}://{}", app.scheme(), app.addr());
     app.run_until_stopped().await?;
     // Everything has stopped: flush the spans before the process exits. Blocking (the
     // exporter's thread sends them), so off the runtime's workers.

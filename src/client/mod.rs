@@ -17,6 +17,7 @@ mod push;
 mod rpc;
 #[cfg(test)]
 mod tests;
+mod tls;
 mod wire;
 
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub use card::{fetch_card_with, jsonrpc_endpoint};
 pub use error::ClientError;
 use error::excerpt;
 use rpc::{Finality, unwrap_envelope};
+pub use tls::TlsOptions;
 pub use wire::{DecodedItem, RpcCall};
 
 /// The header a 1.0 client sends on every request.
@@ -140,7 +142,16 @@ impl A2aClient {
 
     /// Fetches the agent card at `base_url` and builds a client for its JSON-RPC endpoint.
     pub async fn discover(base_url: &str, version: Version) -> Result<(Self, Value), ClientError> {
-        let http = default_http();
+        Self::discover_with(default_http(), base_url, version).await
+    }
+
+    /// [`A2aClient::discover`] over a caller-configured reqwest client (TLS trust,
+    /// client certificate: see [`TlsOptions`]).
+    pub async fn discover_with(
+        http: reqwest::Client,
+        base_url: &str,
+        version: Version,
+    ) -> Result<(Self, Value), ClientError> {
         let card = fetch_card_with(&http, base_url).await?;
         let endpoint =
             jsonrpc_endpoint(&card, version, base_url).ok_or_else(|| ClientError::Decode {

@@ -43,6 +43,10 @@ pub enum A2aError {
     ExtensionSupportRequired(String),
     #[error("protocol version not supported: {0}")]
     VersionNotSupported(String),
+    /// Over the caller's rate limit (HTTP 429 with `Retry-After`). Not an A2A code: ours,
+    /// outside A2A's -32001..-32009 range.
+    #[error("rate limit exceeded: {0}")]
+    RateLimited(String),
     /// No credentials, or credentials that do not check out (HTTP 401). A2A assigns no
     /// JSON-RPC code: -31401, as a2a-go uses, outside the A2A and JSON-RPC ranges.
     #[error("{0}")]
@@ -51,6 +55,9 @@ pub enum A2aError {
     #[error("{0}")]
     PermissionDenied(String),
 }
+
+/// The JSON-RPC code of [`A2aError::RateLimited`].
+pub const RATE_LIMITED_CODE: i32 = -32029;
 
 impl A2aError {
     /// The JSON-RPC error code (the same in every A2A version that defines it).
@@ -70,6 +77,7 @@ impl A2aError {
             A2aError::ExtendedAgentCardNotConfigured => -32007,
             A2aError::ExtensionSupportRequired(_) => -32008,
             A2aError::VersionNotSupported(_) => -32009,
+            A2aError::RateLimited(_) => RATE_LIMITED_CODE,
             A2aError::Unauthenticated(_) => -31401,
             A2aError::PermissionDenied(_) => -31403,
         }

@@ -218,8 +218,8 @@ impl PushWorker {
 
     /// One attempt and its bookkeeping; `true` when delivered.
     async fn attempt(&self, d: &Delivery) -> bool {
-        // One client span per attempt, in the trace of the run whose event it carries
-        // (when that run was traced in this process; else it starts its own).
+        // One client span per attempt, in the trace of the write that queued it (stored
+        // with the row, so also after a restart or in another process; else its own).
         let span = tracing::info_span!(
             target: crate::traces::SPAN_TARGET,
             "SendPushNotification",
@@ -232,8 +232,8 @@ impl PushWorker {
             error.type = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,
         );
-        if let Some(parent) = crate::traces::run_context(&d.task_id) {
-            crate::traces::set_parent(&span, parent);
+        if let Some(parent) = &d.traceparent {
+            crate::traces::set_stored_parent(&span, parent);
         }
         let outcome = self.post(d, &span).instrument(span.clone()).await;
         if !span.is_disabled()
@@ -317,10 +317,17 @@ impl PushWorker {
                 .header(NOTIFICATION_JWT_HEADER, jwt),
             None => req.header(http::header::AUTHORIZATION, format!("Bearer {jwt}")),
         };
-        if self.config.propagate_trace && !span.is_disabled() {
-            let mut headers = http::HeaderMap::new();
-            crate::traces::inject(span, &mut headers);
-            req = req.headers(headers);
+        if self.config.propagate_trace {
+            if !span.is_disabled() {
+                let mut headers = http::HeaderMap::new();
+                crate::traces::inject(span, &mut headers);
+                req = req.headers(headers);
+            } else if let Some(parent) = d.traceparent.as_deref()
+                && crate::traces::is_traceparent(parent)
+            {
+                // Not exporting here: the receiver still gets the writer's trace.
+                req = req.header("traceparent", parent);
+            }
         }
         let mut resp = match req.body(body).send().await {
             Ok(r) => r,

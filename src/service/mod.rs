@@ -18,7 +18,6 @@ use futures::Stream;
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use crate::agents::AgentExecutor;
 use crate::events::EventBus;
@@ -477,20 +476,21 @@ impl Inner {
                 };
             }
             let lease = Some(self.lease());
+            // The writer's span (the current one), for the notifications of these events.
+            let traceparent = crate::traces::current_traceparent();
             let started = Instant::now();
-            let committed = self
-                .store
-                .commit_keyed(
-                    scope,
-                    id,
-                    record.version,
-                    task,
-                    events,
-                    lease,
-                    key.as_deref(),
-                )
-                .instrument(crate::traces::store_span("commit"))
-                .await;
+            let commit = self.store.commit_keyed(
+                scope,
+                id,
+                record.version,
+                task,
+                events,
+                lease,
+                key.as_deref(),
+                traceparent.as_deref(),
+            );
+            let committed =
+                crate::traces::in_span(commit, || crate::traces::store_span("commit")).await;
             metrics.store_op(StoreOp::Commit, started);
             match committed {
                 Ok(seqd) => {

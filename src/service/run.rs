@@ -308,19 +308,21 @@ impl TaskService {
         let cancel = ctx.cancel.clone();
         // A child of the call that started the run (the current span), carried by the run
         // itself: it continues the request's trace even when it outlives the request.
-        let span = tracing::info_span!(
-            target: crate::traces::SPAN_TARGET,
-            "invoke_agent",
-            gen_ai.operation.name = "invoke_agent",
-            a2a.task.id = &*ctx.task_id,
-            gen_ai.conversation.id = &*ctx.context_id,
-        );
-        if !span.is_disabled() {
+        // Not even made without an exporter (a span is dropped and checked on every path).
+        let span = crate::traces::enabled().then(|| {
+            tracing::info_span!(
+                target: crate::traces::SPAN_TARGET,
+                "invoke_agent",
+                gen_ai.operation.name = "invoke_agent",
+                a2a.task.id = &*ctx.task_id,
+                gen_ai.conversation.id = &*ctx.context_id,
+            )
+        });
+        if span.as_ref().is_some_and(|s| !s.is_disabled()) {
             // The call's span learns the ids it was about.
             let call = tracing::Span::current();
             call.record("a2a.task.id", &*ctx.task_id);
             call.record("gen_ai.conversation.id", &*ctx.context_id);
-            crate::traces::remember_run(&task_id, &span);
         }
         // One future runs the agent and then settles the run: the agent future is abortable
         // and panic-safe in place, instead of a second task watching a first.
@@ -373,10 +375,9 @@ impl TaskService {
             }
         };
         // Not traced: no span to enter on every poll.
-        if span.is_disabled() {
-            Run(Some(Box::pin(settle)))
-        } else {
-            Run(Some(Box::pin(settle.instrument(span))))
+        match span {
+            Some(span) if !span.is_disabled() => Run(Some(Box::pin(settle.instrument(span)))),
+            _ => Run(Some(Box::pin(settle))),
         }
     }
 

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
-use tracing::Instrument;
 
 use super::Inner;
 use super::claims::Keyed;
@@ -178,21 +177,25 @@ impl EventSink {
                 })
             });
             let metrics = &inner.service.config.metrics;
+            // The run's span (the current one): its webhooks' attempts continue its trace.
+            let traceparent = if push.is_empty() {
+                None
+            } else {
+                crate::traces::current_traceparent()
+            };
             let started = std::time::Instant::now();
-            let created = inner
-                .service
-                .store
-                .create_keyed(
-                    &inner.scope,
-                    inner.origin,
-                    task,
-                    vec![created, event],
-                    &push,
-                    Some(inner.service.lease()),
-                    key.as_ref(),
-                )
-                .instrument(crate::traces::store_span("create"))
-                .await;
+            let create = inner.service.store.create_keyed(
+                &inner.scope,
+                inner.origin,
+                task,
+                vec![created, event],
+                &push,
+                Some(inner.service.lease()),
+                key.as_ref(),
+                traceparent.as_deref(),
+            );
+            let created =
+                crate::traces::in_span(create, || crate::traces::store_span("create")).await;
             metrics.store_op(crate::metrics::StoreOp::Create, started);
             let events = created.map_err(|e| {
                 let e = super::store_error(e);

@@ -36,6 +36,8 @@ pub(crate) struct PushPart {
     pub configs: Vec<PushConfig>,
     pub task: Task,
     pub events: Vec<Arc<SequencedEvent>>,
+    /// The creating span's `traceparent`, stored with the notifications.
+    pub traceparent: Option<String>,
 }
 
 /// The creations queue of a SQL store; the answer says whether the task was inserted
@@ -56,6 +58,7 @@ impl CreateJob {
         push: &[PushConfig],
         lease: Option<Lease<'_>>,
         key: Option<&KeyRecord>,
+        traceparent: Option<&str>,
     ) -> Result<(Self, Vec<Arc<SequencedEvent>>), StoreError> {
         let seqd = sequence(events, 0);
         let mut serialized = Vec::with_capacity(seqd.len());
@@ -80,6 +83,7 @@ impl CreateJob {
                     configs: push.to_vec(),
                     task,
                     events: seqd.clone(),
+                    traceparent: traceparent.map(str::to_owned),
                 })
             }),
         };

@@ -38,6 +38,7 @@ pub(super) const POSTGRES: &[Embedded] = &[
     embed!("postgres", "0003_no_event_foreign_keys.sql"),
     embed!("postgres", "0004_idempotency_keys.sql"),
     embed!("postgres", "0005_json_documents.sql"),
+    embed!("postgres", "0006_outbox_traceparent.sql"),
 ];
 
 /// `migrations/sqlite/`, in version order.
@@ -45,6 +46,7 @@ pub(super) const SQLITE: &[Embedded] = &[
     embed!("sqlite", "0001_init.sql"),
     embed!("sqlite", "0002_push.sql"),
     embed!("sqlite", "0004_idempotency_keys.sql"),
+    embed!("sqlite", "0006_outbox_traceparent.sql"),
 ];
 
 /// The migrator of `files`, as `sqlx::migrate!` builds it from their directory.

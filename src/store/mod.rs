@@ -81,12 +81,13 @@ pub trait TaskStore: PushStore {
         push: &[PushConfig],
         lease: Option<Lease<'_>>,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError> {
-        self.create_keyed(scope, origin, task, events, push, lease, None)
+        self.create_keyed(scope, origin, task, events, push, lease, None, None)
             .await
     }
 
     /// [`TaskStore::create`], recording `key` (the request's idempotency key) in the same
     /// step, so a crash never leaves the task without its key or the key without its task.
+    /// `traceparent` (the writer's span, when traced) is stored with the outbox rows.
     #[allow(clippy::too_many_arguments)]
     async fn create_keyed(
         &self,
@@ -97,6 +98,7 @@ pub trait TaskStore: PushStore {
         push: &[PushConfig],
         lease: Option<Lease<'_>>,
         key: Option<&KeyRecord>,
+        traceparent: Option<&str>,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError>;
 
     /// The task, if it exists in this scope.
@@ -114,12 +116,12 @@ pub trait TaskStore: PushStore {
         events: Vec<TaskEvent>,
         lease: Option<Lease<'_>>,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError> {
-        self.commit_keyed(scope, id, expected_version, task, events, lease, None)
+        self.commit_keyed(scope, id, expected_version, task, events, lease, None, None)
             .await
     }
 
     /// [`TaskStore::commit`], recording `key` (a follow-up's idempotency key) in the same
-    /// step.
+    /// step; `traceparent` as in [`TaskStore::create_keyed`].
     #[allow(clippy::too_many_arguments)]
     async fn commit_keyed(
         &self,
@@ -130,6 +132,7 @@ pub trait TaskStore: PushStore {
         events: Vec<TaskEvent>,
         lease: Option<Lease<'_>>,
         key: Option<&KeyRecord>,
+        traceparent: Option<&str>,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError>;
 
     /// Stored events with `seq > after`, in order.

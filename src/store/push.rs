@@ -33,6 +33,9 @@ pub struct Delivery {
     pub last_error: Option<String>,
     /// Unix millis when it was dead-lettered.
     pub dead_at: Option<i64>,
+    /// The W3C `traceparent` of the write that queued it, when traced: its attempts
+    /// continue that trace (and the webhook gets it) in whichever process delivers.
+    pub traceparent: Option<String>,
 }
 
 impl Delivery {

@@ -28,18 +28,19 @@ pub(super) const LIST_CONFIGS: &str = "\
 pub(super) const DELETE_CONFIG: &str =
     "DELETE FROM a2a_push_configs WHERE task_id = $1 AND id = $2";
 
-/// The outbox rows of one event: one per config of the task (`$7`: 0.x configs too, for
-/// the commit's last streamed event). 1.0 configs get the event, 0.x ones the task.
+/// The outbox rows of one event: one per config of the task (`$6`: 0.x configs too, for
+/// the commit's last streamed event). 1.0 configs get the event, 0.x ones the task; `$7`
+/// is the writer's `traceparent` (NULL when not traced).
 pub(super) const ENQUEUE: &str = "\
     INSERT INTO a2a_push_outbox (task_id, config_id, seq, origin, url, token, authentication, \
-                                 payload, created_at, next_attempt_at) \
+                                 payload, created_at, next_attempt_at, traceparent) \
     SELECT task_id, id, $2, origin, url, token, authentication, \
-           CASE WHEN origin = '1.0' THEN $3 ELSE $4 END, $5, $5 \
+           CASE WHEN origin = '1.0' THEN $3 ELSE $4 END, $5, $5, $7 \
     FROM a2a_push_configs WHERE task_id = $1 AND (origin = '1.0' OR $6) \
     ORDER BY id";
 
 pub(super) const DELIVERY_COLUMNS: &str = "id, task_id, config_id, seq, origin, url, token, \
-    authentication, payload, attempts, created_at, last_error, dead_at";
+    authentication, payload, attempts, created_at, last_error, dead_at, traceparent";
 
 /// Due rows that head their config's queue (no older live row of the same config), so a
 /// webhook receives in order. `{lock}` is `FOR UPDATE SKIP LOCKED` on PostgreSQL, where
@@ -134,6 +135,7 @@ pub(super) type DeliveryRow = (
     i64,
     Option<String>,
     Option<i64>,
+    Option<String>,
 );
 
 pub(super) fn delivery_from_row(row: DeliveryRow) -> Result<Delivery, StoreError> {
@@ -151,6 +153,7 @@ pub(super) fn delivery_from_row(row: DeliveryRow) -> Result<Delivery, StoreError
         created_at,
         last_error,
         dead_at,
+        traceparent,
     ) = row;
     Ok(Delivery {
         id,
@@ -166,6 +169,7 @@ pub(super) fn delivery_from_row(row: DeliveryRow) -> Result<Delivery, StoreError
         created_at,
         last_error,
         dead_at,
+        traceparent,
     })
 }
 
@@ -232,7 +236,14 @@ macro_rules! sql_push_store {
                 for j in jobs {
                     if let Some(push) = &j.push {
                         Self::insert_configs(&mut *conn, &j.task_id, &push.configs, now).await?;
-                        Self::enqueue(&mut *conn, &push.task, &push.events, now).await?;
+                        Self::enqueue(
+                            &mut *conn,
+                            &push.task,
+                            &push.events,
+                            now,
+                            push.traceparent.as_deref(),
+                        )
+                        .await?;
                     }
                 }
                 Ok(())
@@ -244,6 +255,7 @@ macro_rules! sql_push_store {
                 task: &$crate::protocol::Task,
                 events: &[std::sync::Arc<$crate::protocol::SequencedEvent>],
                 now: i64,
+                traceparent: Option<&str>,
             ) -> Result<(), $crate::store::StoreError> {
                 use $crate::store::sql::{backend, to_i64};
                 use $crate::store::sql_push::ENQUEUE;
@@ -256,6 +268,7 @@ macro_rules! sql_push_store {
                         .bind($crate::store::sql::JsonText(&snapshot))
                         .bind(now)
                         .bind(!v1_only)
+                        .bind(traceparent)
                         .execute(&mut *conn)
                         .await
                         .map_err(backend)?;

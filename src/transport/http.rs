@@ -4,16 +4,15 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::response::Response;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use jsonrpsee::types::Id;
@@ -22,14 +21,19 @@ use tower::ServiceExt;
 use tracing::Instrument;
 
 use super::card::CachedCard;
-use super::health::{Lifecycle, Readiness};
+use super::client_ip::TrustedProxies;
+use super::headers::AnswerHeaders;
+use super::health::Lifecycle;
+use super::routes::{a2a_routes, not_found, ops_routes};
 use super::sse;
+use super::tls::PeerCertificates;
 use crate::auth::{Auth, Credentials, Refusal};
 use crate::codec::{v1, v03};
 use crate::jsonrpc::{self, CallInfo, Outcome, envelope};
 use crate::metrics::{CallOutcome, Metrics};
 use crate::protocol::{A2aError, Version};
 use crate::push::keys::SigningKeys;
+use crate::ratelimit::{RateKey, RateLimiter};
 use crate::store::TaskStore;
 use crate::traces::SPAN_TARGET;
 
@@ -43,24 +47,30 @@ pub struct Limits {
 /// Shared state of the endpoint and the router; one pointer, because every request
 /// clones it.
 #[derive(Clone)]
-pub struct AppState(Arc<Shared>);
+pub struct AppState(pub(super) Arc<Shared>);
 
-struct Shared {
-    module: jsonrpc::Module,
-    card_v1: CachedCard,
-    card_v03: CachedCard,
+pub(super) struct Shared {
+    pub(super) module: jsonrpc::Module,
+    pub(super) card_v1: CachedCard,
+    pub(super) card_v03: CachedCard,
     /// The keys whose public halves verify notification JWTs (push on).
-    keys: Option<Arc<SigningKeys>>,
-    metrics: Arc<Metrics>,
+    pub(super) keys: Option<Arc<SigningKeys>>,
+    pub(super) metrics: Arc<Metrics>,
     /// Pinged by `/readyz`.
-    store: Arc<dyn TaskStore>,
-    max_body_bytes: usize,
+    pub(super) store: Arc<dyn TaskStore>,
+    pub(super) max_body_bytes: usize,
     /// One permit per JSON-RPC call being handled; none left means shed the call (503).
-    in_flight: Semaphore,
+    pub(super) in_flight: Semaphore,
     /// Readiness turns 503 on `stopping`; SSE streams end on `draining`.
-    lifecycle: Lifecycle,
+    pub(super) lifecycle: Lifecycle,
     /// Decides who each caller is.
-    auth: Auth,
+    pub(super) auth: Auth,
+    /// The per-caller limit (`[rate_limit]`), when configured.
+    pub(super) rate_limit: Option<Arc<RateLimiter>>,
+    /// Whose `X-Forwarded-For` names the client.
+    pub(super) trusted_proxies: TrustedProxies,
+    /// The allowed CORS origins, for every listener's answers.
+    pub(super) answer_headers: AnswerHeaders,
 }
 
 /// What the HTTP surface is built from.
@@ -73,6 +83,12 @@ pub struct Parts {
     pub limits: Limits,
     pub lifecycle: Lifecycle,
     pub auth: Auth,
+    /// The per-caller limit (`[rate_limit]`), when configured.
+    pub rate_limit: Option<Arc<RateLimiter>>,
+    /// Whose `X-Forwarded-For` names an anonymous caller's IP.
+    pub trusted_proxies: TrustedProxies,
+    /// `cors.allowed_origins`.
+    pub cors_origins: Vec<String>,
 }
 
 impl AppState {
@@ -85,6 +101,9 @@ impl AppState {
             limits,
             lifecycle,
             auth,
+            rate_limit,
+            trusted_proxies,
+            cors_origins,
         } = parts;
         let now = std::time::SystemTime::now();
         Self(Arc::new(Shared {
@@ -98,7 +117,15 @@ impl AppState {
             in_flight: Semaphore::new(limits.max_concurrent_requests),
             lifecycle,
             auth,
+            rate_limit,
+            trusted_proxies,
+            answer_headers: AnswerHeaders::new(&cors_origins),
         }))
+    }
+
+    /// The rate limiter, for its maintenance task.
+    pub fn rate_limiter(&self) -> Option<&Arc<RateLimiter>> {
+        self.0.rate_limit.as_ref()
     }
 }
 
@@ -111,6 +138,17 @@ pub struct Endpoint {
     router: Router,
     /// Whether JSON-RPC POSTs are served (not on the admin listener).
     rpc: bool,
+    /// Added to every answer.
+    answer: AnswerHeaders,
+    /// The connection this clone serves (set by the accept loop).
+    conn: Conn,
+}
+
+/// What the accept loop knows of a connection.
+#[derive(Debug, Clone, Default)]
+struct Conn {
+    peer: Option<IpAddr>,
+    certs: Option<PeerCertificates>,
 }
 
 impl Endpoint {
@@ -118,8 +156,10 @@ impl Endpoint {
     pub fn new(state: AppState) -> Self {
         Self {
             router: a2a_routes().merge(ops_routes()).with_state(state.clone()),
+            answer: state.0.answer_headers.clone(),
             state,
             rpc: true,
+            conn: Conn::default(),
         }
     }
 
@@ -129,15 +169,36 @@ impl Endpoint {
     pub fn split(state: AppState) -> (Self, Self) {
         let public = Self {
             router: a2a_routes().with_state(state.clone()),
+            answer: state.0.answer_headers.clone(),
             state: state.clone(),
             rpc: true,
+            conn: Conn::default(),
         };
         let admin = Self {
             router: ops_routes().fallback(not_found).with_state(state.clone()),
+            // Probes and scrapers are no browsers: security headers, no CORS.
+            answer: AnswerHeaders::default(),
             state,
             rpc: false,
+            conn: Conn::default(),
         };
         (public, admin)
+    }
+
+    /// Answers say `Strict-Transport-Security` (the listener serves HTTPS).
+    pub(super) fn with_hsts(mut self) -> Self {
+        self.answer.hsts = true;
+        self
+    }
+
+    /// This endpoint for one connection from `peer`, with its verified client chain.
+    pub(super) fn for_connection(&self, peer: IpAddr, certs: Option<PeerCertificates>) -> Self {
+        let mut e = self.clone();
+        e.conn = Conn {
+            peer: Some(peer),
+            certs,
+        };
+        e
     }
 }
 
@@ -148,12 +209,30 @@ impl hyper::service::Service<Request<Incoming>> for Endpoint {
     type Error = Infallible;
     type Future = EndpointFuture;
 
-    fn call(&self, req: Request<Incoming>) -> EndpointFuture {
+    fn call(&self, mut req: Request<Incoming>) -> EndpointFuture {
+        let origin = self.answer.allowed_origin(req.headers());
+        if let Some(r) = self.answer.preflight(&req, origin.as_ref()) {
+            return Box::pin(std::future::ready(Ok(r)));
+        }
+        if let Some(certs) = &self.conn.certs {
+            req.extensions_mut().insert(certs.clone());
+        }
+        let answer = self.answer.clone();
+        // One box per call: the call's future is large (every method's handler state).
         if self.rpc && req.method() == Method::POST && is_rpc_path(req.uri().path()) {
-            // One box per call: the call's future is large (every method's handler state).
-            Box::pin(rpc(self.state.clone(), req))
+            let (state, peer) = (self.state.clone(), self.conn.peer);
+            Box::pin(async move {
+                let mut r = rpc(state, req, peer).await;
+                answer.apply(&mut r, origin);
+                Ok(r)
+            })
         } else {
-            Box::pin(self.router.clone().oneshot(req.map(Body::new)))
+            let router = self.router.clone();
+            Box::pin(async move {
+                let Ok(mut r) = router.oneshot(req.map(Body::new)).await;
+                answer.apply(&mut r, origin);
+                Ok(r)
+            })
         }
     }
 }
@@ -168,82 +247,47 @@ fn is_rpc_path(path: &str) -> bool {
     path == "/" || LEGACY_RPC_PATHS.contains(&path)
 }
 
-/// Every A2A route but the JSON-RPC POSTs.
-fn a2a_routes() -> Router<AppState> {
-    Router::new()
-        .route("/", any(rpc_method_not_allowed))
-        .route("/tasks/send", any(rpc_method_not_allowed))
-        .route("/a2a/tasks/send", any(rpc_method_not_allowed))
-        .route("/a2a", any(rpc_method_not_allowed))
-        .route(
-            "/.well-known/agent-card.json",
-            get(|State(s): State<AppState>, h: HeaderMap| async move { s.0.card_v1.respond(&h) }),
-        )
-        .route(
-            "/.well-known/agent.json",
-            get(|State(s): State<AppState>, h: HeaderMap| async move { s.0.card_v03.respond(&h) }),
-        )
-        .route("/.well-known/jwks.json", get(jwks))
-        .fallback(not_found)
-}
-
-/// What operators and probes use: metrics, liveness, readiness.
-fn ops_routes() -> Router<AppState> {
-    Router::new()
-        .route("/metrics", get(metrics))
-        .route("/healthz", get(|| async { "ok" }))
-        // What other A2A servers (and the seed plan's) call liveness.
-        .route("/health", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-}
-
-/// The public keys of notification JWTs. Short caching: a rotated key must show up before
-/// its first token does.
-async fn jwks(State(state): State<AppState>) -> Response {
-    let Some(keys) = &state.0.keys else {
-        return (
-            StatusCode::NOT_FOUND,
-            axum::Json(serde_json::json!({"error": "push notifications are off on this server"})),
-        )
-            .into_response();
-    };
-    let body = keys.jwks(chrono::Utc::now()).to_string();
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/jwk-set+json"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=60"),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4"),
-        )],
-        state.0.metrics.render(),
-    )
-        .into_response()
-}
-
 /// `POST /`: one JSON-RPC call, answered with a JSON body or an SSE stream; counted and
 /// logged once its answer (or its stream's head) is ready.
-async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infallible> {
+async fn rpc(state: AppState, req: Request<Incoming>, peer: Option<IpAddr>) -> Response {
     let started = Instant::now();
     let metrics = &state.0.metrics;
     let in_flight = InFlight::new(&metrics.requests_in_flight);
     let mut info = CallInfo::default();
-    // Built here, by hand: this path bypasses the router and its middleware. The caller's
-    // `traceparent` is its parent; a stream's call span keeps it open until the stream ends.
+    // Without an exporter, no span and no wrapper: wrapping the call's large future in
+    // `Instrumented` costs a copy of it per call even when the span is disabled. The
+    // traced path is the boxed one.
+    let (response, span) = if crate::traces::enabled() {
+        let (response, span) = Box::pin(traced_rpc(&state, req, peer, &mut info)).await;
+        (response, Some(span))
+    } else {
+        (serve_rpc(&state, req, peer, &mut info).await, None)
+    };
+    drop(in_flight);
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        info.outcome = CallOutcome::Unavailable;
+    } else if !response.status().is_success() && info.outcome == CallOutcome::Ok {
+        info.outcome = CallOutcome::Error;
+    }
+    let elapsed = started.elapsed();
+    metrics.request_done(info.method, info.version, info.outcome, elapsed);
+    match span {
+        // Inside the span, so a JSON line carries the call's trace id.
+        Some(span) => span.in_scope(|| log_call(&info, response.status(), elapsed)),
+        None => log_call(&info, response.status(), elapsed),
+    }
+    response
+}
+
+/// [`serve_rpc`] inside the HTTP server span, and that span. Built here, by hand: this
+/// path bypasses the router and its middleware. The caller's `traceparent` is its parent;
+/// a stream's call span keeps it open until the stream ends.
+async fn traced_rpc(
+    state: &AppState,
+    req: Request<Incoming>,
+    peer: Option<IpAddr>,
+    info: &mut CallInfo,
+) -> (Response, tracing::Span) {
     let span = tracing::info_span!(
         target: SPAN_TARGET,
         "POST",
@@ -255,7 +299,7 @@ async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infall
         otel.status_code = tracing::field::Empty,
     );
     crate::traces::set_remote_parent(&span, req.headers());
-    let response = serve_rpc(&state, req, &mut info)
+    let response = serve_rpc(state, req, peer, info)
         .instrument(span.clone())
         .await;
     if !span.is_disabled() {
@@ -265,17 +309,7 @@ async fn rpc(state: AppState, req: Request<Incoming>) -> Result<Response, Infall
             span.record("otel.status_code", "error");
         }
     }
-    drop(in_flight);
-    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
-        info.outcome = CallOutcome::Unavailable;
-    } else if !response.status().is_success() && info.outcome == CallOutcome::Ok {
-        info.outcome = CallOutcome::Error;
-    }
-    let elapsed = started.elapsed();
-    metrics.request_done(info.method, info.version, info.outcome, elapsed);
-    // Inside the span, so a JSON line carries the call's trace id.
-    span.in_scope(|| log_call(&info, response.status(), elapsed));
-    Ok(response)
+    (response, span)
 }
 
 /// Counts a call in `a2a_requests_in_flight` until dropped: also when hyper drops the
@@ -321,7 +355,12 @@ fn log_call(info: &CallInfo, status: StatusCode, elapsed: std::time::Duration) {
     }
 }
 
-async fn serve_rpc(state: &AppState, req: Request<Incoming>, info: &mut CallInfo) -> Response {
+async fn serve_rpc(
+    state: &AppState,
+    req: Request<Incoming>,
+    peer: Option<IpAddr>,
+    info: &mut CallInfo,
+) -> Response {
     // Held until the response (or the stream's first event) is ready, as a tower
     // concurrency limit would; the stream itself does not count.
     let Ok(_permit) = state.0.in_flight.try_acquire() else {
@@ -341,7 +380,19 @@ async fn serve_rpc(state: &AppState, req: Request<Incoming>, info: &mut CallInfo
         Ok(b) => b,
         Err(r) => return r,
     };
-    handle_rpc(state, parts.uri.query(), &parts.headers, &body, info).await
+    let caller = Caller {
+        peer,
+        certs: parts.extensions.get::<PeerCertificates>(),
+    };
+    handle_rpc(
+        state,
+        parts.uri.query(),
+        &parts.headers,
+        caller,
+        &body,
+        info,
+    )
+    .await
 }
 
 /// The whole body, refused with 413 past `max` bytes: up front when `Content-Length` says
@@ -370,13 +421,51 @@ async fn read_body(body: Incoming, headers: &HeaderMap, max: usize) -> Result<By
     }
 }
 
+/// What the connection says about the caller.
+struct Caller<'a> {
+    peer: Option<IpAddr>,
+    /// The verified client chain (mTLS).
+    certs: Option<&'a PeerCertificates>,
+}
+
 async fn handle_rpc(
     state: &AppState,
     query: Option<&str>,
     headers: &HeaderMap,
+    caller: Caller<'_>,
     body: &[u8],
     info: &mut CallInfo,
 ) -> Response {
+    let version = version_param(headers, query);
+    // Who is calling needs only the headers and the connection: the rate limit counts
+    // every call, an unparseable one too, before any more work is done for it.
+    let creds = Credentials {
+        headers,
+        peer_certificates: caller.certs,
+    };
+    let authenticated = state.0.auth.authenticate(&creds).await;
+    if let Some(limiter) = &state.0.rate_limit {
+        // The principal's bucket; anonymous and refused callers share their IP's.
+        let key = match &authenticated {
+            Ok(p) if p.is_authenticated() => RateKey::Owner(p.scope.owner.as_str().into()),
+            _ => {
+                let ip = caller
+                    .peer
+                    .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+                RateKey::Ip(state.0.trusted_proxies.client_ip(ip, headers))
+            }
+        };
+        if let Err(wait) = limiter.check(&key).await {
+            state.0.metrics.rate_limited.inc();
+            info.outcome = CallOutcome::Error;
+            let req = envelope::parse(body).ok();
+            info.method = req
+                .as_ref()
+                .and_then(|r| jsonrpc::methods::lookup(r.method));
+            let id = req.map_or(Id::Null, |r| r.id);
+            return rate_limited(id, wait, version.is_some());
+        }
+    }
     let req = match envelope::parse(body) {
         Ok(r) => r,
         Err(rejected) => {
@@ -384,8 +473,7 @@ async fn handle_rpc(
             return json_error(StatusCode::OK, rejected.id, &rejected.error);
         }
     };
-    let version = version_param(headers, query);
-    let principal = match state.0.auth.authenticate(&Credentials { headers }).await {
+    let principal = match authenticated {
         Ok(p) => p,
         Err(refusal) => {
             info.method = jsonrpc::methods::lookup(req.method);
@@ -393,7 +481,6 @@ async fn handle_rpc(
             return refused(state, &refusal, req.id, version.is_some());
         }
     };
-    let span = call_span(req.method);
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -404,18 +491,34 @@ async fn handle_rpc(
             .iter()
             .map(HeaderValue::as_bytes),
     );
-    let outcome = jsonrpc::dispatch(
-        &state.0.module,
-        req,
-        version.as_deref(),
-        principal,
-        last_event_id,
-        idempotency_key,
-        info,
-    )
-    .instrument(span.clone())
-    .await;
-    record_call(&span, info);
+    let module = &state.0.module;
+    // As in `rpc`: the span and its wrapper only when traced, there boxed.
+    let (outcome, span) = if crate::traces::enabled() {
+        let span = call_span(req.method);
+        let call = jsonrpc::dispatch(
+            module,
+            req,
+            version.as_deref(),
+            principal,
+            last_event_id,
+            idempotency_key,
+            info,
+        );
+        let outcome = Box::pin(call.instrument(span.clone())).await;
+        record_call(&span, info);
+        (outcome, Some(span))
+    } else {
+        let call = jsonrpc::dispatch(
+            module,
+            req,
+            version.as_deref(),
+            principal,
+            last_event_id,
+            idempotency_key,
+            info,
+        );
+        (call.await, None)
+    };
     match outcome {
         Outcome::Response(r) => json_response(StatusCode::OK, r),
         Outcome::Stream {
@@ -423,12 +526,13 @@ async fn handle_rpc(
             version,
             stream,
         } => {
-            let stream: jsonrpc::SseStream = if span.is_disabled() {
-                stream
-            } else {
-                // The current span is the HTTP one (this runs inside it).
-                let outer = tracing::Span::current();
-                Box::pin(crate::traces::TracedStream::new(stream, span, outer))
+            let stream: jsonrpc::SseStream = match span {
+                Some(span) if !span.is_disabled() => {
+                    // The current span is the HTTP one (this runs inside it).
+                    let outer = tracing::Span::current();
+                    Box::pin(crate::traces::TracedStream::new(stream, span, outer))
+                }
+                _ => stream,
             };
             let metrics = state.0.metrics.clone();
             sse::respond(id, version, stream, &state.0.lifecycle.draining, metrics).await
@@ -513,7 +617,7 @@ fn is_json(ct: &HeaderValue) -> bool {
     essence.eq_ignore_ascii_case(b"application/json") || (starts(b"application/") && ends(b"+json"))
 }
 
-fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
+pub(super) fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
     let mut r = Response::new(body.into());
     *r.status_mut() = status;
     r.headers_mut().insert(
@@ -525,6 +629,20 @@ fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
 
 fn json_error(status: StatusCode, id: Id<'_>, e: &A2aError) -> Response {
     json_response(status, jsonrpc::error_response(id, e, Version::V03))
+}
+
+/// 429 with `Retry-After` and a JSON-RPC error (-32029) carrying the call's id.
+fn rate_limited(id: Id<'_>, wait: std::time::Duration, v1: bool) -> Response {
+    let secs = crate::ratelimit::retry_after_secs(wait);
+    let e = A2aError::RateLimited(format!("too many requests; retry after {secs} s"));
+    let version = if v1 { Version::V1 } else { Version::V03 };
+    let mut r = json_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        jsonrpc::error_response(id, &e, version),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    r
 }
 
 /// A call refused before dispatch: 401 (no or bad credentials, with a `WWW-Authenticate`
@@ -570,30 +688,5 @@ fn unavailable(mut r: Response) -> Response {
     *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     r.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    r
-}
-
-/// Readiness: 503 once shutting down or while the task store does not answer, with one
-/// entry per dependency (`/healthz` is liveness: the process serves HTTP).
-async fn readyz(State(state): State<AppState>) -> Response {
-    let mut r = Readiness::new(state.0.lifecycle.stopping.is_cancelled());
-    r.required("store", state.0.store.ping()).await;
-    // A Redis event bus, once there is one, is `r.optional("redis", ...)`: without it
-    // subscribers fall back to the store, slower but correct.
-    let body = serde_json::to_string(&r).expect("readiness serializes");
-    json_response(r.http_status(), body)
-}
-
-async fn not_found() -> Response {
-    let body = r#"{"error":"not found: the A2A JSON-RPC endpoint is POST /, the agent card GET /.well-known/agent-card.json"}"#;
-    json_response(StatusCode::NOT_FOUND, body)
-}
-
-/// `/` (or a legacy JSON-RPC path) with another method than POST.
-async fn rpc_method_not_allowed() -> Response {
-    let body = r#"{"error":"method not allowed: the A2A JSON-RPC endpoint takes POST"}"#;
-    let mut r = json_response(StatusCode::METHOD_NOT_ALLOWED, body);
-    r.headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("POST"));
     r
 }

@@ -1,10 +1,14 @@
 //! HTTP: the accept loop, the axum router, the JSON-RPC endpoint with its limits, SSE, the agent card.
 
 mod card;
+pub mod client_ip;
+mod headers;
 pub mod health;
 mod http;
+mod routes;
 mod serve;
 mod sse;
+pub mod tls;
 
 pub use health::{Lifecycle, Readiness};
 pub use http::{AppState, Endpoint, Limits, Parts};

@@ -172,6 +172,7 @@ The server's configuration keys (src/config.rs FIELDS) that `config` may set, on
 line. With a2a-server.managedKeys they are exactly FIELDS: tests/helm_chart.rs checks it.
 */}}
 {{- define "a2a-server.configKeys" -}}
+redis_url
 db_max_connections
 db_acquire_timeout_secs
 db_statement_timeout_secs
@@ -223,6 +224,9 @@ The configuration tables that only configToml sets (their files go in extraVolum
 */}}
 {{- define "a2a-server.tomlKeys" -}}
 auth
+tls
+rate_limit
+cors
 {{- end }}
 
 {{/*

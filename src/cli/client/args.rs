@@ -1,7 +1,7 @@
 //! The command-line arguments of the client subcommands: which agent, which message, and
 //! one variant per subcommand.
 
-use crate::client::SendOptions;
+use crate::client::{SendOptions, TlsOptions};
 use crate::protocol::{TaskState, Version};
 
 /// Which agent to talk to and how.
@@ -18,6 +18,8 @@ pub struct Target {
     /// Print the raw JSON-RPC result as received (one JSON document per line for streams).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub tls: TlsOptions,
 }
 
 /// The message to send.

@@ -30,7 +30,7 @@ pub const EXIT_STREAM_CUT: u8 = 3;
 /// Runs one client subcommand.
 pub async fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
     let outcome = match cmd {
-        ClientCommand::Card { target } => card(&target).await,
+        ClientCommand::Card { target } => card(&target.tls.client()?, &target).await,
         ClientCommand::Send {
             target,
             message,
@@ -170,10 +170,11 @@ fn report(e: ClientError) -> anyhow::Result<ExitCode> {
 /// The client for a target: `--endpoint`, else the card's JSON-RPC endpoint, else (with a
 /// warning) the base URL itself.
 async fn connect(target: &Target) -> anyhow::Result<A2aClient> {
+    let http = target.tls.client()?;
     if let Some(e) = &target.endpoint {
-        return Ok(A2aClient::new(e.clone(), target.protocol));
+        return Ok(A2aClient::with_http(http, e.clone(), target.protocol));
     }
-    let endpoint = match A2aClient::fetch_card(&target.url).await {
+    let endpoint = match client::fetch_card_with(&http, &target.url).await {
         Ok(card) => {
             client::jsonrpc_endpoint(&card, target.protocol, &target.url).unwrap_or_else(|| {
                 eprintln!(
@@ -188,11 +189,11 @@ async fn connect(target: &Target) -> anyhow::Result<A2aClient> {
             target.url.clone()
         }
     };
-    Ok(A2aClient::new(endpoint, target.protocol))
+    Ok(A2aClient::with_http(http, endpoint, target.protocol))
 }
 
-async fn card(target: &Target) -> Result<ExitCode, ClientError> {
-    let card = A2aClient::fetch_card(&target.url).await?;
+async fn card(http: &reqwest::Client, target: &Target) -> Result<ExitCode, ClientError> {
+    let card = client::fetch_card_with(http, &target.url).await?;
     if target.json {
         println!("{card}");
         return Ok(ExitCode::SUCCESS);

@@ -71,6 +71,7 @@ fn enqueue(
     events: &[Arc<SequencedEvent>],
     task: &Task,
     now: i64,
+    traceparent: Option<&str>,
 ) {
     for (i, v1_only) in outbox_targets(events) {
         for c in configs
@@ -95,6 +96,7 @@ fn enqueue(
                 created_at: now,
                 last_error: None,
                 dead_at: None,
+                traceparent: traceparent.map(str::to_owned),
             };
             outbox.push(delivery, now);
         }
@@ -145,6 +147,7 @@ impl TaskStore for MemoryStore {
         push: &[PushConfig],
         lease: Option<Lease<'_>>,
         key: Option<&KeyRecord>,
+        traceparent: Option<&str>,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError> {
         let seqd = sequence(events, 0);
         let mut state = self.state.write();
@@ -159,7 +162,14 @@ impl TaskStore for MemoryStore {
             state.keys.put(scope, key);
         }
         if !push.is_empty() {
-            enqueue(&mut state.outbox, push, &seqd, &task, now_millis());
+            enqueue(
+                &mut state.outbox,
+                push,
+                &seqd,
+                &task,
+                now_millis(),
+                traceparent,
+            );
             self.outbox_signal.notify_one();
         }
         let lease = lease_of(&task, lease);
@@ -205,6 +215,7 @@ impl TaskStore for MemoryStore {
         events: Vec<TaskEvent>,
         lease: Option<Lease<'_>>,
         key: Option<&KeyRecord>,
+        traceparent: Option<&str>,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError> {
         let mut state = self.state.write();
         let state = &mut *state;
@@ -228,7 +239,14 @@ impl TaskStore for MemoryStore {
         track_lease(&mut state.leased, &task.id, had, entry.lease.is_some());
         if !entry.push.is_empty() {
             let configs: Vec<PushConfig> = entry.push.values().cloned().collect();
-            enqueue(&mut state.outbox, &configs, &seqd, &task, now_millis());
+            enqueue(
+                &mut state.outbox,
+                &configs,
+                &seqd,
+                &task,
+                now_millis(),
+                traceparent,
+            );
             self.outbox_signal.notify_one();
         }
         state.terminal.track(&mut entry.terminal, &task);

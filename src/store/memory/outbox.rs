@@ -283,6 +283,7 @@ mod tests {
             created_at: 0,
             last_error: None,
             dead_at: None,
+            traceparent: None,
         }
     }
 

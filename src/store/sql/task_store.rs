@@ -88,13 +88,15 @@ macro_rules! sql_task_store {
                 push: &[$crate::protocol::PushConfig],
                 lease: Option<$crate::store::Lease<'_>>,
                 key: Option<&$crate::store::KeyRecord>,
+                traceparent: Option<&str>,
             ) -> Result<
                 Vec<std::sync::Arc<$crate::protocol::SequencedEvent>>,
                 $crate::store::StoreError,
             > {
                 use $crate::store::batch::RunBatch;
                 use $crate::store::group_commit::{self, CreateJob};
-                let (job, seqd) = CreateJob::new(scope, origin, task, events, push, lease, key)?;
+                let (job, seqd) =
+                    CreateJob::new(scope, origin, task, events, push, lease, key, traceparent)?;
                 let write = || -> RunBatch<CreateJob, bool> {
                     let pool = self.writer.clone();
                     let signal = self.outbox_signal.clone();
@@ -148,6 +150,7 @@ macro_rules! sql_task_store {
                 events: Vec<$crate::protocol::TaskEvent>,
                 lease: Option<$crate::store::Lease<'_>>,
                 key: Option<&$crate::store::KeyRecord>,
+                traceparent: Option<&str>,
             ) -> Result<
                 Vec<std::sync::Arc<$crate::protocol::SequencedEvent>>,
                 $crate::store::StoreError,
@@ -209,7 +212,7 @@ macro_rules! sql_task_store {
                 let seqd = $crate::store::sequence(events, after);
                 Self::append(&mut tx, scope, id, &seqd, now, key).await?;
                 if push_configs > 0 {
-                    Self::enqueue(&mut tx, &task, &seqd, now).await?;
+                    Self::enqueue(&mut tx, &task, &seqd, now, traceparent).await?;
                 }
                 tx.commit().await.map_err(backend)?;
                 if push_configs > 0 {
