@@ -51,6 +51,18 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Requests handled at once; more get HTTP 503.
     pub max_concurrent_requests: usize,
+    /// Deepest nesting of objects and arrays in a call's params (the params object is
+    /// depth 1); deeper is refused with -32602 before decoding. At most 120: past that the
+    /// JSON parser refuses the envelope itself (-32700).
+    pub max_json_depth: usize,
+    /// Most parts in one message (-32602 beyond).
+    pub max_parts: usize,
+    /// Longest JSON string in a call's params (keys included), in bytes as sent; -32602
+    /// beyond. Inline file parts are strings: raise this with `max_body_bytes` for them.
+    pub max_string_bytes: usize,
+    /// Largest metadata object (of a send, its message, or one part) as serialized JSON;
+    /// -32602 beyond.
+    pub max_metadata_bytes: usize,
     /// Seconds a client may take to send a request head, and a kept-alive connection may
     /// sit idle before its next request; the connection is closed after (0: no limit).
     pub header_read_timeout_secs: u64,
@@ -222,6 +234,10 @@ const FIELDS: &[&str] = &[
     "streaming",
     "max_body_bytes",
     "max_concurrent_requests",
+    "max_json_depth",
+    "max_parts",
+    "max_string_bytes",
+    "max_metadata_bytes",
     "header_read_timeout_secs",
     "cancel_grace_secs",
     "shutdown_delay_secs",
@@ -297,6 +313,10 @@ impl Default for Config {
             streaming: true,
             max_body_bytes: 1024 * 1024,
             max_concurrent_requests: 4096,
+            max_json_depth: 64,
+            max_parts: 256,
+            max_string_bytes: 1024 * 1024,
+            max_metadata_bytes: 64 * 1024,
             header_read_timeout_secs: 30,
             cancel_grace_secs: 5,
             shutdown_delay_secs: 0,
@@ -466,7 +486,28 @@ impl Config {
                 "max_body_bytes must be >= 1024 and max_concurrent_requests > 0".into(),
             ));
         }
+        if !(2..=120).contains(&self.max_json_depth)
+            || self.max_parts == 0
+            || self.max_string_bytes == 0
+            || self.max_metadata_bytes == 0
+        {
+            return Err(ConfigError(
+                "max_json_depth must be 2..=120, and max_parts, max_string_bytes and \
+                 max_metadata_bytes > 0"
+                    .into(),
+            ));
+        }
         self.validate_security()
+    }
+
+    /// The request limits of every call.
+    pub fn request_limits(&self) -> crate::protocol::limits::RequestLimits {
+        crate::protocol::limits::RequestLimits {
+            max_json_depth: self.max_json_depth,
+            max_parts: self.max_parts,
+            max_string_bytes: self.max_string_bytes,
+            max_metadata_bytes: self.max_metadata_bytes,
+        }
     }
 
     fn validate_security(&self) -> Result<(), ConfigError> {

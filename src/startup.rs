@@ -121,6 +121,7 @@ impl Application {
             service: service.clone(),
             card: card.clone(),
             extended: config.card.extended.as_ref().map(|e| card.extended(e)),
+            limits: config.request_limits(),
         });
         let limits = Limits {
             max_body_bytes: config.max_body_bytes,

@@ -220,7 +220,7 @@ impl TaskPushNotificationConfig01 {
 
     pub fn from_config(c: &PushConfig) -> Self {
         TaskPushNotificationConfig01 {
-            id: c.task_id.clone(),
+            id: crate::protocol::alias::client_id(&c.task_id).to_string(),
             push_notification_config: PushNotificationConfig::from_config(c, false),
         }
     }

@@ -133,6 +133,9 @@ impl TaskSendParams {
                 "`id` (the client-chosen task id) must not be empty",
             ));
         }
+        if self.id.contains('\0') {
+            return Err(A2aError::params("`id` must not contain U+0000"));
+        }
         let mut message: Message = self.message.try_into()?;
         message.context_id = self.session_id;
         Ok(SendRequest {
@@ -194,9 +197,19 @@ pub fn artifact(a: &Artifact, index: usize, append: bool, last_chunk: bool) -> A
     }
 }
 
+/// The id a 0.1 client knows a task by (its own name, not the derived id).
+fn shown(id: &Arc<str>) -> Arc<str> {
+    let client = crate::protocol::alias::client_id(id);
+    if client.len() == id.len() {
+        id.clone()
+    } else {
+        client.into()
+    }
+}
+
 pub fn task(t: &Task) -> Task01 {
     Task01 {
-        id: t.id.clone(),
+        id: shown(&t.id),
         session_id: Some(t.context_id.clone()),
         status: status(&t.status),
         artifacts: (!t.artifacts.is_empty()).then(|| {
@@ -223,14 +236,14 @@ pub fn stream_item(item: &StreamItem, artifact_ids: &mut Vec<String>) -> Option<
         TaskEvent::Task(t) => {
             artifact_ids.extend(t.artifacts.iter().map(|a| a.artifact_id.clone()));
             Event01::Status(StatusUpdate01 {
-                id: t.id.clone(),
+                id: shown(&t.id),
                 status: status(&t.status),
                 is_final: t.status.state.is_terminal() || t.status.state.is_interrupted(),
                 metadata: None,
             })
         }
         TaskEvent::StatusUpdate(s) => Event01::Status(StatusUpdate01 {
-            id: s.task_id.clone(),
+            id: shown(&s.task_id),
             status: status(&s.status),
             is_final: s.status.state.is_terminal() || s.status.state.is_interrupted(),
             metadata: s.metadata.clone(),
@@ -245,7 +258,7 @@ pub fn stream_item(item: &StreamItem, artifact_ids: &mut Vec<String>) -> Option<
                 }
             };
             Event01::Artifact(ArtifactUpdate01 {
-                id: a.task_id.clone(),
+                id: shown(&a.task_id),
                 artifact: artifact(&a.artifact, index, a.append, a.last_chunk),
                 metadata: a.metadata.clone(),
             })

@@ -28,8 +28,10 @@ fn require_streaming(ctx: &Ctx) -> Result<(), A2aError> {
     }
 }
 
-/// A send that registers a webhook needs push notifications on.
+/// A send within the request limits; one that registers a webhook needs push
+/// notifications on.
 fn check_send(ctx: &Ctx, req: SendRequest) -> Result<SendRequest, A2aError> {
+    ctx.limits.check_send(&req)?;
     if req.push.is_some() && !ctx.card.capabilities.push_notifications {
         return Err(A2aError::PushNotificationNotSupported);
     }
@@ -38,11 +40,21 @@ fn check_send(ctx: &Ctx, req: SendRequest) -> Result<SendRequest, A2aError> {
 
 // ---- 1.0 ----
 
+/// A 1.0 send's params, refused as the unknown task they name (or as an unknown tenant)
+/// when their `tenant` is not the caller's.
+fn v1_send(call: &Call, params: Option<&str>) -> Result<SendRequest, A2aError> {
+    let wire = decode::<v1::SendMessageRequest>(params)?;
+    if !call.own_tenant(wire.tenant.as_deref()) {
+        return Err(match &wire.message.task_id {
+            Some(id) => A2aError::TaskNotFound(format!("no task with id `{id}`")),
+            None => call.check_tenant(wire.tenant.as_deref()).unwrap_err(),
+        });
+    }
+    wire.into_request()
+}
+
 pub async fn send_message(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
-    let req = check_send(
-        ctx,
-        decode::<v1::SendMessageRequest>(params)?.into_request()?,
-    )?;
+    let req = check_send(ctx, v1_send(call, params)?)?;
     let result = ctx
         .service
         .send(call.scope(), Version::V1, req, call.idempotency.clone())
@@ -53,10 +65,7 @@ pub async fn send_message(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply
 
 pub async fn send_streaming_message(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_streaming(ctx)?;
-    let req = check_send(
-        ctx,
-        decode::<v1::SendMessageRequest>(params)?.into_request()?,
-    )?;
+    let req = check_send(ctx, v1_send(call, params)?)?;
     let stream = ctx
         .service
         .send_stream(call.scope(), Version::V1, req, call.idempotency.clone())
@@ -70,12 +79,16 @@ pub async fn get_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     call.task_id.set(req.id.as_str());
     let history = crate::protocol::request::history_length(req.history_length)?;
     Ok(encode(
-        &ctx.service.get(call.scope(), &req.id, history).await?,
+        &ctx.service
+            .get(&call.scope_in(req.tenant.as_deref()), &req.id, history)
+            .await?,
     ))
 }
 
 pub async fn list_tasks(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
-    let query = decode::<v1::ListTasksRequest>(params)?.into_query()?;
+    let wire = decode::<v1::ListTasksRequest>(params)?;
+    call.check_tenant(wire.tenant.as_deref())?;
+    let query = wire.into_query()?;
     let page = ctx.service.list(call.scope(), &query).await?;
     Ok(encode(&v1::ListTasksResponse::new(page, query.page_size)))
 }
@@ -83,7 +96,8 @@ pub async fn list_tasks(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
 pub async fn cancel_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<v1::TaskIdRequest>(params)?;
     call.task_id.set(req.id.as_str());
-    Ok(encode(&ctx.service.cancel(call.scope(), &req.id).await?))
+    let scope = call.scope_in(req.tenant.as_deref());
+    Ok(encode(&ctx.service.cancel(&scope, &req.id).await?))
 }
 
 pub async fn subscribe_to_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
@@ -91,7 +105,11 @@ pub async fn subscribe_to_task(ctx: &Ctx, call: &Call, params: Option<&str>) -> 
     let req = decode::<v1::TaskIdRequest>(params)?;
     let stream = ctx
         .service
-        .subscribe(call.scope(), &req.id, call.last_event_id)
+        .subscribe(
+            &call.scope_in(req.tenant.as_deref()),
+            &req.id,
+            call.last_event_id,
+        )
         .await?;
     call.stream.set(encode_v1(stream));
     Ok(Json::null())
@@ -208,36 +226,48 @@ pub async fn tasks_get(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<v03::TaskQueryParams>(params)?;
     call.task_id.set(req.id.as_str());
     let history = crate::protocol::request::history_length(req.history_length)?;
-    let record = ctx.service.record(call.scope(), &req.id).await?;
+    let record = legacy_record(ctx, call, &req.id).await?;
     let mut task = record.task;
     task.truncate_history(history);
     Ok(encode_task_legacy(&task, record.origin))
 }
 
+/// The task a 0.x call names, in the caller's scope (a 0.1 name is an alias there).
+pub(super) async fn legacy_record(
+    ctx: &Ctx,
+    call: &Call,
+    id: &str,
+) -> Result<crate::store::TaskRecord, A2aError> {
+    ctx.service
+        .resolve_v0(call.scope(), id)
+        .await?
+        .ok_or_else(|| A2aError::TaskNotFound(format!("no task with id `{id}`")))
+}
+
 pub async fn tasks_cancel(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<v03::TaskIdParams>(params)?;
     call.task_id.set(req.id.as_str());
-    let origin = ctx.service.record(call.scope(), &req.id).await?.origin;
-    let task = ctx.service.cancel(call.scope(), &req.id).await?;
-    Ok(encode_task_legacy(&task, origin))
+    let record = legacy_record(ctx, call, &req.id).await?;
+    let task = ctx.service.cancel(call.scope(), &record.task.id).await?;
+    Ok(encode_task_legacy(&task, record.origin))
 }
 
 pub async fn tasks_resubscribe(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_streaming(ctx)?;
     let req = decode::<v03::TaskIdParams>(params)?;
-    let origin = ctx.service.record(call.scope(), &req.id).await?.origin;
+    let record = legacy_record(ctx, call, &req.id).await?;
     let stream = ctx
         .service
-        .subscribe(call.scope(), &req.id, call.last_event_id)
+        .subscribe(call.scope(), &record.task.id, call.last_event_id)
         .await?;
-    call.stream.set(match origin {
+    call.stream.set(match record.origin {
         Version::V01 => encode_v01(stream),
         _ => encode_v03(stream, false),
     });
     Ok(Json::null())
 }
 
-fn encode_task_legacy(task: &Task, origin: Version) -> Json {
+pub(super) fn encode_task_legacy(task: &Task, origin: Version) -> Json {
     match origin {
         Version::V01 => encode(&v01::task(task)),
         _ => encode(&v03::task(task)),

@@ -25,6 +25,7 @@ use crate::auth::Principal;
 use crate::codec::Json;
 use crate::metrics::CallOutcome;
 use crate::protocol::card::AgentCard;
+use crate::protocol::limits::RequestLimits;
 use crate::protocol::{A2aError, Idempotency, IdempotencyKey, Version};
 use crate::service::TaskService;
 use crate::store::Scope;
@@ -37,6 +38,8 @@ pub struct Ctx {
     pub card: AgentCard,
     /// The extended card (`[card.extended]`), for authenticated callers.
     pub extended: Option<AgentCard>,
+    /// Nesting, string, part and metadata limits of every call.
+    pub limits: RequestLimits,
 }
 
 /// Per-call context the dispatcher hands to the method's handler.
@@ -57,6 +60,39 @@ impl Call {
     /// The caller's owner and tenant: every task operation runs in it.
     pub fn scope(&self) -> &Scope {
         &self.principal.scope
+    }
+
+    /// Whether a 1.0 request's `tenant` is the caller's own (absent or empty: it is).
+    pub fn own_tenant(&self, tenant: Option<&str>) -> bool {
+        tenant.is_none_or(|t| t.is_empty() || t == self.principal.scope.tenant)
+    }
+
+    /// The scope a 1.0 call naming `tenant` runs in: the caller's for its own tenant,
+    /// else one that owns nothing, so the call answers exactly as for a task that does
+    /// not exist (the same code and message, after the same store read), whatever is in
+    /// the tenant named.
+    pub fn scope_in(&self, tenant: Option<&str>) -> std::borrow::Cow<'_, Scope> {
+        if self.own_tenant(tenant) {
+            std::borrow::Cow::Borrowed(self.scope())
+        } else {
+            // Every authenticator's owner has a scheme prefix (`apikey:`, `jwt:`...) or is
+            // empty (anonymous): none is this.
+            std::borrow::Cow::Owned(Scope {
+                owner: "!no-owner".into(),
+                tenant: String::new(),
+            })
+        }
+    }
+
+    /// `TaskNotFound` for a call into a tenant that is not the caller's and that names no
+    /// task (a new send, a listing).
+    pub fn check_tenant(&self, tenant: Option<&str>) -> Result<(), A2aError> {
+        match tenant {
+            Some(t) if !self.own_tenant(tenant) => {
+                Err(A2aError::TaskNotFound(format!("no task in tenant `{t}`")))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -290,6 +326,14 @@ pub async fn dispatch(
             return unary_outcome(spec, version, error_response(id, &e, version));
         }
     };
+    // Before decoding: the params parsed once as the envelope's raw value, so this is the
+    // only pass over them before the codec's.
+    if let Some(p) = params
+        && let Err(e) = module.ctx.limits.check_json(p.as_bytes())
+    {
+        info.failed(&e, version);
+        return unary_outcome(spec, version, error_response(id, &e, version));
+    }
     let call = Call {
         version,
         principal,

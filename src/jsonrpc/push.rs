@@ -25,8 +25,13 @@ fn require_push(ctx: &Ctx) -> Result<(), A2aError> {
 
 pub async fn create(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_push(ctx)?;
-    let config = decode::<TaskPushNotificationConfig>(params)?.into_config()?;
-    let saved = ctx.service.set_push_config(call.scope(), config).await?;
+    let wire = decode::<TaskPushNotificationConfig>(params)?;
+    let tenant = wire.tenant.clone();
+    let config = wire.into_config()?;
+    let saved = ctx
+        .service
+        .set_push_config(&call.scope_in(tenant.as_deref()), config)
+        .await?;
     Ok(encode(&TaskPushNotificationConfig::from_config(&saved)))
 }
 
@@ -35,7 +40,11 @@ pub async fn get(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<PushConfigIdRequest>(params)?;
     let config = ctx
         .service
-        .get_push_config(call.scope(), &req.task_id, Some(&req.id))
+        .get_push_config(
+            &call.scope_in(req.tenant.as_deref()),
+            &req.task_id,
+            Some(&req.id),
+        )
         .await?;
     Ok(encode(&TaskPushNotificationConfig::from_config(&config)))
 }
@@ -49,7 +58,7 @@ pub async fn list(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let page = ctx
         .service
         .list_push_configs(
-            call.scope(),
+            &call.scope_in(req.tenant.as_deref()),
             &req.task_id,
             page_size,
             req.page_token.as_deref(),
@@ -69,7 +78,7 @@ pub async fn delete(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_push(ctx)?;
     let req = decode::<PushConfigIdRequest>(params)?;
     ctx.service
-        .delete_push_config(call.scope(), &req.task_id, &req.id)
+        .delete_push_config(&call.scope_in(req.tenant.as_deref()), &req.task_id, &req.id)
         .await?;
     Ok(encode(&serde_json::json!({})))
 }
@@ -128,7 +137,14 @@ pub async fn delete_v03(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
 
 pub async fn set_v01(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_push(ctx)?;
-    let config = decode::<TaskPushNotificationConfig01>(params)?.into_config();
+    let mut params = decode::<TaskPushNotificationConfig01>(params)?;
+    // The client's name for the task, resolved in its scope to the task's id.
+    params.id = super::handlers::legacy_record(ctx, call, &params.id)
+        .await?
+        .task
+        .id
+        .to_string();
+    let config = params.into_config();
     let saved = ctx.service.set_push_config(call.scope(), config).await?;
     Ok(encode(&TaskPushNotificationConfig01::from_config(&saved)))
 }
@@ -136,9 +152,13 @@ pub async fn set_v01(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
 pub async fn get_v01(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_push(ctx)?;
     let req = decode::<v03::TaskIdParams>(params)?;
+    let task_id = super::handlers::legacy_record(ctx, call, &req.id)
+        .await?
+        .task
+        .id;
     let config = ctx
         .service
-        .get_push_config(call.scope(), &req.id, None)
+        .get_push_config(call.scope(), &task_id, None)
         .await?;
     Ok(encode(&TaskPushNotificationConfig01::from_config(&config)))
 }

@@ -1,9 +1,11 @@
 //! A2A protocol types with no I/O: the internal model, task states, errors and the
 //! agent card, shared by the server, the stores, the codecs and the client.
 
+pub mod alias;
 pub mod card;
 pub mod error;
 pub mod idempotency;
+pub mod limits;
 pub mod model;
 mod part;
 pub mod push;

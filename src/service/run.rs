@@ -17,6 +17,7 @@ use super::cursor::EventCursor;
 use super::sink::{self, EventSink, Pending, SinkInner};
 use super::{Begun, RunningAgent, Started, TaskService, status_event, store_error};
 use crate::agents::{AgentExecutor, RequestContext};
+use crate::protocol::alias;
 use crate::protocol::request::SendRequest;
 use crate::protocol::{
     A2aError, Idempotency, Message, Metadata, Role, SequencedEvent, Task, TaskEvent, TaskState,
@@ -50,19 +51,30 @@ impl TaskService {
             },
             None => None,
         };
-        let existing_id = req
-            .client_task_id
-            .as_deref()
-            .map(Arc::from)
-            .or_else(|| req.message.task_id.clone());
-        let existing = match &existing_id {
-            Some(id) => match self.inner.store.get(scope, id).await.map_err(store_error)? {
-                Some(r) => Some(r),
-                // 0.1 clients name new tasks themselves.
-                None if req.client_task_id.is_some() => None,
+        // Every task a message refers to must be the caller's: an agent may read what
+        // `referenceTaskIds` names, so another's (or no) task is refused as unknown.
+        if !req.message.reference_task_ids.is_empty() {
+            Box::pin(self.check_references(scope, &req.message.reference_task_ids)).await?;
+        }
+        let (existing_id, existing) = match (&req.client_task_id, &req.message.task_id) {
+            // 0.1 clients name new tasks themselves: the name is an alias in the caller's
+            // scope (see `crate::protocol::alias`), an unknown one creates the task.
+            (Some(name), _) => match self.resolve_v0(scope, name).await? {
+                Some(r) => (Some(r.task.id.clone()), Some(r)),
+                None => (
+                    Some(Arc::from(alias::internal_id(
+                        &scope.owner,
+                        &scope.tenant,
+                        name,
+                    ))),
+                    None,
+                ),
+            },
+            (None, Some(id)) => match self.inner.store.get(scope, id).await.map_err(store_error)? {
+                Some(r) => (Some(id.clone()), Some(r)),
                 None => return Err(A2aError::TaskNotFound(format!("no task with id `{id}`"))),
             },
-            None => None,
+            (None, None) => (None, None),
         };
         match existing {
             // The key is stored with the follow-up's commit; the claim ends with it.
@@ -77,6 +89,39 @@ impl TaskService {
                 keyed,
             ))),
         }
+    }
+
+    /// The task a 0.x request names `name`, in the caller's scope: a task with that id
+    /// (any task of 1.0 or 0.3, and 0.1 tasks stored before aliases), else the 0.1 task
+    /// the caller named so.
+    pub async fn resolve_v0(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> Result<Option<TaskRecord>, A2aError> {
+        let store = &self.inner.store;
+        if let Some(r) = store.get(scope, name).await.map_err(store_error)? {
+            return Ok(Some(r));
+        }
+        let derived = alias::internal_id(&scope.owner, &scope.tenant, name);
+        store.get(scope, &derived).await.map_err(store_error)
+    }
+
+    /// `TaskNotFound` for the first referenced id that is not a task of the caller's.
+    async fn check_references(&self, scope: &Scope, ids: &[String]) -> Result<(), A2aError> {
+        for id in ids {
+            if self
+                .inner
+                .store
+                .get(scope, id)
+                .await
+                .map_err(store_error)?
+                .is_none()
+            {
+                return Err(A2aError::TaskNotFound(format!("no task with id `{id}`")));
+            }
+        }
+        Ok(())
     }
 
     fn new_task(

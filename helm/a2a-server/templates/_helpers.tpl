@@ -182,6 +182,10 @@ idempotency_ttl_secs
 streaming
 max_body_bytes
 max_concurrent_requests
+max_json_depth
+max_parts
+max_string_bytes
+max_metadata_bytes
 header_read_timeout_secs
 cancel_grace_secs
 push_allow_private_networks

@@ -1,0 +1,69 @@
+//! 0.1 client-chosen task ids. A 0.1 client names its tasks, so two owners may pick the
+//! same name: the name is an alias within the caller's scope, and the task's id (what
+//! the store, the bus, the outbox and push headers key on) is derived from the scope and
+//! the name. Derived, not looked up: resolving an alias needs no table, and the 0.1 codec
+//! shows the client its own name by cutting the prefix off.
+//!
+//! Tasks created before aliases (their id is the client's name itself) stay readable:
+//! readers try the name as an id in the caller's scope first.
+
+use sha2::{Digest, Sha256};
+
+/// Marks a derived id: `a2a01.<32 hex digits of the scope's hash>.<client's name>`.
+const PREFIX: &str = "a2a01.";
+const HASH_HEX: usize = 32;
+
+/// The task id behind the 0.1 name `client_id` in scope (`owner`, `tenant`): the same
+/// for the same scope and name, different across scopes (128 bits of SHA-256 over both,
+/// each length-prefixed so no two scopes spell the same input).
+pub fn internal_id(owner: &str, tenant: &str, client_id: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [owner, tenant] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    let digest = h.finalize();
+    let mut id = String::with_capacity(PREFIX.len() + HASH_HEX + 1 + client_id.len());
+    id.push_str(PREFIX);
+    id.push_str(&hex::encode(&digest[..HASH_HEX / 2]));
+    id.push('.');
+    id.push_str(client_id);
+    id
+}
+
+/// The name a 0.1 client knows task `id` by: the alias of a derived id, else the id.
+pub fn client_id(id: &str) -> &str {
+    id.strip_prefix(PREFIX)
+        .filter(|rest| {
+            rest.len() > HASH_HEX
+                && rest.as_bytes()[HASH_HEX] == b'.'
+                && rest.as_bytes()[..HASH_HEX]
+                    .iter()
+                    .all(u8::is_ascii_hexdigit)
+        })
+        .map_or(id, |rest| &rest[HASH_HEX + 1..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_differ_by_scope_and_round_trip() {
+        let a = internal_id("apikey:a", "", "job-1");
+        let b = internal_id("apikey:b", "", "job-1");
+        let t = internal_id("apikey:a", "t2", "job-1");
+        assert_ne!(a, b);
+        assert_ne!(a, t);
+        assert_eq!(a, internal_id("apikey:a", "", "job-1"));
+        // Length prefixes: ("ab", "") and ("a", "b") are different scopes.
+        assert_ne!(internal_id("ab", "", "x"), internal_id("a", "b", "x"));
+        for id in [&a, &b, &t] {
+            assert_eq!(client_id(id), "job-1");
+        }
+        assert_eq!(client_id("plain-id"), "plain-id");
+        assert_eq!(client_id("a2a01.short.x"), "a2a01.short.x");
+        let dotted = internal_id("o", "", "a.b.c");
+        assert_eq!(client_id(&dotted), "a.b.c");
+    }
+}
