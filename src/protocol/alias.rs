@@ -16,7 +16,14 @@ const HASH_HEX: usize = 32;
 /// The task id behind the 0.1 name `client_id` in scope (`owner`, `tenant`): the same
 /// for the same scope and name, different across scopes (128 bits of SHA-256 over both,
 /// each length-prefixed so no two scopes spell the same input).
+///
+/// The anonymous scope (authentication off: every caller is the same owner) keeps the
+/// name itself as the id, as before aliases, so 1.0 and 0.3 reads see the 0.1 client's id;
+/// it may not use names that look derived (see [`is_reserved`]).
 pub fn internal_id(owner: &str, tenant: &str, client_id: &str) -> String {
+    if owner.is_empty() && tenant.is_empty() {
+        return client_id.to_string();
+    }
     let mut h = Sha256::new();
     for part in [owner, tenant] {
         h.update((part.len() as u64).to_be_bytes());
@@ -29,6 +36,12 @@ pub fn internal_id(owner: &str, tenant: &str, client_id: &str) -> String {
     id.push('.');
     id.push_str(client_id);
     id
+}
+
+/// Whether a 0.1 name is refused: one spelled like a derived id would let the anonymous
+/// scope probe for another scope's task by the id it would collide with.
+pub fn is_reserved(client_id: &str) -> bool {
+    client_id.starts_with(PREFIX)
 }
 
 /// The name a 0.1 client knows task `id` by: the alias of a derived id, else the id.
@@ -65,5 +78,12 @@ mod tests {
         assert_eq!(client_id("a2a01.short.x"), "a2a01.short.x");
         let dotted = internal_id("o", "", "a.b.c");
         assert_eq!(client_id(&dotted), "a.b.c");
+    }
+
+    #[test]
+    fn the_anonymous_scope_keeps_the_name_and_may_not_spell_a_derived_id() {
+        assert_eq!(internal_id("", "", "job-1"), "job-1");
+        assert!(is_reserved(&internal_id("apikey:a", "", "job-1")));
+        assert!(!is_reserved("job-1"));
     }
 }

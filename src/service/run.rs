@@ -59,6 +59,12 @@ impl TaskService {
         let (existing_id, existing) = match (&req.client_task_id, &req.message.task_id) {
             // 0.1 clients name new tasks themselves: the name is an alias in the caller's
             // scope (see `crate::protocol::alias`), an unknown one creates the task.
+            (Some(name), _) if alias::is_reserved(name) => {
+                return Err(A2aError::InvalidParams(
+                    "id: 0.1 task ids may not start with `a2a01.` (reserved for this server's ids)"
+                        .into(),
+                ));
+            }
             (Some(name), _) => match self.resolve_v0(scope, name).await? {
                 Some(r) => (Some(r.task.id.clone()), Some(r)),
                 None => (
