@@ -507,31 +507,23 @@ async fn handle_rpc(
     );
     let module = &state.0.module;
     // As in `rpc`: the span and its wrapper only when traced, there boxed.
-    let (outcome, span) = if crate::traces::enabled() {
-        let span = call_span(req.method);
-        let call = jsonrpc::dispatch(
-            module,
-            req,
-            version.as_deref(),
-            principal,
-            last_event_id,
-            idempotency_key,
-            info,
-        );
-        let outcome = Box::pin(call.instrument(span.clone())).await;
-        record_call(&span, info);
-        (outcome, Some(span))
-    } else {
-        let call = jsonrpc::dispatch(
-            module,
-            req,
-            version.as_deref(),
-            principal,
-            last_event_id,
-            idempotency_key,
-            info,
-        );
-        (call.await, None)
+    let span = crate::traces::enabled().then(|| call_span(req.method));
+    let call = jsonrpc::dispatch(
+        module,
+        req,
+        version.as_deref(),
+        principal,
+        last_event_id,
+        idempotency_key,
+        info,
+    );
+    let outcome = match &span {
+        Some(span) => {
+            let outcome = Box::pin(call.instrument(span.clone())).await;
+            record_call(span, info);
+            outcome
+        }
+        None => call.await,
     };
     match outcome {
         Outcome::Response(r) => json_response(StatusCode::OK, r),
