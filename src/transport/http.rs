@@ -20,6 +20,8 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 use tracing::Instrument;
 
+use super::admission::{Admission, Caller};
+use super::answers::{json_error, json_response, overloaded, rate_limited, refused, unavailable};
 use super::card::CachedCard;
 use super::client_ip::TrustedProxies;
 use super::headers::AnswerHeaders;
@@ -27,13 +29,13 @@ use super::health::Lifecycle;
 use super::routes::{a2a_routes, not_found, ops_routes};
 use super::sse;
 use super::tls::PeerCertificates;
-use crate::auth::{Auth, Credentials, Refusal};
+use crate::auth::Auth;
 use crate::codec::{v1, v03};
 use crate::jsonrpc::{self, CallInfo, Outcome, envelope};
 use crate::metrics::{CallOutcome, Metrics};
 use crate::protocol::{A2aError, Version};
 use crate::push::keys::SigningKeys;
-use crate::ratelimit::{RateKey, RateLimiter};
+use crate::ratelimit::RateLimiter;
 use crate::store::TaskStore;
 use crate::traces::SPAN_TARGET;
 
@@ -381,18 +383,11 @@ async fn serve_rpc(
         Err(r) => return r,
     };
     let caller = Caller {
+        headers: &parts.headers,
         peer,
         certs: parts.extensions.get::<PeerCertificates>(),
     };
-    handle_rpc(
-        state,
-        parts.uri.query(),
-        &parts.headers,
-        caller,
-        &body,
-        info,
-    )
-    .await
+    handle_rpc(state, parts.uri.query(), caller, &body, info).await
 }
 
 /// The whole body, refused with 413 past `max` bytes: up front when `Content-Length` says
@@ -421,42 +416,19 @@ async fn read_body(body: Incoming, headers: &HeaderMap, max: usize) -> Result<By
     }
 }
 
-/// What the connection says about the caller.
-struct Caller<'a> {
-    peer: Option<IpAddr>,
-    /// The verified client chain (mTLS).
-    certs: Option<&'a PeerCertificates>,
-}
-
 async fn handle_rpc(
     state: &AppState,
     query: Option<&str>,
-    headers: &HeaderMap,
     caller: Caller<'_>,
     body: &[u8],
     info: &mut CallInfo,
 ) -> Response {
+    let headers = caller.headers;
     let version = version_param(headers, query);
     // Who is calling needs only the headers and the connection: the rate limit counts
     // every call, an unparseable one too, before any more work is done for it.
-    let creds = Credentials {
-        headers,
-        peer_certificates: caller.certs,
-    };
-    let authenticated = state.0.auth.authenticate(&creds).await;
-    if let Some(limiter) = &state.0.rate_limit {
-        // The principal's bucket; anonymous and refused callers share their IP's.
-        let key = match &authenticated {
-            Ok(p) if p.is_authenticated() => RateKey::Owner(p.scope.owner.as_str().into()),
-            _ => {
-                let ip = caller
-                    .peer
-                    .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-                RateKey::Ip(state.0.trusted_proxies.client_ip(ip, headers))
-            }
-        };
-        if let Err(wait) = limiter.check(&key).await {
-            state.0.metrics.rate_limited.inc();
+    let principal = match state.admit(&caller).await {
+        Admission::RateLimited(wait) => {
             info.outcome = CallOutcome::Error;
             let req = envelope::parse(body).ok();
             info.method = req
@@ -465,7 +437,9 @@ async fn handle_rpc(
             let id = req.map_or(Id::Null, |r| r.id);
             return rate_limited(id, wait, version.is_some());
         }
-    }
+        Admission::Admitted(p) => Ok(p),
+        Admission::Refused(refusal) => Err(refusal),
+    };
     let req = match envelope::parse(body) {
         Ok(r) => r,
         Err(rejected) => {
@@ -473,27 +447,22 @@ async fn handle_rpc(
             return json_error(StatusCode::OK, rejected.id, &rejected.error);
         }
     };
-    let principal = match authenticated {
+    let principal = match principal {
         Ok(p) => p,
         Err(refusal) => {
             info.method = jsonrpc::methods::lookup(req.method);
             info.outcome = CallOutcome::Error;
-            return refused(state, &refusal, req.id, version.is_some(), caller.peer);
+            return refused(state, &refusal, req.id, version.is_some());
         }
     };
-    // The extended card needs credentials even where anonymous callers are allowed: the
-    // same 401 and challenge as any refusal.
-    if !principal.is_authenticated()
-        && state.0.auth.is_enabled()
-        && matches!(
-            req.method,
-            "GetExtendedAgentCard" | "agent/getAuthenticatedExtendedCard"
-        )
+    if matches!(
+        req.method,
+        "GetExtendedAgentCard" | "agent/getAuthenticatedExtendedCard"
+    ) && let Some(refusal) = state.extended_card_refusal(&principal, caller.peer)
     {
         info.method = jsonrpc::methods::lookup(req.method);
         info.outcome = CallOutcome::Error;
-        let refusal = Refusal::Missing(state.0.auth.expected());
-        return refused(state, &refusal, req.id, version.is_some(), caller.peer);
+        return refused(state, &refusal, req.id, version.is_some());
     }
     let last_event_id = headers
         .get("last-event-id")
@@ -621,92 +590,4 @@ fn is_json(ct: &HeaderValue) -> bool {
         (essence.len().checked_sub(p.len())).is_some_and(|i| essence[i..].eq_ignore_ascii_case(p))
     };
     essence.eq_ignore_ascii_case(b"application/json") || (starts(b"application/") && ends(b"+json"))
-}
-
-pub(super) fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
-    let mut r = Response::new(body.into());
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
-}
-
-fn json_error(status: StatusCode, id: Id<'_>, e: &A2aError) -> Response {
-    json_response(status, jsonrpc::error_response(id, e, Version::V03))
-}
-
-/// 429 with `Retry-After` and a JSON-RPC error (-32029) carrying the call's id.
-fn rate_limited(id: Id<'_>, wait: std::time::Duration, v1: bool) -> Response {
-    let secs = crate::ratelimit::retry_after_secs(wait);
-    let e = A2aError::RateLimited(format!("too many requests; retry after {secs} s"));
-    let version = if v1 { Version::V1 } else { Version::V03 };
-    let mut r = json_response(
-        StatusCode::TOO_MANY_REQUESTS,
-        jsonrpc::error_response(id, &e, version),
-    );
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    r
-}
-
-/// A call refused before dispatch: 401 (no or bad credentials, with a `WWW-Authenticate`
-/// challenge per configured scheme) or 403 (missing scope), with a JSON-RPC error body
-/// that says why. Counted and logged here, the one place refusals leave the server.
-fn refused(
-    state: &AppState,
-    refusal: &Refusal,
-    id: Id<'_>,
-    v1: bool,
-    remote: Option<IpAddr>,
-) -> Response {
-    let (reason, scheme) = (refusal.label(), refusal.scheme().as_str());
-    state
-        .0
-        .metrics
-        .auth_failures
-        .with_label_values(&[reason, scheme])
-        .inc();
-    tracing::warn!(
-        target: "a2a::auth",
-        reason,
-        scheme,
-        remote = remote.map(tracing::field::display),
-        principal = refusal.principal(),
-        detail = %refusal,
-        "request refused"
-    );
-    let version = if v1 { Version::V1 } else { Version::V03 };
-    let (status, error) = match refusal {
-        Refusal::InsufficientScope { .. } => (
-            StatusCode::FORBIDDEN,
-            A2aError::PermissionDenied(refusal.to_string()),
-        ),
-        _ => (
-            StatusCode::UNAUTHORIZED,
-            A2aError::Unauthenticated(refusal.to_string()),
-        ),
-    };
-    let mut r = json_response(status, jsonrpc::error_response(id, &error, version));
-    for challenge in state.0.auth.challenges(refusal) {
-        if let Ok(v) = HeaderValue::try_from(challenge) {
-            r.headers_mut().append(header::WWW_AUTHENTICATE, v);
-        }
-    }
-    r
-}
-
-fn overloaded() -> Response {
-    let e = A2aError::Internal("the server is at its concurrency limit; retry shortly".into());
-    unavailable(json_error(StatusCode::OK, Id::Null, &e))
-}
-
-/// 503 with `Retry-After`: the server cannot serve the call now (at its concurrency limit,
-/// or the task store cannot be reached); a retry in a second may succeed.
-fn unavailable(mut r: Response) -> Response {
-    *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    r
 }

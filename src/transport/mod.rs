@@ -1,5 +1,7 @@
 //! HTTP: the accept loop, the axum router, the JSON-RPC endpoint with its limits, SSE, the agent card.
 
+mod admission;
+mod answers;
 mod card;
 pub mod client_ip;
 mod headers;

@@ -7,8 +7,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 
+use super::answers::json_response;
 use super::health::Readiness;
-use super::http::{AppState, json_response};
+use super::http::AppState;
 
 /// Every A2A route but the JSON-RPC POSTs.
 pub(super) fn a2a_routes() -> Router<AppState> {
