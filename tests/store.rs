@@ -1265,6 +1265,8 @@ async fn json_strings_with_nul_are_kept_exactly(store: Arc<dyn TaskStore>) {
             message: Some(Arc::new(m.clone())),
             timestamp: at(2_000),
         };
+        // The status message joins the history, as the event's.
+        done.history.push(Arc::new(m.clone()));
         let event = status_update(&done, json!(nul));
         store
             .commit(&s, id, 1, done.clone(), vec![event.clone()], None)

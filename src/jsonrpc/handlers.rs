@@ -226,10 +226,9 @@ pub async fn tasks_get(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<v03::TaskQueryParams>(params)?;
     call.task_id.set(req.id.as_str());
     let history = crate::protocol::request::history_length(req.history_length)?;
-    let record = legacy_record(ctx, call, &req.id).await?;
-    let mut task = record.task;
-    task.truncate_history(history);
-    Ok(encode_task_legacy(&task, record.origin))
+    let view = crate::store::TaskView::with_history(history);
+    let record = legacy_record(ctx, call, &req.id, view).await?;
+    Ok(encode_task_legacy(&record.task, record.origin))
 }
 
 /// The task a 0.x call names, in the caller's scope (a 0.1 name is an alias there).
@@ -237,9 +236,10 @@ pub(super) async fn legacy_record(
     ctx: &Ctx,
     call: &Call,
     id: &str,
+    view: crate::store::TaskView,
 ) -> Result<crate::store::TaskRecord, A2aError> {
     ctx.service
-        .resolve_v0(call.scope(), id)
+        .resolve_v0(call.scope(), id, view)
         .await?
         .ok_or_else(|| A2aError::TaskNotFound(format!("no task with id `{id}`")))
 }
@@ -247,7 +247,7 @@ pub(super) async fn legacy_record(
 pub async fn tasks_cancel(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     let req = decode::<v03::TaskIdParams>(params)?;
     call.task_id.set(req.id.as_str());
-    let record = legacy_record(ctx, call, &req.id).await?;
+    let record = legacy_record(ctx, call, &req.id, crate::store::TaskView::HEAD).await?;
     let task = ctx.service.cancel(call.scope(), &record.task.id).await?;
     Ok(encode_task_legacy(&task, record.origin))
 }
@@ -255,7 +255,7 @@ pub async fn tasks_cancel(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply
 pub async fn tasks_resubscribe(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_streaming(ctx)?;
     let req = decode::<v03::TaskIdParams>(params)?;
-    let record = legacy_record(ctx, call, &req.id).await?;
+    let record = legacy_record(ctx, call, &req.id, crate::store::TaskView::HEAD).await?;
     let stream = ctx
         .service
         .subscribe(call.scope(), &record.task.id, call.last_event_id)

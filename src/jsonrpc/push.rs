@@ -139,7 +139,7 @@ pub async fn set_v01(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_push(ctx)?;
     let mut params = decode::<TaskPushNotificationConfig01>(params)?;
     // The client's name for the task, resolved in its scope to the task's id.
-    params.id = super::handlers::legacy_record(ctx, call, &params.id)
+    params.id = super::handlers::legacy_record(ctx, call, &params.id, crate::store::TaskView::HEAD)
         .await?
         .task
         .id
@@ -152,7 +152,7 @@ pub async fn set_v01(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
 pub async fn get_v01(ctx: &Ctx, call: &Call, params: Option<&str>) -> Reply {
     require_push(ctx)?;
     let req = decode::<v03::TaskIdParams>(params)?;
-    let task_id = super::handlers::legacy_record(ctx, call, &req.id)
+    let task_id = super::handlers::legacy_record(ctx, call, &req.id, crate::store::TaskView::HEAD)
         .await?
         .task
         .id;

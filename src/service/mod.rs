@@ -29,7 +29,7 @@ use crate::protocol::{
 };
 pub(crate) use crate::store::now_millis;
 use crate::store::{
-    KeyAnswer, KeyRecord, Scope, StoreError, TaskRecord, TaskStore, cursor as page_cursor,
+    KeyAnswer, KeyRecord, Scope, StoreError, TaskRecord, TaskStore, TaskView, cursor as page_cursor,
 };
 use cursor::EventCursor;
 use run::{First, Run, first_outcome};
@@ -213,7 +213,7 @@ impl TaskService {
         }
         let mut task = match task {
             Some(t) => t,
-            None => self.get(scope, &task_id, None).await?,
+            None => self.get(scope, &task_id, history_length).await?,
         };
         task.truncate_history(history_length);
         Ok(SendResult::Task(task))
@@ -281,16 +281,26 @@ impl TaskService {
         id: &str,
         history_length: Option<usize>,
     ) -> Result<Task, A2aError> {
-        let mut task = self.record(scope, id).await?.task;
-        task.truncate_history(history_length);
-        Ok(task)
+        let view = crate::store::TaskView::with_history(history_length);
+        Ok(self.record_view(scope, id, view).await?.task)
     }
 
     /// The stored record, or `TaskNotFound` naming the id.
     pub async fn record(&self, scope: &Scope, id: &str) -> Result<TaskRecord, A2aError> {
+        self.record_view(scope, id, crate::store::TaskView::FULL)
+            .await
+    }
+
+    /// [`Service::record`] cut down to `view` (the store reads no more than it keeps).
+    pub async fn record_view(
+        &self,
+        scope: &Scope,
+        id: &str,
+        view: crate::store::TaskView,
+    ) -> Result<TaskRecord, A2aError> {
         self.inner
             .store
-            .get(scope, id)
+            .get_view(scope, id, view)
             .await
             .map_err(store_error)?
             .ok_or_else(|| A2aError::TaskNotFound(format!("no task with id `{id}`")))
@@ -305,18 +315,13 @@ impl TaskService {
                 "pageToken `{t}` is not valid"
             )));
         }
-        let mut page = self
+        let page = self
             .inner
             .store
             .list(scope, query)
             .await
             .map_err(store_error)?;
-        for t in &mut page.tasks {
-            t.truncate_history(query.history_length);
-            if !query.include_artifacts {
-                t.artifacts.clear();
-            }
-        }
+        // The store returned each task as the query asked (history and artifacts).
         Ok(page)
     }
 
@@ -349,7 +354,13 @@ impl TaskService {
         let id: Arc<str> = id.into();
         // Subscribe before reading, so nothing committed in between is missed.
         let sub = self.inner.bus.subscribe(&id);
-        let record = self.record(scope, &id).await?;
+        // A replay (`after`) starts from the log: the task's state is all it needs.
+        let view = if after.is_some() {
+            TaskView::HEAD
+        } else {
+            TaskView::FULL
+        };
+        let record = self.record_view(scope, &id, view).await?;
         if record.task.status.state.is_terminal() && after.is_none() {
             return Err(A2aError::UnsupportedOperation(format!(
                 "task `{id}` is already {}; there is nothing to subscribe to",
@@ -409,24 +420,26 @@ impl Inner {
     where
         F: FnMut(&Task) -> Result<Vec<TaskEvent>, A2aError>,
     {
-        self.update_with_events(scope, id, None, f)
+        self.update_with_events(scope, id, TaskView::FULL, None, f)
             .await
             .map(|(t, _)| t)
     }
 
     /// [`Inner::update`], also returning the task's last sequence number after the commit.
-    /// `key` (a follow-up's idempotency key) is recorded with the commit.
+    /// `key` (a follow-up's idempotency key) is recorded with the commit; the task comes
+    /// back as `view` keeps it.
     pub(crate) async fn update_with_events<F>(
         &self,
         scope: &Scope,
         id: &str,
+        view: TaskView,
         key: Option<&mut KeyRecord>,
         f: F,
     ) -> Result<(Task, u64), A2aError>
     where
         F: FnMut(&Task) -> Result<Vec<TaskEvent>, A2aError>,
     {
-        self.update_from(scope, id, None, |_| true, key, f)
+        self.update_from(scope, id, None, view, |_| true, key, f)
             .await
             .map(|c| (c.record.expect("kept").task, c.last_seq))
     }
@@ -436,12 +449,15 @@ impl Inner {
     /// reading the store, and a stale copy only costs the compare-and-swap a retry.
     /// Returns the record as committed if `keep` wants it: the store takes the task itself,
     /// so keeping it costs a copy. `key` is recorded with the commit, its answer beginning
-    /// after the commit's last event.
+    /// after the commit's last event. A read of the store reads the task as `view` keeps
+    /// it: a commit needs only its head (see [`TaskView::HEAD`]), whatever its length.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn update_from<F>(
         &self,
         scope: &Scope,
         id: &str,
         mut known: Option<TaskRecord>,
+        view: TaskView,
         keep: fn(&Task) -> bool,
         mut key: Option<&mut KeyRecord>,
         mut f: F,
@@ -455,7 +471,7 @@ impl Inner {
                 Some(r) => r,
                 None => {
                     let started = Instant::now();
-                    let got = self.store.get(scope, id).await;
+                    let got = self.store.get_view(scope, id, view).await;
                     metrics.store_op(StoreOp::Get, started);
                     got.map_err(store_error)?
                         .ok_or_else(|| A2aError::TaskNotFound(format!("no task with id `{id}`")))?

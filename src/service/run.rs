@@ -23,7 +23,7 @@ use crate::protocol::{
     A2aError, Idempotency, Message, Metadata, Role, SequencedEvent, Task, TaskEvent, TaskState,
     TaskStatus, Version,
 };
-use crate::store::{KeyAnswer, Scope, TaskRecord};
+use crate::store::{KeyAnswer, Scope, TaskRecord, TaskView};
 
 impl TaskService {
     /// Validates the message, resolves or prepares the task, and starts the agent; with
@@ -65,7 +65,7 @@ impl TaskService {
                         .into(),
                 ));
             }
-            (Some(name), _) => match self.resolve_v0(scope, name).await? {
+            (Some(name), _) => match self.resolve_v0(scope, name, TaskView::HEAD).await? {
                 Some(r) => (Some(r.task.id.clone()), Some(r)),
                 None => (
                     Some(Arc::from(alias::internal_id(
@@ -76,7 +76,13 @@ impl TaskService {
                     None,
                 ),
             },
-            (None, Some(id)) => match self.inner.store.get(scope, id).await.map_err(store_error)? {
+            (None, Some(id)) => match self
+                .inner
+                .store
+                .get_view(scope, id, TaskView::HEAD)
+                .await
+                .map_err(store_error)?
+            {
                 Some(r) => (Some(id.clone()), Some(r)),
                 None => return Err(A2aError::TaskNotFound(format!("no task with id `{id}`"))),
             },
@@ -104,13 +110,21 @@ impl TaskService {
         &self,
         scope: &Scope,
         name: &str,
+        view: TaskView,
     ) -> Result<Option<TaskRecord>, A2aError> {
         let store = &self.inner.store;
-        if let Some(r) = store.get(scope, name).await.map_err(store_error)? {
+        if let Some(r) = store
+            .get_view(scope, name, view)
+            .await
+            .map_err(store_error)?
+        {
             return Ok(Some(r));
         }
         let derived = alias::internal_id(&scope.owner, &scope.tenant, name);
-        store.get(scope, &derived).await.map_err(store_error)
+        store
+            .get_view(scope, &derived, view)
+            .await
+            .map_err(store_error)
     }
 
     /// `TaskNotFound` for the first referenced id that is not a task of the caller's.
@@ -119,7 +133,7 @@ impl TaskService {
             if self
                 .inner
                 .store
-                .get(scope, id)
+                .get_view(scope, id, TaskView::HEAD)
                 .await
                 .map_err(store_error)?
                 .is_none()
@@ -220,6 +234,8 @@ impl TaskService {
                 record.task.context_id
             )));
         }
+        // The answer holds the history the request asks for, and the store reads no more.
+        let view = TaskView::with_history(req.history_length);
         let mut message = req.message;
         message.task_id = Some(task_id.clone());
         message.context_id = Some(record.task.context_id.clone());
@@ -236,7 +252,7 @@ impl TaskService {
         });
         let (task, last) = self
             .inner
-            .update_with_events(scope, &task_id, key.as_mut(), |task| {
+            .update_with_events(scope, &task_id, view, key.as_mut(), |task| {
                 let state = task.status.state;
                 if !state.is_interrupted() {
                     return Err(A2aError::UnsupportedOperation(format!(
@@ -489,7 +505,7 @@ impl EventSink {
                 .inner
                 .service
                 .store
-                .get(&self.inner.scope, &self.inner.task_id)
+                .get_view(&self.inner.scope, &self.inner.task_id, TaskView::HEAD)
                 .await
                 .map_err(store_error)?;
             let state = record.map(|r| r.task.status.state);

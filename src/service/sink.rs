@@ -224,6 +224,8 @@ impl EventSink {
             &inner.scope,
             &inner.task_id,
             known,
+            // A commit checks the transition on the head alone.
+            crate::store::TaskView::HEAD,
             // A terminal task takes no more events: nothing to start the next emit from.
             |task| !task.status.state.is_terminal(),
             None,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::value::RawValue;
 
 use super::batch::{Batcher, RunBatch, Runners};
+use super::parts::EventMarks;
 use super::{KeyRecord, Lease, Scope, StoreError, sequence};
 use crate::protocol::{PushConfig, SequencedEvent, Task, TaskEvent, Version};
 
@@ -19,9 +20,12 @@ pub(crate) struct CreateJob {
     pub context_id: String,
     pub state: &'static str,
     pub status_ts: i64,
+    /// The task's head (see `parts`): its history and artifacts are its events'.
     pub task_json: Box<RawValue>,
-    /// `(seq, event)` for each event, from 1.
-    pub events: Vec<(i64, Box<RawValue>)>,
+    /// The history length after the events.
+    pub messages: i64,
+    /// `(seq, event, marks)` for each event, from 1.
+    pub events: Vec<(i64, Box<RawValue>, EventMarks)>,
     /// The request's idempotency key, recorded with the task.
     pub key: Option<KeyRecord>,
     pub runner: Option<String>,
@@ -60,10 +64,11 @@ impl CreateJob {
         key: Option<&KeyRecord>,
         traceparent: Option<&str>,
     ) -> Result<(Self, Vec<Arc<SequencedEvent>>), StoreError> {
+        let (marks, messages) = super::parts::marks(&events, 0);
         let seqd = sequence(events, 0);
         let mut serialized = Vec::with_capacity(seqd.len());
-        for e in &seqd {
-            serialized.push((super::sql::to_i64(e.seq), raw(&e.event, &task.id)?));
+        for (e, m) in seqd.iter().zip(marks) {
+            serialized.push((super::sql::to_i64(e.seq), raw(&e.event, &task.id)?, m));
         }
         let (runner, lease_until) = super::sql::lease_columns(&task, lease);
         let job = Self {
@@ -73,7 +78,8 @@ impl CreateJob {
             context_id: task.context_id.to_string(),
             state: task.status.state.v1_name(),
             status_ts: task.status.timestamp.timestamp_millis(),
-            task_json: raw(&task, &task.id)?,
+            task_json: raw(&super::head(&task), &task.id)?,
+            messages: super::sql::to_i64(messages),
             events: serialized,
             key: key.cloned(),
             runner,

@@ -39,6 +39,7 @@ pub(super) const POSTGRES: &[Embedded] = &[
     embed!("postgres", "0004_idempotency_keys.sql"),
     embed!("postgres", "0005_json_documents.sql"),
     embed!("postgres", "0006_outbox_traceparent.sql"),
+    embed!("postgres", "0007_task_parts.sql"),
 ];
 
 /// `migrations/sqlite/`, in version order.
@@ -47,6 +48,7 @@ pub(super) const SQLITE: &[Embedded] = &[
     embed!("sqlite", "0002_push.sql"),
     embed!("sqlite", "0004_idempotency_keys.sql"),
     embed!("sqlite", "0006_outbox_traceparent.sql"),
+    embed!("sqlite", "0007_task_parts.sql"),
 ];
 
 /// The migrator of `files`, as `sqlx::migrate!` builds it from their directory.

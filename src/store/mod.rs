@@ -1,5 +1,6 @@
 //! Task persistence. Every change of a task is an event with a per-task sequence number;
-//! the task row carries the latest snapshot and a version for optimistic concurrency.
+//! the task row carries the latest head (see `parts`) and a version for optimistic
+//! concurrency.
 //! Every call is scoped by owner and tenant, so a caller never sees another's tasks.
 
 mod batch;
@@ -7,6 +8,7 @@ mod connect;
 mod group_commit;
 mod memory;
 mod migrations;
+pub(crate) mod parts;
 pub mod postgres;
 mod push;
 mod sql;
@@ -19,6 +21,7 @@ use async_trait::async_trait;
 
 pub use connect::{DbOptions, connect, migrate};
 pub use memory::MemoryStore;
+pub use parts::{TaskView, head};
 pub use postgres::PostgresStore;
 pub use push::{Delivery, OutboxDepth, PushStore};
 pub use sqlite::SqliteStore;
@@ -101,11 +104,23 @@ pub trait TaskStore: PushStore {
         traceparent: Option<&str>,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError>;
 
-    /// The task, if it exists in this scope.
-    async fn get(&self, scope: &Scope, id: &str) -> Result<Option<TaskRecord>, StoreError>;
+    /// The whole task, if it exists in this scope.
+    async fn get(&self, scope: &Scope, id: &str) -> Result<Option<TaskRecord>, StoreError> {
+        self.get_view(scope, id, TaskView::FULL).await
+    }
 
-    /// Replaces the snapshot with `task` and appends `events`, in one step, if the stored
-    /// version is still `expected_version`; `Conflict` otherwise. The notifications of the
+    /// The task cut down to `view`, if it exists in this scope: a store reads only the
+    /// history and artifacts the view keeps.
+    async fn get_view(
+        &self,
+        scope: &Scope,
+        id: &str,
+        view: TaskView,
+    ) -> Result<Option<TaskRecord>, StoreError>;
+
+    /// Appends `events` and stores `task`'s head (its status and metadata; the history
+    /// and artifacts are the events', whatever `task` holds of them), in one step, if the
+    /// stored version is still `expected_version`; `Conflict` otherwise. The notifications of the
     /// events to the task's push configs go into the outbox in the same step.
     async fn commit(
         &self,
@@ -143,7 +158,8 @@ pub trait TaskStore: PushStore {
         after: u64,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError>;
 
-    /// Tasks matching the query, newest status first, with cursor paging.
+    /// Tasks matching the query, newest status first, with cursor paging; each with the
+    /// history (`history_length`) and artifacts (`include_artifacts`) the query asks for.
     async fn list(&self, scope: &Scope, query: &ListTasksQuery) -> Result<TaskPage, StoreError>;
 
     /// The record of idempotency key `key` of `agent` in `scope`, unless it expired at

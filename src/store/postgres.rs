@@ -109,19 +109,21 @@ const CREATE_TASKS: &str = concat!(
     "\
     WITH t AS ( \
         INSERT INTO a2a_tasks (id, tenant, owner, context_id, state, status_ts, origin, version, \
-                               last_seq, task, created_at, updated_at, runner, lease_until) \
+                               last_seq, task, created_at, updated_at, runner, lease_until, \
+                               messages) \
         SELECT id, tenant, owner, context_id, state, status_ts, origin, 1, last_seq, \
-               task::json, $12, $12, runner, lease_until \
+               task::json, $12, $12, runner, lease_until, messages \
         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], \
-                    $7::text[], $8::int8[], $9::text[], $10::text[], $11::int8[]) \
+                    $7::text[], $8::int8[], $9::text[], $10::text[], $11::int8[], $24::int8[]) \
              AS j(id, tenant, owner, context_id, state, status_ts, origin, last_seq, task, \
-                  runner, lease_until) \
+                  runner, lease_until, messages) \
         ON CONFLICT (id) DO NOTHING \
         RETURNING id), \
     e AS ( \
-        INSERT INTO a2a_task_events (task_id, seq, event, created_at) \
-        SELECT v.task_id, v.seq, v.event::json, $12 \
-        FROM UNNEST($13::text[], $14::int8[], $15::text[]) AS v(task_id, seq, event) \
+        INSERT INTO a2a_task_events (task_id, seq, event, created_at, msgs, artifact) \
+        SELECT v.task_id, v.seq, v.event::json, $12, v.msgs, v.artifact \
+        FROM UNNEST($13::text[], $14::int8[], $15::text[], $25::int8[], $26::int8[]) \
+             AS v(task_id, seq, event, msgs, artifact) \
         JOIN t ON t.id = v.task_id), \
     k AS ( \
         INSERT INTO a2a_idempotency_keys (tenant, owner, agent, key, fingerprint, task_id, \
@@ -145,13 +147,16 @@ macro_rules! commit_update_and_events {
     WITH u AS ( \
         UPDATE a2a_tasks \
         SET context_id = $1, state = $2, status_ts = $3, task = $4, updated_at = $5, \
-            version = version + 1, last_seq = last_seq + $6, runner = $11, lease_until = $12 \
+            version = version + 1, last_seq = last_seq + $6, runner = $11, lease_until = $12, \
+            messages = messages + $13 \
         WHERE id = $7 AND tenant = $8 AND owner = $9 AND version = $10 AND push_configs = 0 \
-        RETURNING last_seq), \
+        RETURNING last_seq, messages), \
     e AS ( \
-        INSERT INTO a2a_task_events (task_id, seq, event, created_at) \
-        SELECT $7, u.last_seq - $6 + v.n, v.event::json, $5 \
-        FROM u, UNNEST($13::text[]) WITH ORDINALITY AS v(event, n)) "
+        INSERT INTO a2a_task_events (task_id, seq, event, created_at, msgs, artifact) \
+        SELECT $7, u.last_seq - $6 + v.n, v.event::json, $5, u.messages - $13 + v.msgs, \
+               v.artifact \
+        FROM u, UNNEST($14::text[], $15::int8[], $16::int8[]) WITH ORDINALITY \
+             AS v(event, msgs, artifact, n)) "
     };
 }
 
@@ -162,7 +167,7 @@ macro_rules! commit_update_and_events {
 /// missing task.
 const COMMIT_TASK: &str = concat!(commit_update_and_events!(), "SELECT last_seq FROM u");
 
-/// [`COMMIT_TASK`] with a follow-up's idempotency key (`$14`..`$21`), written only if the
+/// [`COMMIT_TASK`] with a follow-up's idempotency key (`$17`..`$24`), written only if the
 /// update was. A separate text, so a commit without a key plans no key insert at all.
 const COMMIT_TASK_KEYED: &str = concat!(
     commit_update_and_events!(),
@@ -170,7 +175,7 @@ const COMMIT_TASK_KEYED: &str = concat!(
     k AS ( \
         INSERT INTO a2a_idempotency_keys (tenant, owner, agent, key, fingerprint, task_id, \
                                           after_seq, reply, created_at, expires_at) \
-        SELECT $8, $9, $14, $15, $16, $17, $18, $19, $20, $21 FROM u ",
+        SELECT $8, $9, $17, $18, $19, $20, $21, $22, $23, $24 FROM u ",
     on_key_conflict!(),
     ") \
     SELECT last_seq FROM u"
@@ -190,11 +195,14 @@ impl PostgresStore {
         (runner, lease_until): (Option<&str>, Option<i64>),
         now: i64,
         key: Option<&super::KeyRecord>,
+        (marks, added): (&[super::parts::EventMarks], u64),
     ) -> Result<Option<u64>, StoreError> {
         let json: Vec<String> = events
             .iter()
             .map(|e| serde_json::to_string(e).expect("events serialize"))
             .collect();
+        let msgs: Vec<Option<i64>> = marks.iter().map(|m| m.msgs).collect();
+        let artifact: Vec<Option<i64>> = marks.iter().map(|m| m.artifact).collect();
         let text = if key.is_some() {
             COMMIT_TASK_KEYED
         } else {
@@ -209,9 +217,12 @@ impl PostgresStore {
             events,
             now,
             runner,
-            lease_until
+            lease_until,
+            added
         )
-        .bind(json);
+        .bind(json)
+        .bind(msgs)
+        .bind(artifact);
         let query = match key {
             Some(k) => {
                 let (task_id, after_seq, reply) = k.answer.columns();
@@ -240,10 +251,12 @@ impl PostgresStore {
         let mut keys = KeyColumns::default();
         for j in jobs {
             tasks.push(j);
-            for (seq, e) in &j.events {
+            for (seq, e, m) in &j.events {
                 events.task_id.push(j.task_id.as_str());
                 events.seq.push(*seq);
                 events.event.push(e.get());
+                events.msgs.push(m.msgs);
+                events.artifact.push(m.artifact);
             }
             if let Some(k) = &j.key {
                 keys.tenant.push(j.scope.tenant.as_str());
@@ -279,7 +292,10 @@ impl PostgresStore {
             .bind(keys.fingerprint)
             .bind(keys.task_id)
             .bind(keys.created_at)
-            .bind(keys.expires_at);
+            .bind(keys.expires_at)
+            .bind(tasks.messages)
+            .bind(events.msgs)
+            .bind(events.artifact);
         let inserted: HashSet<String> = if jobs.iter().any(|j| j.push.is_some()) {
             let mut tx = pool.begin().await.map_err(backend)?;
             let inserted: HashSet<String> = query
@@ -321,6 +337,7 @@ struct TaskColumns<'a> {
     task: Vec<&'a str>,
     runner: Vec<Option<&'a str>>,
     lease_until: Vec<Option<i64>>,
+    messages: Vec<i64>,
 }
 
 impl<'a> TaskColumns<'a> {
@@ -336,6 +353,7 @@ impl<'a> TaskColumns<'a> {
         self.task.push(j.task_json.get());
         self.runner.push(j.runner.as_deref());
         self.lease_until.push(j.lease_until);
+        self.messages.push(j.messages);
     }
 }
 
@@ -344,6 +362,8 @@ struct EventColumns<'a> {
     task_id: Vec<&'a str>,
     seq: Vec<i64>,
     event: Vec<&'a str>,
+    msgs: Vec<Option<i64>>,
+    artifact: Vec<Option<i64>>,
 }
 
 /// The idempotency keys of [`CREATE_TASKS`], a column each.

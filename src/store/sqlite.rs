@@ -117,7 +117,7 @@ impl SqliteStore {
         let mut tasks = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO a2a_tasks (id, tenant, owner, context_id, state, status_ts, \
              origin, version, last_seq, task, created_at, updated_at, runner, \
-             lease_until) ",
+             lease_until, messages) ",
         );
         tasks.push_values(jobs, |mut row, j| {
             row.push_bind(&j.task_id)
@@ -133,7 +133,8 @@ impl SqliteStore {
                 .push_bind(now)
                 .push_bind(now)
                 .push_bind(&j.runner)
-                .push_bind(j.lease_until);
+                .push_bind(j.lease_until)
+                .push_bind(j.messages);
         });
         tasks.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
         let inserted: std::collections::HashSet<String> = tasks
@@ -148,18 +149,22 @@ impl SqliteStore {
             .iter()
             .filter(|j| inserted.contains(&j.task_id))
             .collect();
-        let events = written
-            .iter()
-            .flat_map(|j| j.events.iter().map(move |(seq, e)| (&j.task_id, seq, e)));
+        let events = written.iter().flat_map(|j| {
+            j.events
+                .iter()
+                .map(move |(seq, e, m)| (&j.task_id, seq, e, m))
+        });
         if written.iter().any(|j| !j.events.is_empty()) {
             let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO a2a_task_events (task_id, seq, event, created_at) ",
+                "INSERT INTO a2a_task_events (task_id, seq, event, created_at, msgs, artifact) ",
             );
-            insert.push_values(events, |mut row, (task_id, seq, event)| {
+            insert.push_values(events, |mut row, (task_id, seq, event, marks)| {
                 row.push_bind(task_id)
                     .push_bind(*seq)
                     .push_bind(Json(event))
-                    .push_bind(now);
+                    .push_bind(now)
+                    .push_bind(marks.msgs)
+                    .push_bind(marks.artifact);
             });
             insert
                 .build()
@@ -202,6 +207,7 @@ impl SqliteStore {
         _lease: (Option<&str>, Option<i64>),
         _now: i64,
         _key: Option<&super::KeyRecord>,
+        _marks: (&[super::parts::EventMarks], u64),
     ) -> Result<Option<u64>, StoreError> {
         Ok(None)
     }

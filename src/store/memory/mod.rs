@@ -14,7 +14,7 @@ use parking_lot::RwLock;
 use super::push::outbox_targets;
 use super::{
     Delivery, ExpiredRun, KeyRecord, Lease, OutboxDepth, PushStore, Scope, StoreError, TaskRecord,
-    TaskStore, cursor, now_millis, sequence,
+    TaskStore, TaskView, cursor, now_millis, sequence,
 };
 use crate::protocol::request::{ListTasksQuery, TaskPage};
 use crate::protocol::{PushConfig, SequencedEvent, Task, TaskEvent, Version};
@@ -197,13 +197,21 @@ impl TaskStore for MemoryStore {
         Ok(seqd)
     }
 
-    async fn get(&self, scope: &Scope, id: &str) -> Result<Option<TaskRecord>, StoreError> {
+    async fn get_view(
+        &self,
+        scope: &Scope,
+        id: &str,
+        view: TaskView,
+    ) -> Result<Option<TaskRecord>, StoreError> {
         let state = self.state.read();
         let tasks = &state.tasks;
         Ok(tasks
             .get(id)
             .filter(|e| &e.scope == scope)
-            .map(|e| e.record.clone()))
+            .map(|e| TaskRecord {
+                task: view.of(&e.record.task),
+                ..e.record
+            }))
     }
 
     async fn commit_keyed(
@@ -217,6 +225,9 @@ impl TaskStore for MemoryStore {
         key: Option<&KeyRecord>,
         traceparent: Option<&str>,
     ) -> Result<Vec<Arc<SequencedEvent>>, StoreError> {
+        // The stored task takes the events' history and artifacts itself and only the
+        // head of `task` (the caller's copy may hold part of the history): as the SQL
+        // stores, and without copying the whole history per commit.
         let mut state = self.state.write();
         let state = &mut *state;
         let tasks = &mut state.tasks;
@@ -234,8 +245,20 @@ impl TaskStore for MemoryStore {
         entry.record.version += 1;
         entry.record.last_seq += seqd.len() as u64;
         entry.events.extend(seqd.iter().cloned());
+        let stored = &mut entry.record.task;
+        for e in &seqd {
+            stored.apply(&e.event);
+        }
+        let Task {
+            context_id,
+            status,
+            metadata,
+            ..
+        } = task;
+        (stored.context_id, stored.status, stored.metadata) = (context_id, status, metadata);
+        let task = &entry.record.task;
         let had = entry.lease.is_some();
-        entry.lease = lease_of(&task, lease);
+        entry.lease = lease_of(task, lease);
         track_lease(&mut state.leased, &task.id, had, entry.lease.is_some());
         if !entry.push.is_empty() {
             let configs: Vec<PushConfig> = entry.push.values().cloned().collect();
@@ -243,14 +266,13 @@ impl TaskStore for MemoryStore {
                 &mut state.outbox,
                 &configs,
                 &seqd,
-                &task,
+                task,
                 now_millis(),
                 traceparent,
             );
             self.outbox_signal.notify_one();
         }
-        state.terminal.track(&mut entry.terminal, &task);
-        entry.record.task = task;
+        state.terminal.track(&mut entry.terminal, task);
         Ok(seqd)
     }
 
@@ -286,6 +308,10 @@ impl TaskStore for MemoryStore {
             })
             .collect();
         let total_size = matches.len();
+        let view = TaskView {
+            history: q.history_length,
+            artifacts: q.include_artifacts,
+        };
         // Borrowed keys: sorting every task must not copy every id.
         fn key(t: &Task) -> (i64, &str) {
             (t.status.timestamp.timestamp_millis(), &t.id)
@@ -299,7 +325,7 @@ impl TaskStore for MemoryStore {
             .iter()
             .skip(start)
             .take(q.page_size)
-            .map(|t| (*t).clone())
+            .map(|t| view.of(t))
             .collect();
         let next_page_token = match page.last() {
             Some(last) if start + page.len() < matches.len() => {

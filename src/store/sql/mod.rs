@@ -24,24 +24,28 @@ pub(super) const BEGIN_POSTGRES: &str = "BEGIN";
 /// upgrading a read transaction, which fails at once when another writer got there first.
 pub(super) const BEGIN_SQLITE: &str = "BEGIN IMMEDIATE";
 
-/// Compare-and-swap on `version`: no row comes back when another writer won.
+/// Compare-and-swap on `version`: no row comes back when another writer won. The row
+/// gets the task's head (`$4`) and the count of messages the events add (`$13`); the
+/// history and artifacts stay in the events (see `parts`).
 pub(super) const UPDATE_TASK: &str = "\
     UPDATE a2a_tasks \
     SET context_id = $1, state = $2, status_ts = $3, task = $4, updated_at = $5, \
-        version = version + 1, last_seq = last_seq + $6, runner = $11, lease_until = $12 \
+        version = version + 1, last_seq = last_seq + $6, runner = $11, lease_until = $12, \
+        messages = messages + $13 \
     WHERE id = $7 AND tenant = $8 AND owner = $9 AND version = $10 \
-    RETURNING last_seq, push_configs";
+    RETURNING last_seq, push_configs, messages";
 
-/// Binds `$1`..`$12` of [`UPDATE_TASK`], in its order; PostgreSQL's one-statement commit
-/// embeds the same `UPDATE` and binds it the same way.
+/// Binds `$1`..`$13` of [`UPDATE_TASK`], in its order; PostgreSQL's one-statement commit
+/// embeds the same `UPDATE` and binds it the same way. `$added`: the messages the events
+/// add to the history.
 macro_rules! bind_task_update {
     ($query:expr, $scope:expr, $id:expr, $expected_version:expr, $task:expr, $events:expr,
-     $now:expr, $runner:expr, $lease_until:expr) => {
+     $now:expr, $runner:expr, $lease_until:expr, $added:expr) => {
         $query
             .bind(&$task.context_id)
             .bind($task.status.state.v1_name())
             .bind($task.status.timestamp.timestamp_millis())
-            .bind($crate::store::sql::JsonText($task))
+            .bind($crate::store::sql::JsonText($crate::store::head($task)))
             .bind($now)
             .bind($crate::store::sql::to_i64($events.len()))
             .bind($id)
@@ -50,6 +54,7 @@ macro_rules! bind_task_update {
             .bind($crate::store::sql::to_i64($expected_version))
             .bind($runner)
             .bind($lease_until)
+            .bind($crate::store::sql::to_i64($added))
     };
 }
 pub(super) use bind_task_update;
@@ -99,8 +104,10 @@ impl<T: serde::Serialize> sqlx::Encode<'_, sqlx::Sqlite> for JsonText<T> {
 pub(super) const TASK_EXISTS: &str =
     "SELECT 1 FROM a2a_tasks WHERE id = $1 AND tenant = $2 AND owner = $3";
 
-pub(super) const INSERT_EVENT: &str =
-    "INSERT INTO a2a_task_events (task_id, seq, event, created_at) VALUES ($1, $2, $3, $4)";
+/// An event with its marks (`$5` msgs, `$6` artifact; see `parts::EventMarks`).
+pub(super) const INSERT_EVENT: &str = "\
+    INSERT INTO a2a_task_events (task_id, seq, event, created_at, msgs, artifact) \
+    VALUES ($1, $2, $3, $4, $5, $6)";
 
 /// Records an idempotency key (`$1`..`$10`, see [`bind_key`]). A live record of the key
 /// stays (the first answer wins); an expired one is replaced.
@@ -144,8 +151,103 @@ pub(super) const PURGE_KEYS: &str = "\
 pub(super) const PURGE_KEYS_BATCH: i64 = 1000;
 
 pub(super) const GET_TASK: &str = "\
-    SELECT task, version, last_seq, origin FROM a2a_tasks \
+    SELECT task, version, last_seq, origin, messages FROM a2a_tasks \
     WHERE id = $1 AND tenant = $2 AND owner = $3";
+
+/// A task read from its row, whose history and artifacts are still to be rebuilt.
+pub(super) struct HeadRow {
+    pub task: crate::protocol::Task,
+    pub last_seq: i64,
+    pub messages: i64,
+}
+
+/// The statement that reads the events rebuilding `heads` as `view` keeps them (one
+/// `SELECT` per task and part, each a range of a partial index, joined by `UNION ALL`):
+/// rows of `(task_id, seq, msgs, event)`, `msgs` NULL on the rows read for artifacts.
+/// `None` when the view needs no events. Events after the row's `last_seq` (committed
+/// since the row was read) are left out.
+pub(super) fn parts_query<DB: sqlx::Database>(
+    heads: &[HeadRow],
+    view: super::TaskView,
+) -> Option<sqlx::QueryBuilder<DB>>
+where
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut qb = sqlx::QueryBuilder::<DB>::new("");
+    let mut any = false;
+    let mut union = |qb: &mut sqlx::QueryBuilder<DB>| {
+        if std::mem::replace(&mut any, true) {
+            qb.push(" UNION ALL ");
+        }
+    };
+    for h in heads {
+        let id = h.task.id.to_string();
+        if let Some(after) = view.history_after(to_u64(h.messages)) {
+            union(&mut qb);
+            qb.push("SELECT task_id, seq, msgs, event FROM a2a_task_events WHERE task_id = ")
+                .push_bind(id.clone())
+                .push(" AND msgs > ")
+                .push_bind(to_i64(after))
+                .push(" AND seq <= ")
+                .push_bind(h.last_seq);
+        }
+        if view.artifacts {
+            union(&mut qb);
+            qb.push(
+                "SELECT task_id, seq, CAST(NULL AS BIGINT), event FROM a2a_task_events \
+                 WHERE artifact IS NOT NULL AND task_id = ",
+            )
+            .push_bind(id)
+            .push(" AND seq <= ")
+            .push_bind(h.last_seq);
+        }
+    }
+    if !any {
+        return None;
+    }
+    qb.push(" ORDER BY 1, 2");
+    Some(qb)
+}
+
+/// A row of [`parts_query`].
+pub(super) type PartsRow = (
+    String,
+    i64,
+    Option<i64>,
+    sqlx::types::Json<crate::protocol::TaskEvent>,
+);
+
+/// Rebuilds each of `heads` from the rows of its [`parts_query`].
+pub(super) fn rebuild(
+    heads: Vec<HeadRow>,
+    view: super::TaskView,
+    rows: Vec<PartsRow>,
+) -> Vec<crate::protocol::Task> {
+    let mut by_task: std::collections::HashMap<String, Vec<super::parts::PartRow>> =
+        std::collections::HashMap::new();
+    for (task_id, _, msgs, event) in rows {
+        by_task
+            .entry(task_id)
+            .or_default()
+            .push(super::parts::PartRow {
+                msgs,
+                event: event.0,
+            });
+    }
+    heads
+        .into_iter()
+        .map(|h| {
+            let mut task = h.task;
+            task.history.clear();
+            task.artifacts.clear();
+            let after = view.history_after(to_u64(h.messages)).unwrap_or(0);
+            let rows = by_task.remove(&*task.id).unwrap_or_default();
+            super::parts::rebuild(&mut task, after, rows);
+            task
+        })
+        .collect()
+}
 
 /// One row with NULLs when the task exists without later events, none when it does not
 /// exist (in this scope): existence and events in one statement.

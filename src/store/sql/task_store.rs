@@ -33,16 +33,19 @@ macro_rules! sql_task_store {
                 scope: &$crate::store::Scope,
                 task_id: &str,
                 seqd: &[std::sync::Arc<$crate::protocol::SequencedEvent>],
+                marks: &[$crate::store::parts::EventMarks],
                 now: i64,
                 key: Option<&$crate::store::KeyRecord>,
             ) -> Result<(), $crate::store::StoreError> {
                 use $crate::store::sql::{INSERT_EVENT, UPSERT_KEY, backend, bind_key, to_i64};
-                for e in seqd {
+                for (e, m) in seqd.iter().zip(marks) {
                     sqlx::query(INSERT_EVENT)
                         .bind(task_id)
                         .bind(to_i64(e.seq))
                         .bind($crate::store::sql::JsonText(&e.event))
                         .bind(now)
+                        .bind(m.msgs)
+                        .bind(m.artifact)
                         .execute(&mut *conn)
                         .await
                         .map_err(backend)?;
@@ -54,6 +57,24 @@ macro_rules! sql_task_store {
                         .map_err(backend)?;
                 }
                 Ok(())
+            }
+
+            /// `heads` with the history and artifacts `view` keeps, read from their events.
+            async fn with_parts(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                heads: Vec<$crate::store::sql::HeadRow>,
+                view: $crate::store::TaskView,
+            ) -> Result<Vec<$crate::protocol::Task>, $crate::store::StoreError> {
+                use $crate::store::sql::{PartsRow, backend, parts_query, rebuild};
+                let rows: Vec<PartsRow> = match parts_query::<$db>(&heads, view) {
+                    Some(mut qb) => qb
+                        .build_query_as()
+                        .fetch_all(&mut *conn)
+                        .await
+                        .map_err(backend)?,
+                    None => Vec::new(),
+                };
+                Ok(rebuild(heads, view, rows))
             }
 
             /// ` WHERE ...` of `list`: the scope and the query's filters, not the page.
@@ -116,29 +137,47 @@ macro_rules! sql_task_store {
                 Ok(seqd)
             }
 
-            async fn get(
+            async fn get_view(
                 &self,
                 scope: &$crate::store::Scope,
                 id: &str,
+                view: $crate::store::TaskView,
             ) -> Result<Option<$crate::store::TaskRecord>, $crate::store::StoreError> {
-                use $crate::store::sql::{GET_TASK, backend, parse_origin, to_u64};
-                type Row = (sqlx::types::Json<$crate::protocol::Task>, i64, i64, String);
+                use $crate::store::sql::{GET_TASK, HeadRow, backend, parse_origin, to_u64};
+                type Row = (
+                    sqlx::types::Json<$crate::protocol::Task>,
+                    i64,
+                    i64,
+                    String,
+                    i64,
+                );
+                // One connection for both statements.
+                let mut conn = self.pool.acquire().await.map_err(backend)?;
                 let row: Option<Row> = sqlx::query_as(GET_TASK)
                     .bind(id)
                     .bind(&scope.tenant)
                     .bind(&scope.owner)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *conn)
                     .await
                     .map_err(backend)?;
-                row.map(|(task, version, last_seq, origin)| {
-                    Ok($crate::store::TaskRecord {
-                        task: task.0,
-                        version: to_u64(version),
-                        last_seq: to_u64(last_seq),
-                        origin: parse_origin(&origin)?,
-                    })
-                })
-                .transpose()
+                let Some((task, version, last_seq, origin, messages)) = row else {
+                    return Ok(None);
+                };
+                let head = HeadRow {
+                    task: task.0,
+                    last_seq,
+                    messages,
+                };
+                let task = Self::with_parts(&mut conn, vec![head], view)
+                    .await?
+                    .pop()
+                    .expect("one task in, one out");
+                Ok(Some($crate::store::TaskRecord {
+                    task,
+                    version: to_u64(version),
+                    last_seq: to_u64(last_seq),
+                    origin: parse_origin(&origin)?,
+                }))
             }
 
             async fn commit_keyed(
@@ -162,6 +201,9 @@ macro_rules! sql_task_store {
                 };
                 let now = now_millis();
                 let (runner, lease_until) = lease_columns(&task, lease);
+                // The marks of the events relative to the history before them; the
+                // stores add the stored history length.
+                let (relative, added) = $crate::store::parts::marks(&events, 0);
                 if let Some(after) = self
                     .commit_in_one(
                         scope,
@@ -172,13 +214,14 @@ macro_rules! sql_task_store {
                         (runner.as_deref(), lease_until),
                         now,
                         key,
+                        (&relative, added),
                     )
                     .await?
                 {
                     return Ok($crate::store::sequence(events, after));
                 }
                 let mut tx = self.writer.begin_with($begin).await.map_err(backend)?;
-                let updated: Option<(i64, i64)> = bind_task_update!(
+                let updated: Option<(i64, i64, i64)> = bind_task_update!(
                     sqlx::query_as(UPDATE_TASK),
                     scope,
                     id,
@@ -187,12 +230,13 @@ macro_rules! sql_task_store {
                     &events,
                     now,
                     runner,
-                    lease_until
+                    lease_until,
+                    added
                 )
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(backend)?;
-                let Some((last_seq, push_configs)) = updated else {
+                let Some((last_seq, push_configs, messages)) = updated else {
                     // Dropping `tx` rolls back (nothing was written).
                     let exists = sqlx::query(TASK_EXISTS)
                         .bind(id)
@@ -209,10 +253,23 @@ macro_rules! sql_task_store {
                     });
                 };
                 let after = to_u64(last_seq) - events.len() as u64;
+                let (marks, _) =
+                    $crate::store::parts::marks(&events, to_u64(messages).saturating_sub(added));
                 let seqd = $crate::store::sequence(events, after);
-                Self::append(&mut tx, scope, id, &seqd, now, key).await?;
+                Self::append(&mut tx, scope, id, &seqd, &marks, now, key).await?;
                 if push_configs > 0 {
-                    Self::enqueue(&mut tx, &task, &seqd, now, traceparent).await?;
+                    // 0.x webhooks get the whole task: rebuilt from its events (those
+                    // just written included), as `task` may hold only its head.
+                    let head = $crate::store::sql::HeadRow {
+                        task,
+                        last_seq,
+                        messages,
+                    };
+                    let full = Self::with_parts(&mut tx, vec![head], $crate::store::TaskView::FULL)
+                        .await?
+                        .pop()
+                        .expect("one task in, one out");
+                    Self::enqueue(&mut tx, &full, &seqd, now, traceparent).await?;
                 }
                 tx.commit().await.map_err(backend)?;
                 if push_configs > 0 {
@@ -273,7 +330,9 @@ macro_rules! sql_task_store {
                     .await
                     .map_err(backend)?;
 
-                let mut page = sqlx::QueryBuilder::<$db>::new("SELECT task FROM a2a_tasks");
+                let mut page = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT task, last_seq, messages FROM a2a_tasks",
+                );
                 Self::push_list_filters(&mut page, scope, q);
                 if let Some((ts, id)) = q.page_token.as_deref().and_then(cursor::decode) {
                     page.push(" AND (status_ts, id) < (")
@@ -285,14 +344,27 @@ macro_rules! sql_task_store {
                 // One row more than the page tells whether another page follows.
                 page.push(" ORDER BY status_ts DESC, id DESC LIMIT ")
                     .push_bind(to_i64(q.page_size.saturating_add(1)));
-                let rows: Vec<(sqlx::types::Json<$crate::protocol::Task>,)> = page
+                let mut conn = self.pool.acquire().await.map_err(backend)?;
+                let rows: Vec<(sqlx::types::Json<$crate::protocol::Task>, i64, i64)> = page
                     .build_query_as()
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *conn)
                     .await
                     .map_err(backend)?;
                 let more = rows.len() > q.page_size;
-                let tasks: Vec<$crate::protocol::Task> =
-                    rows.into_iter().take(q.page_size).map(|(t,)| t.0).collect();
+                let heads: Vec<$crate::store::sql::HeadRow> = rows
+                    .into_iter()
+                    .take(q.page_size)
+                    .map(|(t, last_seq, messages)| $crate::store::sql::HeadRow {
+                        task: t.0,
+                        last_seq,
+                        messages,
+                    })
+                    .collect();
+                let view = $crate::store::TaskView {
+                    history: q.history_length,
+                    artifacts: q.include_artifacts,
+                };
+                let tasks = Self::with_parts(&mut conn, heads, view).await?;
                 let next_page_token = match tasks.last() {
                     Some(last) if more => {
                         cursor::encode(last.status.timestamp.timestamp_millis(), &last.id)
