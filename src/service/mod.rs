@@ -420,18 +420,19 @@ impl Inner {
     where
         F: FnMut(&Task) -> Result<Vec<TaskEvent>, A2aError>,
     {
-        self.update_with_events(scope, id, TaskView::FULL, None, f)
+        self.update_with_events(scope, id, None, TaskView::FULL, None, f)
             .await
             .map(|(t, _)| t)
     }
 
     /// [`Inner::update`], also returning the task's last sequence number after the commit.
     /// `key` (a follow-up's idempotency key) is recorded with the commit; the task comes
-    /// back as `view` keeps it.
+    /// back as `view` keeps it; `known` as in [`Inner::update_from`], read with `view`.
     pub(crate) async fn update_with_events<F>(
         &self,
         scope: &Scope,
         id: &str,
+        known: Option<TaskRecord>,
         view: TaskView,
         key: Option<&mut KeyRecord>,
         f: F,
@@ -439,7 +440,7 @@ impl Inner {
     where
         F: FnMut(&Task) -> Result<Vec<TaskEvent>, A2aError>,
     {
-        self.update_from(scope, id, None, view, |_| true, key, f)
+        self.update_from(scope, id, known, view, |_| true, key, f)
             .await
             .map(|c| (c.record.expect("kept").task, c.last_seq))
     }

@@ -56,6 +56,8 @@ impl TaskService {
         if !req.message.reference_task_ids.is_empty() {
             Box::pin(self.check_references(scope, &req.message.reference_task_ids)).await?;
         }
+        // A follow-up's read is the one its commit starts from (see `continue_task`).
+        let view = TaskView::with_history(req.history_length);
         let (existing_id, existing) = match (&req.client_task_id, &req.message.task_id) {
             // 0.1 clients name new tasks themselves: the name is an alias in the caller's
             // scope (see `crate::protocol::alias`), an unknown one creates the task.
@@ -65,7 +67,7 @@ impl TaskService {
                         .into(),
                 ));
             }
-            (Some(name), _) => match self.resolve_v0(scope, name, TaskView::HEAD).await? {
+            (Some(name), _) => match self.resolve_v0(scope, name, view).await? {
                 Some(r) => (Some(r.task.id.clone()), Some(r)),
                 None => (
                     Some(Arc::from(alias::internal_id(
@@ -79,7 +81,7 @@ impl TaskService {
             (None, Some(id)) => match self
                 .inner
                 .store
-                .get_view(scope, id, TaskView::HEAD)
+                .get_view(scope, id, view)
                 .await
                 .map_err(store_error)?
             {
@@ -234,7 +236,8 @@ impl TaskService {
                 record.task.context_id
             )));
         }
-        // The answer holds the history the request asks for, and the store reads no more.
+        // The answer holds the history the request asks for, and the store read no more;
+        // the record read to find the task is the one the commit starts from.
         let view = TaskView::with_history(req.history_length);
         let mut message = req.message;
         message.task_id = Some(task_id.clone());
@@ -252,7 +255,7 @@ impl TaskService {
         });
         let (task, last) = self
             .inner
-            .update_with_events(scope, &task_id, view, key.as_mut(), |task| {
+            .update_with_events(scope, &task_id, Some(record), view, key.as_mut(), |task| {
                 let state = task.status.state;
                 if !state.is_interrupted() {
                     return Err(A2aError::UnsupportedOperation(format!(
