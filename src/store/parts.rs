@@ -142,7 +142,7 @@ fn push_messages(history: &mut Vec<Arc<Message>>, event: &TaskEvent, end: i64, a
     let end = u64::try_from(end).unwrap_or(0);
     match event {
         TaskEvent::Task(t) => {
-            let first = end + 1 - t.history.len() as u64;
+            let first = (end + 1).saturating_sub(t.history.len() as u64).max(1);
             let skip = after.saturating_sub(first - 1) as usize;
             history.extend(t.history.iter().skip(skip).cloned());
         }
