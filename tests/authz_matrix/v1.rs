@@ -404,3 +404,41 @@ async fn listings_show_only_own_tasks(s: &Server) {
     assert_eq!(ids(ctx.result()), vec![o.live.id.clone()], "{:?}", ctx.body);
     assert_eq!(ctx.result()["totalSize"], 1);
 }
+
+every_store!(idempotency_keys_are_per_caller);
+
+/// The same `Idempotency-Key` and the very same request from another caller is that
+/// caller's first request: a task of its own, not a replay of A's answer.
+async fn idempotency_keys_are_per_caller(s: &Server) {
+    for method in ["SendMessage", "SendStreamingMessage"] {
+        let key = format!("key-{}", uuid::Uuid::new_v4());
+        let text = format!("alice-secret-{}", uuid::Uuid::new_v4());
+        let params = json!({"message": msg_v1("m", &text)});
+        let headers = [("Idempotency-Key", key.as_str())];
+        let a = s
+            .rpc_with(Who::A, V::V1, method, params.clone(), &headers)
+            .await;
+        let a_task = a.result()["task"].clone();
+        let a_id = a_task["id"].as_str().unwrap().to_string();
+        let a_ctx = a_task["contextId"].as_str().unwrap().to_string();
+        // A's retry replays A's task (the key works).
+        let again = s
+            .rpc_with(Who::A, V::V1, method, params.clone(), &headers)
+            .await;
+        assert_eq!(
+            again.result()["task"]["id"],
+            a_id.as_str(),
+            "{:?}",
+            again.body
+        );
+        for who in OTHERS {
+            let r = s
+                .rpc_with(who, V::V1, method, params.clone(), &headers)
+                .await;
+            let what = format!("{} {who:?} {method} with A's key", s.kind);
+            assert!(r.result()["task"]["id"].is_string(), "{what}: {:?}", r.body);
+            assert_no_secrets(&what, &r.body, "\u{0}", &[&a_id, &a_ctx]);
+        }
+        assert_eq!(s.state_of(Who::A, &a_id).await.1, 2, "{}", s.kind);
+    }
+}
