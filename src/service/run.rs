@@ -74,6 +74,7 @@ impl TaskService {
                         &scope.owner,
                         &scope.tenant,
                         name,
+                        self.inner.config.plain_anonymous_ids,
                     ))),
                     None,
                 ),
@@ -122,7 +123,12 @@ impl TaskService {
         {
             return Ok(Some(r));
         }
-        let derived = alias::internal_id(&scope.owner, &scope.tenant, name);
+        let derived = alias::internal_id(
+            &scope.owner,
+            &scope.tenant,
+            name,
+            self.inner.config.plain_anonymous_ids,
+        );
         store
             .get_view(scope, &derived, view)
             .await

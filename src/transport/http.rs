@@ -475,6 +475,10 @@ async fn handle_rpc(
             .map(HeaderValue::as_bytes),
     );
     let module = &state.0.module;
+    let expiry = principal.expires_at.map(|at| sse::Expiry {
+        at,
+        message: principal.scheme.expired_message(),
+    });
     // As in `rpc`: the span and its wrapper only when traced, there boxed.
     let span = crate::traces::enabled().then(|| call_span(req.method));
     let call = jsonrpc::dispatch(
@@ -510,7 +514,8 @@ async fn handle_rpc(
                 _ => stream,
             };
             let metrics = state.0.metrics.clone();
-            sse::respond(id, version, stream, &state.0.lifecycle.draining, metrics).await
+            let draining = &state.0.lifecycle.draining;
+            sse::respond(id, version, stream, draining, metrics, expiry).await
         }
         Outcome::StreamError(r) => sse::single(&r),
         Outcome::Unavailable { body, sse } => {
