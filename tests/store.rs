@@ -35,6 +35,7 @@ store_suite!(
     list_filters_and_orders_newest_first,
     list_pages_have_no_gaps_or_duplicates,
     list_pages_survive_inserts_between_pages,
+    list_totals_follow_creations_state_changes_and_conflicts,
     scopes_are_isolated,
     idempotency_keys_keep_the_first_answer_per_scope_until_they_expire,
     idempotency_keys_are_written_with_their_task_or_not_at_all,
@@ -652,6 +653,59 @@ async fn list_pages_have_no_gaps_or_duplicates(store: Arc<dyn TaskStore>) {
         ids(&store.list(&s, &q).await.unwrap().tasks),
         ids(&everything.tasks[..5])
     );
+}
+
+/// `totalSize` comes from counters kept with the tasks (SQL) or from the listing index
+/// (memory): a state change moves a task between the per-state totals, a refused creation
+/// counts nothing, and the page order follows the new status time.
+async fn list_totals_follow_creations_state_changes_and_conflicts(store: Arc<dyn TaskStore>) {
+    use TaskState::*;
+    let s = scope("alice", "t1");
+    for (id, ms) in [("a", 1_000), ("b", 2_000), ("c", 3_000)] {
+        create(&*store, &s, &task(id, "c", Working, ms)).await;
+    }
+    create(&*store, &scope("bob", "t1"), &task("z", "c", Working, 1)).await;
+    let totals = |state: Option<TaskState>| {
+        let store = store.clone();
+        let s = s.clone();
+        async move {
+            let q = ListTasksQuery { state, ..query(2) };
+            let page = store.list(&s, &q).await.unwrap();
+            (page.total_size, ids(&page.tasks))
+        }
+    };
+    assert_eq!(totals(None).await, (3, vec!["c".to_string(), "b".into()]));
+    let again = store
+        .create(
+            &s,
+            Version::V1,
+            task("a", "c", Completed, 9),
+            vec![],
+            &[],
+            None,
+        )
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+    // `a` completes, and its new status makes it the newest.
+    let done = task("a", "c", Completed, 10_000);
+    let event = status_update(&done, serde_json::json!(1));
+    store
+        .commit(&s, "a", 1, done.clone(), vec![event], None)
+        .await
+        .unwrap();
+    // A commit that keeps the state moves no counter.
+    let event = status_update(&done, serde_json::json!(2));
+    store
+        .commit(&s, "a", 2, done, vec![event], None)
+        .await
+        .unwrap();
+    assert_eq!(totals(None).await, (3, vec!["a".to_string(), "c".into()]));
+    assert_eq!(
+        totals(Some(Working)).await,
+        (2, vec!["c".to_string(), "b".into()])
+    );
+    assert_eq!(totals(Some(Completed)).await, (1, vec!["a".to_string()]));
+    assert_eq!(totals(Some(Failed)).await, (0, vec![]));
 }
 
 async fn list_pages_survive_inserts_between_pages(store: Arc<dyn TaskStore>) {

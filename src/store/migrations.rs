@@ -40,6 +40,7 @@ pub(super) const POSTGRES: &[Embedded] = &[
     embed!("postgres", "0005_json_documents.sql"),
     embed!("postgres", "0006_outbox_traceparent.sql"),
     embed!("postgres", "0007_task_parts.sql"),
+    embed!("postgres", "0008_task_counts.sql"),
 ];
 
 /// `migrations/sqlite/`, in version order.
@@ -49,6 +50,7 @@ pub(super) const SQLITE: &[Embedded] = &[
     embed!("sqlite", "0004_idempotency_keys.sql"),
     embed!("sqlite", "0006_outbox_traceparent.sql"),
     embed!("sqlite", "0007_task_parts.sql"),
+    embed!("sqlite", "0008_task_counts.sql"),
 ];
 
 /// The migrator of `files`, as `sqlx::migrate!` builds it from their directory.

@@ -388,7 +388,8 @@ sql_task_store!(
     lookup = KEY_LOOKUP,
     // several writers, so one collects the next batch while another's commit is in flight
     writers = 3,
-    purge_dependents = Some(PURGE_WITH_DEPENDENTS)
+    purge_dependents = Some(PURGE_WITH_DEPENDENTS),
+    list_plan = super::sql::LIST_PLAN_POSTGRES
 );
 
 /// The text around the purge's `DELETE FROM a2a_tasks ...`: the purged tasks' events go

@@ -223,7 +223,8 @@ sql_task_store!(
     // one writer: SQLite has one write connection
     writers = 1,
     // foreign keys cascade the purge to events
-    purge_dependents = None
+    purge_dependents = None,
+    list_plan = super::sql::ListPlan::IndexedBy
 );
 
 sql_push_store!(

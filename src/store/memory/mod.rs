@@ -1,6 +1,7 @@
 //! In-memory store: for tests and for running without a database.
 
 mod keys;
+mod listing;
 mod outbox;
 mod retention;
 
@@ -14,7 +15,7 @@ use parking_lot::RwLock;
 use super::push::outbox_targets;
 use super::{
     Delivery, ExpiredRun, KeyRecord, Lease, OutboxDepth, PushStore, Scope, StoreError, TaskRecord,
-    TaskStore, TaskView, cursor, now_millis, sequence,
+    TaskStore, TaskView, now_millis, sequence,
 };
 use crate::protocol::request::{ListTasksQuery, TaskPage};
 use crate::protocol::{PushConfig, SequencedEvent, Task, TaskEvent, Version};
@@ -39,6 +40,8 @@ struct State {
     /// Terminal tasks by the time of their final status, so the retention purge finds
     /// the old ones without visiting every task.
     terminal: TerminalIndex,
+    /// Each scope's tasks in ListTasks order.
+    listing: listing::Listing,
 }
 
 struct Entry {
@@ -52,6 +55,8 @@ struct Entry {
     push: BTreeMap<String, PushConfig>,
     /// The task's place in the terminal index, once it is terminal.
     terminal: Option<TerminalKey>,
+    /// The task's place in the listing index, once listed.
+    listed: Option<listing::ListKey>,
 }
 
 impl State {
@@ -176,6 +181,8 @@ impl TaskStore for MemoryStore {
         track_lease(&mut state.leased, &task.id, false, lease.is_some());
         let mut terminal = None;
         state.terminal.track(&mut terminal, &task);
+        let mut listed = None;
+        state.listing.track(scope, &mut listed, &task);
         let record = TaskRecord {
             task,
             version: 1,
@@ -193,6 +200,7 @@ impl TaskStore for MemoryStore {
             lease,
             push: push.iter().map(|c| (c.id.clone(), c.clone())).collect(),
             terminal,
+            listed,
         }));
         Ok(seqd)
     }
@@ -273,6 +281,7 @@ impl TaskStore for MemoryStore {
             self.outbox_signal.notify_one();
         }
         state.terminal.track(&mut entry.terminal, task);
+        state.listing.track(scope, &mut entry.listed, task);
         Ok(seqd)
     }
 
@@ -294,50 +303,10 @@ impl TaskStore for MemoryStore {
     }
 
     async fn list(&self, scope: &Scope, q: &ListTasksQuery) -> Result<TaskPage, StoreError> {
-        let state = self.state.read();
-        let tasks = &state.tasks;
-        let mut matches: Vec<&Task> = tasks
-            .values()
-            .filter(|e| &e.scope == scope)
-            .map(|e| &e.record.task)
-            .filter(|t| q.context_id.as_ref().is_none_or(|c| *t.context_id == **c))
-            .filter(|t| q.state.is_none_or(|s| t.status.state == s))
-            .filter(|t| {
-                q.status_timestamp_after
-                    .is_none_or(|after| t.status.timestamp >= after)
-            })
-            .collect();
-        let total_size = matches.len();
-        let view = TaskView {
-            history: q.history_length,
-            artifacts: q.include_artifacts,
-        };
-        // Borrowed keys: sorting every task must not copy every id.
-        fn key(t: &Task) -> (i64, &str) {
-            (t.status.timestamp.timestamp_millis(), &t.id)
+        if !self.state.read().listing.kept {
+            self.state.write().keep_listing();
         }
-        matches.sort_unstable_by(|a, b| key(b).cmp(&key(a)));
-        let start = match q.page_token.as_deref().and_then(cursor::decode) {
-            Some((ts, id)) => matches.partition_point(|t| key(t) >= (ts, id.as_str())),
-            None => 0,
-        };
-        let page: Vec<Task> = matches
-            .iter()
-            .skip(start)
-            .take(q.page_size)
-            .map(|t| view.of(t))
-            .collect();
-        let next_page_token = match page.last() {
-            Some(last) if start + page.len() < matches.len() => {
-                cursor::encode(last.status.timestamp.timestamp_millis(), &last.id)
-            }
-            _ => String::new(),
-        };
-        Ok(TaskPage {
-            tasks: page,
-            next_page_token,
-            total_size,
-        })
+        Ok(self.state.read().list(scope, q))
     }
 
     async fn idempotency_key(

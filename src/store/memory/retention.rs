@@ -103,6 +103,7 @@ impl MemoryStore {
                 continue;
             };
             state.leased.remove(&id);
+            state.listing.remove(&entry.scope, entry.listed, &id);
             entries.push(*entry);
             if has_outbox {
                 ids.insert(id);

@@ -14,7 +14,8 @@ macro_rules! sql_task_store {
         take_expired = $take_expired:expr,
         lookup = $lookup:expr,
         writers = $writers:expr,
-        purge_dependents = $purge_dependents:expr
+        purge_dependents = $purge_dependents:expr,
+        list_plan = $list_plan:expr
     ) => {
         impl $store {
             /// The schema migrations of this backend.
@@ -322,17 +323,45 @@ macro_rules! sql_task_store {
                 use $crate::store::cursor;
                 use $crate::store::sql::{backend, to_i64, to_u64};
 
-                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM a2a_tasks");
-                Self::push_list_filters(&mut count, scope, q);
-                let total_size: i64 = count
-                    .build_query_scalar()
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(backend)?;
+                use $crate::store::sql::ListPlan;
+                let plan: ListPlan = $list_plan;
+                // One snapshot for the total and the page. PostgreSQL's transaction
+                // also keeps its planner from sorting or scanning the table, so the
+                // order comes from the index whatever the statistics say (stale ones
+                // made it sort every task of the caller).
+                let begin = match plan {
+                    ListPlan::IndexOnly(begin) => begin,
+                    ListPlan::IndexedBy => "BEGIN",
+                };
+                let mut tx = self.pool.begin_with(begin).await.map_err(backend)?;
+                let conn: &mut <$db as sqlx::Database>::Connection = &mut *tx;
+
+                // The counters (migration 0008) answer the scope and a state; other
+                // filters count their rows, along the index that serves them.
+                let total_size: i64 = if q.context_id.is_none() && q.status_timestamp_after.is_none() {
+                    let mut count = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM a2a_task_counts WHERE tenant = ",
+                    );
+                    count.push_bind(scope.tenant.clone()).push(" AND owner = ").push_bind(scope.owner.clone());
+                    if let Some(state) = q.state {
+                        count.push(" AND state = ").push_bind(state.v1_name());
+                    }
+                    count.build_query_scalar().fetch_one(&mut *conn).await.map_err(backend)?
+                } else {
+                    let mut count = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM a2a_tasks");
+                    if plan == ListPlan::IndexedBy {
+                        count.push(" INDEXED BY ").push($crate::store::sql::list_index(q));
+                    }
+                    Self::push_list_filters(&mut count, scope, q);
+                    count.build_query_scalar().fetch_one(&mut *conn).await.map_err(backend)?
+                };
 
                 let mut page = sqlx::QueryBuilder::<$db>::new(
                     "SELECT task, last_seq, messages FROM a2a_tasks",
                 );
+                if plan == ListPlan::IndexedBy {
+                    page.push(" INDEXED BY ").push($crate::store::sql::list_index(q));
+                }
                 Self::push_list_filters(&mut page, scope, q);
                 if let Some((ts, id)) = q.page_token.as_deref().and_then(cursor::decode) {
                     page.push(" AND (status_ts, id) < (")
@@ -344,7 +373,6 @@ macro_rules! sql_task_store {
                 // One row more than the page tells whether another page follows.
                 page.push(" ORDER BY status_ts DESC, id DESC LIMIT ")
                     .push_bind(to_i64(q.page_size.saturating_add(1)));
-                let mut conn = self.pool.acquire().await.map_err(backend)?;
                 let rows: Vec<(sqlx::types::Json<$crate::protocol::Task>, i64, i64)> = page
                     .build_query_as()
                     .fetch_all(&mut *conn)
@@ -364,7 +392,9 @@ macro_rules! sql_task_store {
                     history: q.history_length,
                     artifacts: q.include_artifacts,
                 };
-                let tasks = Self::with_parts(&mut conn, heads, view).await?;
+                let tasks = Self::with_parts(conn, heads, view).await?;
+                // Read only: ending it either way releases the same snapshot.
+                tx.commit().await.map_err(backend)?;
                 let next_page_token = match tasks.last() {
                     Some(last) if more => {
                         cursor::encode(last.status.timestamp.timestamp_millis(), &last.id)
