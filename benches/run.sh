@@ -3,8 +3,8 @@
 # baseline (examples/baseline.rs), each in turn pinned to CPU 0 with `a2a bench` on CPU 1;
 # memory, SQLite and Postgres stores; 1, 16 and 64 connections; SendMessage, streaming,
 # GetTask, subscribe fan-out, push; tracing off vs on (OTLP export to a local receiver);
-# idle RSS and RSS with 10,000 open SSE subscribers; the cost of a follow-up as one task
-# grows to 2,000 messages (benches/long_task.sh).
+# idle RSS and RSS with 10,000 open SSE subscribers; the storage set of issue 23
+# (benches/store.sh: long tasks, Postgres round trips and pgbench, ListTasks at 1M tasks).
 # Results go between the bench markers of BENCHMARKS.md (created if missing).
 #
 #   benches/run.sh            full run (about 20 minutes; memory-store send and stream: median of 5 rounds)
@@ -434,19 +434,13 @@ if [ "$PYTHON" = 1 ]; then
   fi
 fi
 
-echo "== long tasks (benches/long_task.sh)"
-# The cost of a follow-up at 10, 500 and 2,000 messages of one task, per store, and the
-# Postgres table sizes after (issue 23).
-LONG_STORES=memory,sqlite
-[ "$POSTGRES" = 1 ] && LONG_STORES=memory,sqlite,postgres
-# Its own database beside the bench one (same server and options).
-LONG_PG="${PG_URL%%\?*}"
-LONG_PG="${LONG_PG%/*}/a2a_long"
-case "$PG_URL" in *\?*) LONG_PG="$LONG_PG?${PG_URL#*\?}" ;; esac
-LONG_OUT=$(A2A_BIN="$A2A" A2A_BENCH_POSTGRES_URL="$LONG_PG" \
-  benches/long_task.sh --stores "$LONG_STORES" | tee /dev/stderr)
-while IFS= read -r l; do NOTES+=("Long task, $l."); done <<<"$LONG_OUT"
-COMMANDS+=("benches/long_task.sh --stores $LONG_STORES")
+echo "== storage (benches/store.sh)"
+# Issue 23: a follow-up's cost as one task grows to 2,000 messages, statements and round
+# trips per SendMessage on Postgres, Postgres SendMessage against pgbench, SQLite against
+# OLD_BIN (when given: the release before the issue), ListTasks at 1k/100k/1M tasks.
+STORE_OUT=$(A2A_BIN="$A2A" benches/store.sh --no-write $([ "$QUICK" = 1 ] && echo --quick) | tee /dev/stderr)
+while IFS= read -r l; do NOTES+=("${l#- }"); done < <(printf '%s\n' "$STORE_OUT" | grep '^- ' | tail -n +3)
+COMMANDS+=("A2A_BIN=target/dist/a2a benches/store.sh $([ "$QUICK" = 1 ] && echo --quick)")
 
 echo "== authentication (JWT, benches/auth.sh)"
 # SendMessage with one bearer token against no authentication, and with the token cache off.

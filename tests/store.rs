@@ -1568,3 +1568,40 @@ async fn postgres_reconnects_to_its_data_with_a_statement_timeout() {
         .unwrap();
     assert_eq!(timeout, "1500ms");
 }
+
+/// Pooled connections are not checked on every use (that was a round trip per
+/// statement), but one that sat idle is: connections the database dropped meanwhile (a
+/// restart, an idle timeout) are replaced, and the next request succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_dropped_while_idle_are_replaced() {
+    use sqlx::Connection;
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store = a2a_server::store::connect(&db.url, &Default::default())
+        .await
+        .unwrap();
+    let s = scope("alice", "");
+    create(&*store, &s, &task("t1", "c", TaskState::Working, 1_000)).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let db_name = db.url.rsplit('/').next().unwrap().to_string();
+    let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&db_name)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(
+        !killed.is_empty() && killed.iter().all(|k| *k),
+        "{killed:?}"
+    );
+    admin.close().await.unwrap();
+    for _ in 0..3 {
+        let got = store.get(&s, "t1").await.unwrap().expect("the task");
+        assert_eq!(got.version, 1);
+    }
+    drop(store);
+}

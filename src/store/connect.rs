@@ -82,6 +82,9 @@ pub async fn migrate(url: &str, opts: &DbOptions) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// How long a pooled connection may sit idle before it is checked on its way out.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
 /// Opens a pool on `url` and runs `migrator` on it. One plain connection comes first, so
 /// that a failure reports its cause (connection refused, unknown database, ...) rather
 /// than the pool's timeout.
@@ -109,6 +112,19 @@ where
     let pool = PoolOptions::<DB>::new()
         .max_connections(opts.max_connections)
         .acquire_timeout(opts.acquire_timeout)
+        // sqlx checks every connection it hands out with a round trip of its own (a
+        // Sync on PostgreSQL): one per statement, doubling a SendMessage's round trips
+        // (issue 23). A connection back from a statement a moment ago is known to work;
+        // only one that sat idle (the database may have gone away since) is checked.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= IDLE_CHECK {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(connect)
         .await
         .map_err(|e| connect_error(url, e))?;
