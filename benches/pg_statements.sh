@@ -62,9 +62,11 @@ window() {
     l=$(readlink "$f" 2>/dev/null) || continue
     for i in $inodes; do [ "$l" = "socket:[$i]" ] && echo "${f##*/}"; done
   done | sort -u | paste -sd'|' || true)
-  grep -cE "^[0-9]+ +(write|writev|sendto|sendmsg)\(($fds)," "$WORK/strace" >"$WORK/$1.trips" || echo 0 >"$WORK/$1.trips"
+  # A round trip ends with a Sync (the extended protocol: a statement, or the pool's
+  # connection check) or is one simple Query (BEGIN, COMMIT).
+  grep -cE "^[0-9]+ +(write|writev|sendto|sendmsg)\(($fds), \"(S\\\\0\\\\0\\\\0\\\\4\", 5,|Q)" "$WORK/strace" >"$WORK/$1.trips" || echo 0 >"$WORK/$1.trips"
   echo "$ELAPSED" >"$WORK/$1.ms"
-  [ -n "${KEEP_STRACE:-}" ] && cp "$WORK/strace" "$KEEP_STRACE.$1" && echo "$fds" >"$KEEP_STRACE.fds"
+  if [ -n "${KEEP_STRACE:-}" ]; then cp "$WORK/strace" "$KEEP_STRACE.$1"; echo "$fds" >"$KEEP_STRACE.fds"; fi
 }
 
 window send

@@ -37,6 +37,7 @@ URL=""
 start() { # pin binary store-url
   local pin=()
   [ "$1" = pin ] && pin=(taskset -c 0)
+  rm -f "$WORK/server.log" # a stale log would give the last server's address
   "${pin[@]}" "$2" serve --listen 127.0.0.1:0 --store "$3" --agent echo >"$WORK/server.log" 2>&1 &
   PID=$!
   URL=""
@@ -67,12 +68,16 @@ pid_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 window() {
   sleep 1
   local b s t0 a sa t1
-  b=$(pg_ticks); s=$([ -n "$PID" ] && pid_ticks "$PID" || echo 0); t0=$(date +%s%N)
+  local i0 i1
+  b=$(pg_ticks); s=$([ -n "$PID" ] && pid_ticks "$PID" || echo 0); t0=$(date +%s%N); i0=$(idle_busy)
   sleep $((SECS - 2))
-  a=$(pg_ticks); sa=$([ -n "$PID" ] && pid_ticks "$PID" || echo 0); t1=$(date +%s%N)
+  a=$(pg_ticks); sa=$([ -n "$PID" ] && pid_ticks "$PID" || echo 0); t1=$(date +%s%N); i1=$(idle_busy)
+  BUSY=$(awk -v a="$i0" -v b="$i1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * (y[2] - x[2]) / ((y[1] + y[2]) - (x[1] + x[2])) }')
   PG_D=$(awk -v d=$((a - b)) -v ns=$((t1 - t0)) 'BEGIN { print d / (ns / 1e9) }')
   SRV_D=$(awk -v d=$((sa - s)) -v ns=$((t1 - t0)) 'BEGIN { print d / (ns / 1e9) }')
 }
+# "IDLE BUSY": the machine's idle and busy ticks so far, from /proc/stat.
+idle_busy() { awk '/^cpu / { idle = $5 + $6; busy = $2 + $3 + $4 + $7 + $8 + $9; print idle, busy }' /proc/stat; }
 # per_op TICKS-PER-SECOND OPS-PER-SECOND: CPU µs per operation.
 per_op() { awk -v d="$1" -v r="$2" -v t="$TICKS" 'BEGIN { printf "%.0f", d / t * 1e6 / r }'; }
 fresh_db() {
@@ -93,6 +98,7 @@ if psql "$PG_ADMIN" -qtAc 'select 1' >/dev/null 2>&1 && command -v pgbench >/dev
     ours_rps=$(jq -r .requests_per_sec "$WORK/ours.json")
     ours_pg_us=$(per_op "$PG_D" "$ours_rps")
     ours_srv_us=$(per_op "$SRV_D" "$ours_rps")
+    ours_busy=$BUSY
 
     psql "$PG_BASE" -qc "CREATE TABLE pgbench_inserts (id text PRIMARY KEY, v jsonb)" >/dev/null
     echo "INSERT INTO pgbench_inserts VALUES (gen_random_uuid()::text, '{\"a\": 1}');" >"$WORK/insert.sql"
@@ -102,8 +108,9 @@ if psql "$PG_ADMIN" -qtAc 'select 1' >/dev/null 2>&1 && command -v pgbench >/dev
     wait $!
     pgb_tps=$(awk '/^tps/ { printf "%.0f", $3 }' "$WORK/pgbench.out")
     pgb_pg_us=$(per_op "$PG_D" "$pgb_tps")
-    LINES+=("$(awk -v r="$r" -v o="$ours_rps" -v p="$pgb_tps" -v oc="$ours_pg_us" -v pc="$pgb_pg_us" -v sc="$ours_srv_us" 'BEGIN {
-      printf "Postgres round %d: our SendMessage (64 conns) %.0f/s, pgbench (one-row INSERT, 64 clients) %d tps, ratio %.2f; Postgres CPU per task %d µs, per pgbench transaction %d µs (%.2fx); our server %d µs per task", r, o, p, o / p, oc, pc, oc / pc, sc }')")
+    pgb_busy=$BUSY
+    LINES+=("$(awk -v r="$r" -v o="$ours_rps" -v p="$pgb_tps" -v oc="$ours_pg_us" -v pc="$pgb_pg_us" -v sc="$ours_srv_us" -v ob="$ours_busy" -v pb="$pgb_busy" 'BEGIN {
+      printf "Postgres round %d: our SendMessage (64 conns) %.0f/s, pgbench (one-row INSERT, 64 clients) %d tps, ratio %.2f; Postgres CPU per task %d µs, per pgbench transaction %d µs (%.2fx); our server %d µs per task; both CPUs busy %d%% (ours) / %d%% (pgbench)", r, o, p, o / p, oc, pc, oc / pc, sc, ob, pb }')")
     echo "${LINES[-1]}" >&2
   done
 else

@@ -191,12 +191,19 @@ pub(super) struct HeadRow {
 
 /// The statement that reads the events rebuilding `heads` as `view` keeps them (one
 /// `SELECT` per task and part, each a range of a partial index, joined by `UNION ALL`):
-/// rows of `(task_id, seq, msgs, event)`, `msgs` NULL on the rows read for artifacts.
-/// `None` when the view needs no events. Events after the row's `last_seq` (committed
-/// since the row was read) are left out.
+/// rows of `(task_id, seq, msgs, event)`, `msgs` NULL on the rows read for artifacts, in
+/// no order ([`rebuild`] sorts them). `None` when the view needs no events. Events after
+/// the row's `last_seq` (committed since the row was read) are left out.
+///
+/// Each part must be read along its partial index, or a read costs the task's whole log:
+/// the primary key `(task_id, seq)` also serves `seq <= last_seq`, and SQLite took it
+/// (and with an `ORDER BY`, PostgreSQL could too), which made a follow-up's cost grow
+/// with the conversation. So `seq + 0` (no index serves it), no `ORDER BY`, and on SQLite
+/// (`indexed_by`) the indexes named.
 pub(super) fn parts_query<DB: sqlx::Database>(
     heads: &[HeadRow],
     view: super::TaskView,
+    indexed_by: bool,
 ) -> Option<sqlx::QueryBuilder<DB>>
 where
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
@@ -213,29 +220,34 @@ where
         let id = h.task.id.to_string();
         if let Some(after) = view.history_after(to_u64(h.messages)) {
             union(&mut qb);
-            qb.push("SELECT task_id, seq, msgs, event FROM a2a_task_events WHERE task_id = ")
+            qb.push("SELECT task_id, seq, msgs, event FROM a2a_task_events")
+                .push(if indexed_by {
+                    " INDEXED BY a2a_task_events_messages"
+                } else {
+                    ""
+                })
+                .push(" WHERE task_id = ")
                 .push_bind(id.clone())
                 .push(" AND msgs > ")
                 .push_bind(to_i64(after))
-                .push(" AND seq <= ")
+                .push(" AND seq + 0 <= ")
                 .push_bind(h.last_seq);
         }
         if view.artifacts {
             union(&mut qb);
-            qb.push(
-                "SELECT task_id, seq, CAST(NULL AS BIGINT), event FROM a2a_task_events \
-                 WHERE artifact IS NOT NULL AND task_id = ",
-            )
-            .push_bind(id)
-            .push(" AND seq <= ")
-            .push_bind(h.last_seq);
+            qb.push("SELECT task_id, seq, CAST(NULL AS BIGINT), event FROM a2a_task_events")
+                .push(if indexed_by {
+                    " INDEXED BY a2a_task_events_artifacts"
+                } else {
+                    ""
+                })
+                .push(" WHERE artifact IS NOT NULL AND task_id = ")
+                .push_bind(id)
+                .push(" AND seq + 0 <= ")
+                .push_bind(h.last_seq);
         }
     }
-    if !any {
-        return None;
-    }
-    qb.push(" ORDER BY 1, 2");
-    Some(qb)
+    any.then_some(qb)
 }
 
 /// A row of [`parts_query`].
@@ -250,8 +262,11 @@ pub(super) type PartsRow = (
 pub(super) fn rebuild(
     heads: Vec<HeadRow>,
     view: super::TaskView,
-    rows: Vec<PartsRow>,
+    mut rows: Vec<PartsRow>,
 ) -> Vec<crate::protocol::Task> {
+    // Stable: an event read for both parts keeps its history row first, as the parts
+    // were read.
+    rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let mut by_task: std::collections::HashMap<String, Vec<super::parts::PartRow>> =
         std::collections::HashMap::new();
     for (task_id, _, msgs, event) in rows {

@@ -66,8 +66,9 @@ macro_rules! sql_task_store {
                 heads: Vec<$crate::store::sql::HeadRow>,
                 view: $crate::store::TaskView,
             ) -> Result<Vec<$crate::protocol::Task>, $crate::store::StoreError> {
-                use $crate::store::sql::{PartsRow, backend, parts_query, rebuild};
-                let rows: Vec<PartsRow> = match parts_query::<$db>(&heads, view) {
+                use $crate::store::sql::{ListPlan, PartsRow, backend, parts_query, rebuild};
+                let indexed_by = matches!($list_plan, ListPlan::IndexedBy);
+                let rows: Vec<PartsRow> = match parts_query::<$db>(&heads, view, indexed_by) {
                     Some(mut qb) => qb
                         .build_query_as()
                         .fetch_all(&mut *conn)
