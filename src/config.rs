@@ -632,6 +632,7 @@ impl Config {
             skills,
             v03_fields: c.v03_fields,
             security: CardSecurity::default(),
+            grpc: None,
         }
     }
 }

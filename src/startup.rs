@@ -88,6 +88,7 @@ impl Application {
             .unwrap_or_else(|| format!("{}://{addr}", config.scheme()));
         let auth = crate::auth::Auth::new(&config.auth, config.tls.as_ref()).await?;
         let mut card = config.agent_card(&base_url);
+        card.grpc = grpc_authority(&base_url);
         card.security = auth.card_security();
         let metrics = Arc::new(Metrics::new());
         let pool_store = Arc::downgrade(&store);
@@ -323,4 +324,12 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// The `host:port` gRPC clients dial for the server at `base_url` (gRPC shares its port).
+fn grpc_authority(base_url: &str) -> Option<String> {
+    let url = url::Url::parse(base_url).ok()?;
+    let host = url.host_str()?;
+    let port = url.port_or_known_default()?;
+    Some(format!("{host}:{port}"))
 }

@@ -277,10 +277,7 @@ pub fn agent_card(card: &AgentCard) -> Value {
     let mut obj = super::v03::card_shared_members(card);
     obj.insert(
         "supportedInterfaces".into(),
-        serde_json::json!([
-            {"url": card.url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"},
-            {"url": card.url, "protocolBinding": "JSONRPC", "protocolVersion": "0.3"},
-        ]),
+        Value::Array(supported_interfaces(card)),
     );
     obj.insert(
         "capabilities".into(),
@@ -309,6 +306,21 @@ pub fn agent_card(card: &AgentCard) -> Value {
         obj.extend(super::v03::card_v03_members(card));
     }
     Value::Object(obj)
+}
+
+/// The card's interfaces in preference order: JSON-RPC (1.0, then 0.3), then gRPC, whose
+/// url is a bare `host:port` (what gRPC clients dial; the official kit needs it so).
+fn supported_interfaces(card: &AgentCard) -> Vec<Value> {
+    let mut list = vec![
+        serde_json::json!({"url": card.url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}),
+        serde_json::json!({"url": card.url, "protocolBinding": "JSONRPC", "protocolVersion": "0.3"}),
+    ];
+    if let Some(grpc) = &card.grpc {
+        list.push(
+            serde_json::json!({"url": grpc, "protocolBinding": "GRPC", "protocolVersion": "1.0"}),
+        );
+    }
+    list
 }
 
 /// The 1.0 `securitySchemes` (one member of the `SecurityScheme` oneof each). `dual`: the

@@ -371,6 +371,69 @@ pub async fn dispatch(
     unary_outcome(spec, version, body)
 }
 
+/// What a call of another transport (gRPC) produced: its result, or its stream of results.
+pub enum Served {
+    Result(Json),
+    Stream(SseStream),
+}
+
+/// Runs one call of another transport through the same handlers, limits and scope as a
+/// JSON-RPC call: `spec` is the method, `version` the one the transport chose, `params`
+/// the method's params as the version's JSON codec reads them. `info` is filled in as
+/// [`dispatch`] fills it.
+pub async fn call_method(
+    module: &Module,
+    spec: &'static methods::MethodSpec,
+    version: Version,
+    params: Option<&str>,
+    principal: Principal,
+    idempotency_key: Result<Option<IdempotencyKey>, A2aError>,
+    info: &mut CallInfo,
+) -> Result<Served, A2aError> {
+    info.method = Some(spec);
+    info.version = Some(version);
+    let checked = idempotency_key.and_then(|key| {
+        if let Some(p) = params {
+            module.ctx.limits.check_json(p.as_bytes())?;
+        }
+        Ok(key.map(|k| Idempotency::new(k, spec.name, params)))
+    });
+    let idempotency = match checked {
+        Ok(i) => i,
+        Err(e) => {
+            info.failed(&e, version);
+            return Err(e);
+        }
+    };
+    let call = Call {
+        version,
+        principal,
+        last_event_id: None,
+        idempotency,
+        stream: StreamSlot::default(),
+        task_id: TaskIdSlot::default(),
+    };
+    let reply = match module.call(spec.name, &call, params).await {
+        Some(r) => r,
+        None => Err(A2aError::Internal(format!(
+            "method `{}` is not registered",
+            spec.name
+        ))),
+    };
+    info.task_id = call.task_id.take();
+    match reply {
+        Ok(result) => Ok(match call.stream.take() {
+            Some(stream) => Served::Stream(stream),
+            None => Served::Result(result),
+        }),
+        Err(e) => {
+            error::log_server_error(&e, spec.name);
+            info.failed(&e, version);
+            Err(e)
+        }
+    }
+}
+
 /// A call's answer that is not a stream: to a 0.x streaming call it goes as one SSE event.
 fn unary_outcome(spec: &methods::MethodSpec, version: Version, body: String) -> Outcome {
     if spec.streaming && version != Version::V1 {

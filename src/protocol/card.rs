@@ -92,6 +92,10 @@ pub struct AgentCard {
     /// The schemes callers authenticate with (empty: none, the card declares nothing).
     #[serde(default)]
     pub security: CardSecurity,
+    /// Where the gRPC services are (`host:port`), when served.
+    #[serde(default, skip)]
+    #[schemars(skip)]
+    pub grpc: Option<String>,
 }
 
 impl AgentCard {

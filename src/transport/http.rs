@@ -24,6 +24,7 @@ use super::admission::{Admission, Caller};
 use super::answers::{json_error, json_response, overloaded, rate_limited, refused, unavailable};
 use super::card::CachedCard;
 use super::client_ip::TrustedProxies;
+use super::grpc::{Grpc, Peer, is_grpc};
 use super::headers::AnswerHeaders;
 use super::health::Lifecycle;
 use super::routes::{a2a_routes, not_found, ops_routes};
@@ -140,6 +141,9 @@ pub struct Endpoint {
     router: Router,
     /// Whether JSON-RPC POSTs are served (not on the admin listener).
     rpc: bool,
+    /// The gRPC services, for requests whose content type is gRPC (none on the admin
+    /// listener).
+    grpc: Option<Grpc>,
     /// Added to every answer.
     answer: AnswerHeaders,
     /// The connection this clone serves (set by the accept loop).
@@ -159,6 +163,7 @@ impl Endpoint {
         Self {
             router: a2a_routes().merge(ops_routes()).with_state(state.clone()),
             answer: state.0.answer_headers.clone(),
+            grpc: Some(Grpc::new(&state)),
             state,
             rpc: true,
             conn: Conn::default(),
@@ -172,6 +177,7 @@ impl Endpoint {
         let public = Self {
             router: a2a_routes().with_state(state.clone()),
             answer: state.0.answer_headers.clone(),
+            grpc: Some(Grpc::new(&state)),
             state: state.clone(),
             rpc: true,
             conn: Conn::default(),
@@ -182,6 +188,7 @@ impl Endpoint {
             answer: AnswerHeaders::default(),
             state,
             rpc: false,
+            grpc: None,
             conn: Conn::default(),
         };
         (public, admin)
@@ -218,6 +225,18 @@ impl hyper::service::Service<Request<Incoming>> for Endpoint {
         }
         if let Some(certs) = &self.conn.certs {
             req.extensions_mut().insert(certs.clone());
+        }
+        if let Some(grpc) = &self.grpc
+            && is_grpc(&req)
+        {
+            // Only the security headers: gRPC clients are no browsers (no CORS).
+            req.extensions_mut().insert(Peer(self.conn.peer));
+            let (grpc, answer) = (grpc.clone(), self.answer.clone());
+            return Box::pin(async move {
+                let Ok(mut r) = grpc.call(req).await;
+                answer.apply(&mut r, None);
+                Ok(r)
+            });
         }
         let answer = self.answer.clone();
         // One box per call: the call's future is large (every method's handler state).
@@ -273,10 +292,11 @@ async fn rpc(state: AppState, req: Request<Incoming>, peer: Option<IpAddr>) -> R
     }
     let elapsed = started.elapsed();
     metrics.request_done(info.method, info.version, info.outcome, elapsed);
+    let status = response.status().as_u16();
     match span {
         // Inside the span, so a JSON line carries the call's trace id.
-        Some(span) => span.in_scope(|| log_call(&info, response.status(), elapsed)),
-        None => log_call(&info, response.status(), elapsed),
+        Some(span) => span.in_scope(|| log_call(&info, "jsonrpc", status, elapsed)),
+        None => log_call(&info, "jsonrpc", status, elapsed),
     }
     response
 }
@@ -316,10 +336,10 @@ async fn traced_rpc(
 
 /// Counts a call in `a2a_requests_in_flight` until dropped: also when hyper drops the
 /// call's future because its client went away.
-struct InFlight<'a>(&'a prometheus::IntGauge);
+pub(super) struct InFlight<'a>(&'a prometheus::IntGauge);
 
 impl<'a> InFlight<'a> {
-    fn new(gauge: &'a prometheus::IntGauge) -> Self {
+    pub(super) fn new(gauge: &'a prometheus::IntGauge) -> Self {
         gauge.inc();
         Self(gauge)
     }
@@ -331,20 +351,27 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// The request log: one line per JSON-RPC call, never its params or headers (they carry
-/// credentials). Answered calls are DEBUG: at the default level a line per call would cost
+/// The request log: one line per call (JSON-RPC or gRPC, `rpc_system`), never its params
+/// or headers (they carry credentials). `status`: the HTTP status, for gRPC the gRPC
+/// status code. Answered calls are DEBUG: at the default level a line per call would cost
 /// more than the rest of a short call's overhead budget; failed calls are INFO.
-fn log_call(info: &CallInfo, status: StatusCode, elapsed: std::time::Duration) {
+pub(super) fn log_call(
+    info: &CallInfo,
+    rpc_system: &'static str,
+    status: u16,
+    elapsed: std::time::Duration,
+) {
     macro_rules! line {
         ($level:ident) => {
             tracing::$level!(
                 target: "a2a::request",
+                rpc_system,
                 method = info.method.map_or(crate::metrics::OTHER, |m| m.name),
                 version = info.version.map_or(crate::metrics::OTHER, Version::as_str),
                 task_id = info.task_id.as_deref(),
                 outcome = info.outcome.as_str(),
                 error_code = info.error_code,
-                status = status.as_u16(),
+                status,
                 duration_ms = elapsed.as_secs_f64() * 1000.0,
                 "rpc call"
             )
@@ -476,7 +503,7 @@ async fn handle_rpc(
     );
     let module = &state.0.module;
     // As in `rpc`: the span and its wrapper only when traced, there boxed.
-    let span = crate::traces::enabled().then(|| call_span(req.method));
+    let span = crate::traces::enabled().then(|| call_span(req.method, "jsonrpc"));
     let call = jsonrpc::dispatch(
         module,
         req,
@@ -526,12 +553,13 @@ async fn handle_rpc(
 
 /// The span of one A2A call, named after its 1.0 method (a started span cannot be
 /// renamed, so the name is known up front; the macro evaluates it only when traced).
-fn call_span(wire_method: &str) -> tracing::Span {
+/// `rpc_system`: `jsonrpc` or `grpc`.
+pub(super) fn call_span(wire_method: &str, rpc_system: &'static str) -> tracing::Span {
     tracing::info_span!(
         target: SPAN_TARGET,
         "a2a",
         otel.name = crate::traces::span_name(wire_method),
-        rpc.system.name = "jsonrpc",
+        rpc.system.name = rpc_system,
         rpc.method = wire_method,
         a2a.method.name = tracing::field::Empty,
         a2a.protocol.version = tracing::field::Empty,
@@ -544,7 +572,7 @@ fn call_span(wire_method: &str) -> tracing::Span {
 }
 
 /// What dispatch learned about the call, on its span (nothing to do when not traced).
-fn record_call(span: &tracing::Span, info: &CallInfo) {
+pub(super) fn record_call(span: &tracing::Span, info: &CallInfo) {
     if span.is_disabled() {
         return;
     }
