@@ -23,6 +23,9 @@ pub struct Config {
     /// listener requires; the public listener then answers 404 for these routes. Unset,
     /// they are served on `listen`.
     pub admin_listen: Option<SocketAddr>,
+    /// A listener of its own for gRPC only (with the TLS of `listen`). Unset, gRPC is
+    /// served on `listen` beside JSON-RPC (requests with `content-type: application/grpc`).
+    pub grpc_listen: Option<SocketAddr>,
     /// Built-in agent to run: `echo` or `conformance`.
     pub agent: String,
     /// Task store URL: `sqlite://PATH` (created on first start), `postgres://...`, or
@@ -222,6 +225,7 @@ pub struct CardConfig {
 const FIELDS: &[&str] = &[
     "listen",
     "admin_listen",
+    "grpc_listen",
     "agent",
     "store",
     "db_max_connections",
@@ -301,6 +305,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             admin_listen: None,
+            grpc_listen: None,
             agent: "echo".into(),
             store: "sqlite://./data/a2a.db".into(),
             db_max_connections: 16,
@@ -471,6 +476,15 @@ impl Config {
             return Err(ConfigError(format!(
                 "admin_listen must differ from listen (both {admin}); unset it to serve \
                  the operations routes on listen"
+            )));
+        }
+        if let Some(grpc) = self.grpc_listen
+            && grpc.port() != 0
+            && (Some(grpc) == self.admin_listen || grpc == self.listen)
+        {
+            return Err(ConfigError(format!(
+                "grpc_listen must differ from listen and admin_listen ({grpc}); unset it to \
+                 serve gRPC on listen"
             )));
         }
         if self.card.extended.is_some() && self.auth.api_keys.is_none() && self.auth.jwt.is_empty()

@@ -1,6 +1,9 @@
 //! The official A2A conformance kit (TCK, 1.0 line) against the real `a2a` binary, as CI
 //! runs it: `a2a serve --agent conformance --store memory: --push-allow-private-networks`
-//! with a strict 1.0 card (`card.v03_fields = false`).
+//! with a strict 1.0 card (`card.v03_fields = false`), on every transport the card
+//! declares (JSON-RPC and gRPC), twice: with streaming and push notifications on, and with
+//! `A2A_STREAMING=false A2A_PUSH_NOTIFICATIONS=false` (which reaches the not-supported
+//! error mappings).
 //!
 //! The kit lives beside the checkout in `../shared/tck` (or wherever `A2A_TCK_DIR` points)
 //! and is read-only; its venv goes to `TCK_HOME` (default: this build's `target/tmp`).
@@ -48,12 +51,36 @@ fn kit_dir() -> Option<PathBuf> {
     None
 }
 
+/// Skip reasons that are the right answer when the capabilities are off (the kit asks for
+/// a stream and skips on the error it gets).
+const ACCEPTED_SKIPS_CAPS_OFF: &[&str] = &[
+    "Agent does not support",
+    "Streaming not supported: unsupported operation: streaming is not supported",
+    "gRPC streaming not supported: unsupported operation: streaming is not supported",
+];
+
 /// What one kit test ended as.
 #[derive(Debug, Default)]
 struct Counts {
     passed: usize,
     failed: Vec<String>,
     skipped: BTreeMap<String, usize>,
+    /// Passed tests per transport (by the test's name: `grpc`, `jsonrpc`, `http_json`).
+    passed_by_transport: BTreeMap<&'static str, usize>,
+}
+
+/// The transport a kit test exercises, by its name (parameter or module).
+fn transport_of(name: &str) -> &'static str {
+    let name = name.to_ascii_lowercase();
+    if name.contains("grpc") {
+        "grpc"
+    } else if name.contains("http_json") || name.contains("rest") {
+        "http_json"
+    } else if name.contains("jsonrpc") {
+        "jsonrpc"
+    } else {
+        "none (card, data model)"
+    }
 }
 
 fn read_report(path: &Path) -> Counts {
@@ -79,7 +106,13 @@ fn read_report(path: &Path) -> Counts {
             .children()
             .find(|c| ["failure", "error", "skipped"].contains(&c.tag_name().name()));
         match outcome {
-            None => counts.passed += 1,
+            None => {
+                counts.passed += 1;
+                *counts
+                    .passed_by_transport
+                    .entry(transport_of(&name))
+                    .or_default() += 1;
+            }
             Some(n) if n.has_tag_name("skipped") && n.attribute("type") != Some("pytest.xfail") => {
                 *counts.skipped.entry(first_line(n)).or_default() += 1;
             }
@@ -99,14 +132,31 @@ fn read_report(path: &Path) -> Counts {
 
 #[test]
 fn the_official_kit_passes_against_our_server() {
+    run_kit(&[], &[]);
+}
+
+#[test]
+fn the_official_kit_passes_with_streaming_and_push_off() {
+    run_kit(
+        &[
+            ("A2A_STREAMING", "false"),
+            ("A2A_PUSH_NOTIFICATIONS", "false"),
+        ],
+        ACCEPTED_SKIPS_CAPS_OFF,
+    );
+}
+
+fn run_kit(envs: &[(&str, &str)], accepted: &[&str]) {
     let Some(kit) = kit_dir() else { return };
     let home = std::env::var_os("TCK_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("a2a-tck"));
     let reports = tempfile::tempdir().expect("a folder for the reports");
+    let mut server_env = vec![("A2A_CARD__V03_FIELDS", "false")];
+    server_env.extend_from_slice(envs);
     let server = ServerProcess::start(
         &["--store", "memory:", "--push-allow-private-networks"],
-        &[("A2A_CARD__V03_FIELDS", "false")],
+        &server_env,
     );
     let out = Command::new("bash")
         .arg(kit.join("run.sh"))
@@ -120,17 +170,25 @@ fn the_official_kit_passes_against_our_server() {
     let counts = read_report(&reports.path().join("junitreport.xml"));
     let skipped: usize = counts.skipped.values().sum();
     println!(
-        "kit: {} passed, {} failed, {skipped} skipped",
+        "kit {envs:?}: {} passed, {} failed, {skipped} skipped",
         counts.passed,
         counts.failed.len()
     );
+    for (transport, n) in &counts.passed_by_transport {
+        println!("  passed {n}: {transport}");
+    }
     for (reason, n) in &counts.skipped {
         println!("  skipped {n}: {reason}");
     }
     let ours: Vec<String> = counts
         .skipped
         .iter()
-        .filter(|(r, _)| !ACCEPTED_SKIPS.iter().any(|a| r.starts_with(a)))
+        .filter(|(r, _)| {
+            !ACCEPTED_SKIPS
+                .iter()
+                .chain(accepted)
+                .any(|a| r.starts_with(a))
+        })
         .map(|(r, n)| format!("{n} skipped: {r}"))
         .collect();
     assert!(
@@ -147,5 +205,9 @@ fn the_official_kit_passes_against_our_server() {
     assert!(
         counts.passed > 0,
         "the kit ran no test:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        counts.passed_by_transport.get("grpc").copied().unwrap_or(0) > 0,
+        "the kit ran no gRPC test (is GRPC in the card?)"
     );
 }

@@ -194,6 +194,18 @@ impl Endpoint {
         (public, admin)
     }
 
+    /// The `grpc_listen` listener: gRPC only; anything else is 404.
+    pub fn grpc_only(state: AppState) -> Self {
+        Self {
+            router: Router::new().fallback(not_found).with_state(state.clone()),
+            answer: state.0.answer_headers.clone(),
+            grpc: Some(Grpc::new(&state)),
+            state,
+            rpc: false,
+            conn: Conn::default(),
+        }
+    }
+
     /// Answers say `Strict-Transport-Security` (the listener serves HTTPS).
     pub(super) fn with_hsts(mut self) -> Self {
         self.answer.hsts = true;
