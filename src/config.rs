@@ -9,7 +9,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::card::{
-    AgentCapabilities, AgentCard, AgentProvider, AgentSkill, CardSecurity, ExtendedCard,
+    AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill, CardSecurity,
+    ExtendedCard,
 };
 
 /// Everything the server needs to start.
@@ -608,11 +609,13 @@ impl Config {
         } else {
             c.skills.clone()
         };
+        let url = format!("{}/", base_url.trim_end_matches('/'));
         AgentCard {
             name: c.name.clone(),
             description: c.description.clone(),
             version: c.version.clone(),
-            url: format!("{}/", base_url.trim_end_matches('/')),
+            interfaces: vec![AgentInterface::jsonrpc(&url), AgentInterface::rest(&url)],
+            url,
             provider: match (&c.provider_organization, &c.provider_url) {
                 (Some(o), Some(u)) => Some(AgentProvider {
                     organization: o.clone(),

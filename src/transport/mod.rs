@@ -7,6 +7,7 @@ pub mod client_ip;
 mod headers;
 pub mod health;
 mod http;
+pub mod rest;
 mod routes;
 mod serve;
 mod sse;
