@@ -115,6 +115,7 @@ impl Application {
                 agent_name: config.agent.clone(),
                 idempotency_ttl: Duration::from_secs(config.idempotency_ttl_secs),
                 metrics: metrics.clone(),
+                plain_anonymous_ids: !auth.is_enabled(),
             },
         );
         let module = jsonrpc::module(Ctx {

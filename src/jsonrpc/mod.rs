@@ -243,6 +243,14 @@ methods! {
     "tasks/pushNotification/get" => push::get_v01,
 }
 
+impl Module {
+    /// Whether `[card.extended]` is configured (the extended-card methods then need
+    /// credentials; without it they answer "not configured" to everyone alike).
+    pub fn has_extended_card(&self) -> bool {
+        self.ctx.extended.is_some()
+    }
+}
+
 /// Builds the dispatcher: every method of the table, by name.
 pub fn module(ctx: Ctx) -> Module {
     debug_assert!(

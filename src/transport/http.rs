@@ -541,6 +541,7 @@ async fn handle_rpc(
     }
     let (last_event_id, idempotency_key) = call_headers(headers);
     let module = &state.0.module;
+    let expiry = sse::Expiry::of(&principal);
     // As in `rpc`: the span and its wrapper only when traced, there boxed.
     let span = crate::traces::enabled().then(|| call_span(req.method, "jsonrpc"));
     let call = jsonrpc::dispatch(
@@ -576,7 +577,8 @@ async fn handle_rpc(
                 _ => stream,
             };
             let metrics = state.0.metrics.clone();
-            sse::respond(id, version, stream, &state.0.lifecycle.draining, metrics).await
+            let draining = &state.0.lifecycle.draining;
+            sse::respond(id, version, stream, draining, metrics, expiry).await
         }
         Outcome::StreamError(r) => sse::single(&r),
         Outcome::Unavailable { body, sse } => {

@@ -113,10 +113,14 @@ impl MessageArgs {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ClientCommand {
-    /// Fetch and show an agent card.
+    /// Fetch and show an agent card (sent with the credentials, as every subcommand).
     Card {
         #[command(flatten)]
         target: Target,
+        /// The extended card instead (1.0 `GetExtendedAgentCard`, 0.3
+        /// `agent/getAuthenticatedExtendedCard`), which needs credentials.
+        #[arg(long)]
+        extended: bool,
     },
     /// Send a message and wait for the task (or reply).
     Send {

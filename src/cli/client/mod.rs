@@ -30,7 +30,7 @@ pub const EXIT_STREAM_CUT: u8 = 3;
 /// Runs one client subcommand.
 pub async fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
     let outcome = match cmd {
-        ClientCommand::Card { target } => card(&target.tls.client()?, &target).await,
+        ClientCommand::Card { target, extended } => card(&target, extended).await?,
         ClientCommand::Send {
             target,
             message,
@@ -171,11 +171,7 @@ fn report(e: ClientError) -> anyhow::Result<ExitCode> {
 /// `--endpoint`, else the card's URL for that transport, else (with a warning) the base
 /// URL itself (REST: its `/rest` below it).
 async fn connect(target: &Target) -> anyhow::Result<A2aClient> {
-    let http = target
-        .tls
-        .builder()?
-        .default_headers(target.credentials.headers()?)
-        .build()?;
+    let http = http_client(target)?;
     let card = match &target.endpoint {
         Some(_) if target.transport.is_some() => None,
         _ => match client::fetch_card_with(&http, &target.url).await {
@@ -230,11 +226,43 @@ fn fallback_endpoint(base: &str, transport: Transport) -> String {
     }
 }
 
-async fn card(http: &reqwest::Client, target: &Target) -> Result<ExitCode, ClientError> {
-    let card = client::fetch_card_with(http, &target.url).await?;
+/// The HTTP client of a target: its TLS settings and its credentials on every request.
+fn http_client(target: &Target) -> anyhow::Result<reqwest::Client> {
+    Ok(target
+        .tls
+        .builder()?
+        .default_headers(target.credentials.headers()?)
+        .build()?)
+}
+
+async fn card(target: &Target, extended: bool) -> anyhow::Result<Result<ExitCode, ClientError>> {
+    let card = if extended {
+        let method = match target.protocol {
+            Version::V1 => "GetExtendedAgentCard",
+            Version::V03 => "agent/getAuthenticatedExtendedCard",
+            Version::V01 => anyhow::bail!("A2A 0.1 has no extended agent card"),
+        };
+        let call = client::RpcCall {
+            method,
+            params: serde_json::json!({}),
+        };
+        match connect(target).await?.call(&call).await {
+            Ok(raw) => serde_json::from_str(raw.get()).expect("a received result is JSON"),
+            Err(e) => return Ok(Err(e)),
+        }
+    } else {
+        match client::fetch_card_with(&http_client(target)?, &target.url).await {
+            Ok(card) => card,
+            Err(e) => return Ok(Err(e)),
+        }
+    };
+    Ok(Ok(show_card(target, &card)))
+}
+
+fn show_card(target: &Target, card: &Value) -> ExitCode {
     if target.json {
         println!("{card}");
-        return Ok(ExitCode::SUCCESS);
+        return ExitCode::SUCCESS;
     }
     let s = |v: &Value| v.as_str().unwrap_or("").to_string();
     println!(
@@ -243,7 +271,7 @@ async fn card(http: &reqwest::Client, target: &Target) -> Result<ExitCode, Clien
         s(&card["version"]),
         s(&card["description"])
     );
-    match client::jsonrpc_endpoint(&card, target.protocol, &target.url) {
+    match client::jsonrpc_endpoint(card, target.protocol, &target.url) {
         Some(e) => println!("endpoint (A2A {}): {e}", target.protocol.as_str()),
         None => println!(
             "endpoint (A2A {}): none announced",
@@ -270,7 +298,7 @@ async fn card(http: &reqwest::Client, target: &Target) -> Result<ExitCode, Clien
             s(&skill["description"])
         );
     }
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }
 
 /// Prints a stream's events as they arrive; errors end it.

@@ -160,6 +160,7 @@ pub(super) async fn serve(
         return fail(info, error::response(&e));
     };
     let (last_event_id, idempotency_key) = call_headers(&parts.headers);
+    let expiry = sse::Expiry::of(&principal);
     let args = Invocation {
         spec,
         version: Version::V1,
@@ -194,7 +195,7 @@ pub(super) async fn serve(
             };
             let metrics = state.0.metrics.clone();
             let draining = &state.0.lifecycle.draining;
-            sse::respond_framed(Framing::Rest, stream, draining, metrics).await
+            sse::respond_framed(Framing::Rest, stream, draining, metrics, expiry).await
         }
         Err(e) => error::response(&e),
     }
