@@ -9,11 +9,13 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::card::{
-    AgentCapabilities, AgentCard, AgentProvider, AgentSkill, CardSecurity, ExtendedCard,
+    AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill, CardSecurity,
+    ExtendedCard,
 };
 
-/// Everything the server needs to start.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Everything the server needs to start. Its `Debug` hides the passwords of the store
+/// and Redis URLs and the JWT secrets.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Address to listen on.
@@ -127,6 +129,25 @@ pub struct Config {
     /// trusted proxies.
     #[serde(default)]
     pub auth: crate::auth::AuthConfig,
+}
+
+impl std::fmt::Debug for Config {
+    // Through the serialized form, so that every field is shown (a new one too) and the
+    // few that carry secrets are redacted in one place.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut v = serde_json::to_value(self).map_err(|_| std::fmt::Error)?;
+        for key in ["store", "redis_url"] {
+            if let Some(url) = v[key].as_str() {
+                v[key] = redact(url).into();
+            }
+        }
+        for jwt in v["auth"]["jwt"].as_array_mut().into_iter().flatten() {
+            if !jwt["secret"].is_null() {
+                jwt["secret"] = "***".into();
+            }
+        }
+        write!(f, "Config {v}")
+    }
 }
 
 /// The HTTPS listener. The certificate and key files are re-read when they change, so a
@@ -622,11 +643,13 @@ impl Config {
         } else {
             c.skills.clone()
         };
+        let url = format!("{}/", base_url.trim_end_matches('/'));
         AgentCard {
             name: c.name.clone(),
             description: c.description.clone(),
             version: c.version.clone(),
-            url: format!("{}/", base_url.trim_end_matches('/')),
+            interfaces: vec![AgentInterface::jsonrpc(&url), AgentInterface::rest(&url)],
+            url,
             provider: match (&c.provider_organization, &c.provider_url) {
                 (Some(o), Some(u)) => Some(AgentProvider {
                     organization: o.clone(),
@@ -646,7 +669,6 @@ impl Config {
             skills,
             v03_fields: c.v03_fields,
             security: CardSecurity::default(),
-            grpc: None,
         }
     }
 }
@@ -686,6 +708,37 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
+    fn debug_output_holds_no_secret() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "a2a.toml",
+                r#"store = "postgres://a2a:PG-PASSWORD@db/a2a"
+redis_url = "redis://:REDIS-PASSWORD@redis:6379"
+[[auth.jwt]]
+issuer = "https://idp.example"
+audience = ["a2a"]
+algorithms = ["HS256"]
+secret = "HS256-SECRET-0123456789abcdef0123456789"
+"#,
+            )?;
+            let c = Config::load(Some("a2a.toml".into()), Overrides::default()).unwrap();
+            for shown in [
+                format!("{c:?}"),
+                format!("{:?}", c.auth),
+                format!("{:?}", c.auth.jwt[0]),
+            ] {
+                for secret in ["PG-PASSWORD", "REDIS-PASSWORD", "HS256-SECRET"] {
+                    assert!(!shown.contains(secret), "{secret} in {shown}");
+                }
+                assert!(shown.contains("https://idp.example"), "{shown}");
+            }
+            assert!(format!("{c:?}").contains("postgres://a2a:***@db/a2a"));
+            Ok(())
+        });
+    }
 
     #[test]
     fn redact_hides_passwords() {

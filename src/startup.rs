@@ -103,7 +103,10 @@ impl Application {
             .unwrap_or_else(|| format!("{}://{addr}", config.scheme()));
         let auth = crate::auth::Auth::new(&config.auth, config.tls.as_ref()).await?;
         let mut card = config.agent_card(&base_url);
-        card.grpc = grpc_authority(&base_url, grpc_port);
+        if let Some(a) = grpc_authority(&base_url, grpc_port) {
+            card.interfaces
+                .push(crate::protocol::card::AgentInterface::grpc(&a));
+        }
         card.security = auth.card_security();
         let metrics = Arc::new(Metrics::new());
         let pool_store = Arc::downgrade(&store);
@@ -131,6 +134,7 @@ impl Application {
                 agent_name: config.agent.clone(),
                 idempotency_ttl: Duration::from_secs(config.idempotency_ttl_secs),
                 metrics: metrics.clone(),
+                plain_anonymous_ids: !auth.is_enabled(),
             },
         );
         let module = jsonrpc::module(Ctx {

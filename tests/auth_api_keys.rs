@@ -25,6 +25,11 @@ struct Server {
 }
 
 fn start(extra: &str) -> Server {
+    start_with("", extra)
+}
+
+/// [`start`] with `card` TOML (`[card.extended]`) before the `[auth]` table.
+fn start_with(card: &str, extra: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("api-keys");
     std::fs::write(&keys, line(ALICE, "alice") + &line(BOB, "bob")).unwrap();
@@ -32,7 +37,7 @@ fn start(extra: &str) -> Server {
     std::fs::write(
         &config,
         format!(
-            "[auth]\n{extra}\n[auth.api_keys]\nfile = {:?}\n",
+            "{card}\n[auth]\n{extra}\n[auth.api_keys]\nfile = {:?}\n",
             keys.display().to_string()
         ),
     )
@@ -186,5 +191,155 @@ async fn a_deleted_line_revokes_its_key_without_a_restart() {
             .await
             .status(),
         200
+    );
+}
+
+#[tokio::test]
+async fn without_an_extended_card_anonymous_callers_get_not_configured_as_everyone() {
+    let s = start("allow_anonymous = true");
+    let url = &s.process.url;
+    for (version, method, code) in [
+        // 1.0: the card does not declare the capability (-32004); 0.3: -32007.
+        ("1.0", "GetExtendedAgentCard", -32004),
+        ("0.3", "agent/getAuthenticatedExtendedCard", -32007),
+    ] {
+        let mut answers = Vec::new();
+        for key in [None, Some(ALICE)] {
+            let mut rb = reqwest::Client::new()
+                .post(format!("{url}/"))
+                .json(&json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": {}}));
+            if version == "1.0" {
+                rb = rb.header("A2A-Version", "1.0");
+            }
+            if let Some(k) = key {
+                rb = rb.header("X-API-Key", k);
+            }
+            let r = rb.send().await.unwrap();
+            let status = r.status().as_u16();
+            assert!(r.headers().get("www-authenticate").is_none(), "{method}");
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(
+                (status, &body["error"]["code"]),
+                (200, &json!(code)),
+                "{method} {key:?}: {body}"
+            );
+            answers.push(body["error"].clone());
+        }
+        assert_eq!(
+            answers[0], answers[1],
+            "{method}: anonymous and authenticated alike"
+        );
+    }
+}
+
+#[tokio::test]
+async fn with_an_extended_card_anonymous_callers_get_401_and_keys_get_the_card() {
+    let card = "[card.extended]\ndescription = \"For members\"\n";
+    let s = start_with(card, "allow_anonymous = true");
+    let url = &s.process.url;
+    for (version, method) in [
+        (Some("1.0"), "GetExtendedAgentCard"),
+        (None, "agent/getAuthenticatedExtendedCard"),
+    ] {
+        for key in [None, Some(ALICE)] {
+            let mut rb = reqwest::Client::new()
+                .post(format!("{url}/"))
+                .json(&json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": {}}));
+            if let Some(v) = version {
+                rb = rb.header("A2A-Version", v);
+            }
+            if let Some(k) = key {
+                rb = rb.header("X-API-Key", k);
+            }
+            let r = rb.send().await.unwrap();
+            let status = r.status().as_u16();
+            let challenge = r
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_string());
+            let body: Value = r.json().await.unwrap();
+            match key {
+                None => {
+                    assert_eq!(status, 401, "{method}: {body}");
+                    assert!(
+                        challenge.is_some_and(|c| c.starts_with("ApiKey")),
+                        "{method}"
+                    );
+                    assert_eq!(body["error"]["code"], -31401);
+                }
+                Some(_) => {
+                    assert_eq!(status, 200);
+                    assert_eq!(
+                        body["result"]["description"], "For members",
+                        "{method}: {body}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `a2a ARGS` with no credentials in the environment.
+async fn cli(args: &[&str]) -> (bool, String, String) {
+    let out = tokio::process::Command::new(support::BIN)
+        .args(args)
+        .env_remove("A2A_TOKEN")
+        .env_remove("A2A_API_KEY")
+        .output()
+        .await
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
+}
+
+// Multi-threaded: the card server below runs in this runtime while the CLI waits on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_card_sends_credentials_and_fetches_the_extended_card() {
+    let card = "[card.extended]\ndescription = \"For members\"\n";
+    let s = start_with(card, "");
+    let url = s.process.url.as_str();
+    let (ok, out, err) = cli(&["card", url, "--extended", "--api-key", ALICE, "--json"]).await;
+    assert!(ok, "{err}");
+    let extended: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(extended["description"], "For members", "{extended}");
+    let (ok, _, err) = cli(&[
+        "card",
+        url,
+        "--extended",
+        "--protocol",
+        "0.3",
+        "--api-key",
+        ALICE,
+    ])
+    .await;
+    assert!(ok, "0.3: {err}");
+    let (ok, _, err) = cli(&["card", url, "--extended"]).await;
+    assert!(!ok, "the extended card without a key");
+    assert!(err.contains("-31401"), "{err}");
+
+    // The public card fetch carries the credentials too: a card server that records them.
+    let seen = std::sync::Arc::new(parking_lot::Mutex::new(Vec::<(String, String)>::new()));
+    let record = seen.clone();
+    let app = axum::Router::new().route(
+        "/.well-known/agent-card.json",
+        axum::routing::get(move |h: axum::http::HeaderMap| {
+            let header = |n: &str| {
+                h.get(n)
+                    .map_or(String::new(), |v| v.to_str().unwrap().into())
+            };
+            record
+                .lock()
+                .push((header("authorization"), header("x-api-key")));
+            async { axum::Json(json!({"name": "recorder", "version": "1", "description": "d"})) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let card_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (ok, out, err) = cli(&["card", &card_url, "--token", "T0KEN", "--api-key", "K3Y"]).await;
+    assert!(ok && out.contains("recorder"), "{out}{err}");
+    assert_eq!(
+        seen.lock().as_slice(),
+        [("Bearer T0KEN".to_string(), "K3Y".to_string())]
     );
 }

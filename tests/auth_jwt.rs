@@ -4,138 +4,14 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
-use axum::extract::State;
-use axum::response::IntoResponse;
-use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use parking_lot::Mutex;
 use serde_json::{Value, json};
 use support::ServerProcess;
-
-const AUD: &str = "a2a-test";
-
-/// A signing key with its public JWK.
-struct Key {
-    kid: String,
-    alg: Algorithm,
-    enc: EncodingKey,
-    jwk: Value,
-}
-
-impl Key {
-    fn new(kid: &str, alg: Algorithm) -> Key {
-        use aws_lc_rs::encoding::AsDer;
-        let rng = aws_lc_rs::rand::SystemRandom::new();
-        let enc = match alg {
-            Algorithm::RS256 => {
-                let pair =
-                    aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
-                let der: aws_lc_rs::encoding::Pkcs8V1Der<'static> = pair.as_der().unwrap();
-                // PEM: jsonwebtoken reads PKCS#8 RSA keys from PEM (its DER input is PKCS#1).
-                let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
-                let pem =
-                    format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n");
-                EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap()
-            }
-            Algorithm::ES256 => {
-                let doc = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
-                    &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    &rng,
-                )
-                .unwrap();
-                EncodingKey::from_ec_der(doc.as_ref())
-            }
-            Algorithm::EdDSA => {
-                let doc = aws_lc_rs::signature::Ed25519KeyPair::generate_pkcs8v1(&rng).unwrap();
-                EncodingKey::from_ed_der(doc.as_ref())
-            }
-            _ => unreachable!(),
-        };
-        let mut jwk = Jwk::from_encoding_key(&enc, alg).unwrap();
-        jwk.common.key_id = Some(kid.into());
-        Key {
-            kid: kid.into(),
-            alg,
-            enc,
-            jwk: serde_json::to_value(&jwk).unwrap(),
-        }
-    }
-
-    fn sign(&self, claims: &Value) -> String {
-        let mut h = Header::new(self.alg);
-        h.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&h, claims, &self.enc).unwrap()
-    }
-}
-
-/// The identity provider's switches.
-#[derive(Default)]
-struct IdpState {
-    issuer: Mutex<String>,
-    /// What discovery says the issuer is (default: the real one).
-    claimed_issuer: Mutex<Option<String>>,
-    jwks: Mutex<Vec<Value>>,
-    fetches: AtomicUsize,
-    down: AtomicBool,
-}
-
-struct Idp {
-    state: Arc<IdpState>,
-    issuer: String,
-}
-
-impl Idp {
-    async fn start(keys: &[&Key]) -> Idp {
-        let state = Arc::new(IdpState::default());
-        *state.jwks.lock() = keys.iter().map(|k| k.jwk.clone()).collect();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let issuer = format!("http://{}", listener.local_addr().unwrap());
-        *state.issuer.lock() = issuer.clone();
-        let app = axum::Router::new()
-            .route("/.well-known/openid-configuration", get(discovery))
-            .route("/jwks", get(jwks))
-            .with_state(state.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Idp { state, issuer }
-    }
-
-    fn fetches(&self) -> usize {
-        self.state.fetches.load(Ordering::SeqCst)
-    }
-
-    fn publish(&self, keys: &[&Key]) {
-        *self.state.jwks.lock() = keys.iter().map(|k| k.jwk.clone()).collect();
-    }
-}
-
-async fn discovery(State(s): State<Arc<IdpState>>) -> axum::response::Response {
-    let issuer = s.issuer.lock().clone();
-    let claimed = s.claimed_issuer.lock().clone().unwrap_or(issuer.clone());
-    axum::Json(json!({"issuer": claimed, "jwks_uri": format!("{issuer}/jwks")})).into_response()
-}
-
-async fn jwks(State(s): State<Arc<IdpState>>) -> axum::response::Response {
-    s.fetches.fetch_add(1, Ordering::SeqCst);
-    if s.down.load(Ordering::SeqCst) {
-        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
-    }
-    axum::Json(json!({"keys": *s.jwks.lock()})).into_response()
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
-fn claims(issuer: &str, sub: &str) -> Value {
-    json!({"iss": issuer, "aud": AUD, "sub": sub, "exp": now() + 600, "iat": now(),
-           "jti": uuid::Uuid::new_v4().to_string()})
-}
+use support::idp::{AUD, Idp, Key, claims, now};
 
 /// Starts the server with `extra` TOML before the `[[auth.jwt]]` table of `idp`.
 fn serve(

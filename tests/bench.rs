@@ -70,3 +70,38 @@ fn bench_against_a_real_server() {
         "{sub:#}"
     );
 }
+
+#[test]
+fn bench_over_rest() {
+    let server = ServerProcess::start(&["--store", "memory:"], &[]);
+    let send = bench(
+        &server.url,
+        &["--transport", "rest", "--scenario", "send-task", "-c", "2"],
+    );
+    assert_clean(&send);
+    assert_eq!(
+        send["endpoint"],
+        format!("{}/rest/message:send", server.url)
+    );
+    let stream = bench(
+        &server.url,
+        &[
+            "--transport",
+            "rest",
+            "--scenario",
+            "stream",
+            "-c",
+            "2",
+            "--message-id-prefix",
+            "tck-stream-003-",
+        ],
+    );
+    assert_clean(&stream);
+    assert_eq!(
+        stream["endpoint"],
+        format!("{}/rest/message:stream", server.url)
+    );
+    // The default is the card's first interface: JSON-RPC.
+    let default = bench(&server.url, &["--scenario", "send-task", "-c", "1"]);
+    assert_eq!(default["endpoint"], format!("{}/", server.url));
+}

@@ -13,45 +13,21 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use a2a_server::config::{Config, Overrides, RateLimitConfig};
-use a2a_server::startup::Application;
+use a2a_server::config::{Config, RateLimitConfig};
 use serde_json::{Value, json};
 use support::ServerProcess;
+use support::app::start;
 
 const RATE_LIMITED: i64 = -32029;
 
 fn config(per_second: u32, burst: u32, tweak: impl FnOnce(&mut Config)) -> Config {
-    let mut config = Config::load(
-        None,
-        Overrides {
-            listen: Some("127.0.0.1:0".parse().unwrap()),
-            agent: Some("conformance".into()),
-            store: Some("memory:".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    config.rate_limit = Some(RateLimitConfig {
-        per_second,
-        burst: Some(burst),
-    });
-    tweak(&mut config);
-    config
-}
-
-struct Server {
-    url: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn start(config: Config) -> Server {
-    let app = Application::build(config).await.expect("server builds");
-    let url = format!("http://{}", app.addr());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
-        let _ = rx.await;
-    }));
-    Server { url, _stop: tx }
+    support::app::config(|c| {
+        c.rate_limit = Some(RateLimitConfig {
+            per_second,
+            burst: Some(burst),
+        });
+        tweak(c);
+    })
 }
 
 /// A GetTask of a task that does not exist: cheap, and answered (-32001) when allowed.
@@ -61,21 +37,24 @@ async fn call(
     id: u64,
     xff: Option<&str>,
 ) -> (u16, Value, Option<String>) {
-    let mut req = http
-        .post(format!("{url}/"))
-        .header("A2A-Version", "1.0")
-        .json(&json!({
-        "jsonrpc": "2.0", "id": id, "method": "GetTask", "params": {"id": "no-such-task"}}));
-    if let Some(xff) = xff {
-        req = req.header("X-Forwarded-For", xff);
-    }
-    let resp = req.send().await.expect("request sent");
-    let status = resp.status().as_u16();
-    let retry = resp
-        .headers()
+    let headers: Vec<(&str, &str)> = xff.map(|x| ("X-Forwarded-For", x)).into_iter().collect();
+    call_as(http, url, id, &headers).await
+}
+
+/// [`call`] with any headers (credentials, `X-Forwarded-For`).
+async fn call_as(
+    http: &reqwest::Client,
+    url: &str,
+    id: u64,
+    headers: &[(&str, &str)],
+) -> (u16, Value, Option<String>) {
+    let params = json!({"id": "no-such-task"});
+    let a = support::app::rpc(http, url, Some("1.0"), id, "GetTask", params, headers).await;
+    let retry = a
+        .headers
         .get("retry-after")
         .map(|v| v.to_str().unwrap().to_string());
-    (status, resp.json().await.expect("a JSON body"), retry)
+    (a.status, a.body, retry)
 }
 
 fn allowed(status: u16, body: &Value) -> bool {
@@ -171,6 +150,52 @@ async fn x_forwarded_for_is_believed_only_from_trusted_proxies() {
     // The right-most untrusted hop is the client: 1.1.1.1 forwarded by another proxy hop.
     let (status, _, _) = call(&http, &server.url, 5, Some("9.9.9.9, 1.1.1.1, 127.0.0.5")).await;
     assert_eq!(status, 429, "still 1.1.1.1's bucket");
+}
+
+#[tokio::test]
+async fn owners_behind_one_address_have_their_own_buckets_and_anonymous_callers_the_ips() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("api-keys");
+    let (alice, bob) = ("a2a_alice_rate_0123456789", "a2a_bob_rate_9876543210");
+    let line = |key: &str, owner: &str| {
+        format!("{} {owner}\n", hex::encode(Sha256::digest(key.as_bytes())))
+    };
+    std::fs::write(&file, line(alice, "alice") + &line(bob, "bob")).unwrap();
+    let server = start(config(1, 2, |c| {
+        c.auth.allow_anonymous = true;
+        c.auth.api_keys = Some(a2a_server::auth::ApiKeysConfig {
+            file: file.clone(),
+            header: "X-API-Key".into(),
+        });
+    }))
+    .await;
+    let (http, url) = (reqwest::Client::new(), server.url.as_str());
+    let as_alice = [("X-API-Key", alice)];
+    let as_bob = [("X-API-Key", bob)];
+    // Alice uses her burst from 127.0.0.1.
+    for id in 1..=2 {
+        let (status, body, _) = call_as(&http, url, id, &as_alice).await;
+        assert!(allowed(status, &body), "alice {id}: {status} {body}");
+    }
+    let (status, _, retry) = call_as(&http, url, 3, &as_alice).await;
+    assert_eq!(status, 429, "alice is over her limit");
+    assert!(retry.is_some());
+    // Bob, from the same address, has his own bucket.
+    for id in 4..=5 {
+        let (status, body, _) = call_as(&http, url, id, &as_bob).await;
+        assert!(allowed(status, &body), "bob {id}: {status} {body}");
+    }
+    // Anonymous callers from that address: the address's bucket, untouched so far.
+    for id in 6..=7 {
+        let (status, body, _) = call_as(&http, url, id, &[]).await;
+        assert!(allowed(status, &body), "anonymous {id}: {status} {body}");
+    }
+    assert_eq!(call_as(&http, url, 8, &[]).await.0, 429, "the IP's burst");
+    assert_eq!(call_as(&http, url, 9, &as_bob).await.0, 429, "bob's burst");
+    // A wrong key is charged to the address's bucket (already empty), not to an owner's.
+    let (status, _, _) = call_as(&http, url, 10, &[("X-API-Key", "a2a_wrong")]).await;
+    assert_eq!(status, 429);
 }
 
 /// A `redis-server` of the test's own on a free port, killed on drop.

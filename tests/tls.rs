@@ -2,6 +2,8 @@
 //! admin listener, security headers and CORS. Certificates are made here with rcgen: a CA,
 //! server certificates for 127.0.0.1, client certificates from that CA and from another.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -12,6 +14,7 @@ use rcgen::{
     ExtendedKeyUsagePurpose, IsCa, KeyPair, SerialNumber,
 };
 use serde_json::{Value, json};
+use support::app::{App, config, start};
 
 /// A CA that signs server and client certificates.
 struct Ca {
@@ -124,43 +127,7 @@ impl Files {
     }
 }
 
-struct Server {
-    url: String,
-    admin: Option<String>,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-fn config(tweak: impl FnOnce(&mut Config)) -> Config {
-    let mut config = Config::load(
-        None,
-        Overrides {
-            listen: Some("127.0.0.1:0".parse().unwrap()),
-            agent: Some("conformance".into()),
-            store: Some("memory:".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    tweak(&mut config);
-    config
-}
-
-async fn start(config: Config) -> Server {
-    let app = Application::build(config).await.expect("server builds");
-    let url = format!("{}://{}", app.scheme(), app.addr());
-    let admin = app.admin_addr().map(|a| format!("http://{a}"));
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
-        let _ = rx.await;
-    }));
-    Server {
-        url,
-        admin,
-        _stop: tx,
-    }
-}
-
-async fn start_tls(tls: TlsConfig) -> Server {
+async fn start_tls(tls: TlsConfig) -> App {
     start(config(|c| c.tls = Some(tls))).await
 }
 
@@ -438,20 +405,12 @@ async fn the_certificate_subject_is_the_owner_that_scopes_tasks() {
         .unwrap()
         .to_string();
     let get = |http: reqwest::Client| {
-        let url = format!("{}/", server.url);
-        let task_id = task_id.clone();
+        let (url, task_id) = (server.url.clone(), task_id.clone());
         async move {
-            let body: Value = http
-                .post(url)
-                .header("A2A-Version", "1.0")
-                .json(&json!({"jsonrpc": "2.0", "id": 9, "method": "GetTask", "params": {"id": task_id}}))
-                .send()
+            let params = json!({"id": task_id});
+            support::app::rpc(&http, &url, Some("1.0"), 9, "GetTask", params, &[])
                 .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            body
+                .body
         }
     };
     let mine = get(alice.clone()).await;

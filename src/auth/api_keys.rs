@@ -93,6 +93,7 @@ impl ApiKeys {
                 scope: e.scope.clone(),
                 scopes: Vec::new(),
                 scheme: Scheme::ApiKey,
+                expires_at: None,
             })),
             _ => Err(invalid("unknown API key")),
         }

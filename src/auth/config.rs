@@ -39,8 +39,8 @@ impl Default for AuthConfig {
     }
 }
 
-/// `[[auth.jwt]]`: bearer JWTs of one issuer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `[[auth.jwt]]`: bearer JWTs of one issuer. Its `Debug` never shows `secret`.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JwtConfig {
     /// The `iss` its tokens carry, exactly.
@@ -66,6 +66,35 @@ pub struct JwtConfig {
     /// (`scp`).
     #[serde(default = "default_scopes_claim")]
     pub scopes_claim: String,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds (at most
+    /// [`MAX_LEEWAY_SECS`]). A token is accepted until `exp` plus this, and a stream
+    /// opened with it ends then.
+    #[serde(default = "default_leeway")]
+    pub leeway_secs: u64,
+}
+
+/// The largest `leeway_secs`: more would keep expired tokens working for long.
+pub const MAX_LEEWAY_SECS: u64 = 300;
+
+impl std::fmt::Debug for JwtConfig {
+    // By hand, so that the HS256 secret never reaches a log through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtConfig")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("jwks_url", &self.jwks_url)
+            .field("algorithms", &self.algorithms)
+            .field("secret", &self.secret.as_ref().map(|_| "***"))
+            .field("owner_claim", &self.owner_claim)
+            .field("tenant_claim", &self.tenant_claim)
+            .field("scopes_claim", &self.scopes_claim)
+            .field("leeway_secs", &self.leeway_secs)
+            .finish()
+    }
+}
+
+fn default_leeway() -> u64 {
+    super::LEEWAY_SECS
 }
 
 fn default_algorithms() -> Vec<String> {

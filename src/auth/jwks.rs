@@ -3,6 +3,11 @@
 //! one fetch); refreshed in the background every `Cache-Control: max-age` (else
 //! [`DEFAULT_MAX_AGE`]); an endpoint that is down keeps the cached keys for [`MAX_STALE`],
 //! then the set is emptied (fail closed).
+//!
+//! The set's URL is configured or found by OIDC discovery. A provider that cannot be
+//! reached at start (no keys, or no discovery document yet) is no start-up error: tokens
+//! are answered "cannot verify now" (503) and the set is fetched again on the next token
+//! (at most once per [`EMPTY_REFETCH_EVERY`]), so the server recovers by itself.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -14,6 +19,11 @@ use parking_lot::RwLock;
 
 /// How often an unknown `kid` may make the set be fetched again.
 pub const MISS_REFETCH_EVERY: Duration = Duration::from_secs(5);
+/// The same while no key is held at all (the provider has not answered yet): sooner, as
+/// every token is refused until it does, and still one fetch at a time.
+pub const EMPTY_REFETCH_EVERY: Duration = Duration::from_secs(1);
+/// Retry delay of the background fetch while no key is held.
+const EMPTY_RETRY_EVERY: Duration = Duration::from_secs(5);
 /// The refresh period when the key-set response has no usable `max-age`.
 const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
 /// Bounds on a response's `max-age`: not a fetch per second, not a day-old set.
@@ -37,7 +47,9 @@ pub struct Key {
 pub struct KeySet(Arc<Shared>);
 
 struct Shared {
-    url: String,
+    source: Source,
+    /// The key set's URL: the configured one, or the discovered `jwks_uri` once known.
+    url: RwLock<Option<String>>,
     http: reqwest::Client,
     cached: RwLock<Cached>,
     /// Held while fetching: a miss that arrives during a fetch waits for it and uses its
@@ -61,6 +73,14 @@ struct Cached {
     max_age: Duration,
 }
 
+/// Where the key set's URL comes from.
+pub enum Source {
+    /// `jwks_url`, as configured.
+    Url(String),
+    /// OIDC discovery of this issuer: its `jwks_uri`.
+    Discovery { issuer: String },
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LookupError {
     #[error("unknown key id (kid) `{0}`")]
@@ -72,18 +92,37 @@ pub enum LookupError {
 }
 
 impl KeySet {
-    /// A key set fetched from `url`; the first fetch is tried now (a failure is logged and
-    /// retried: tokens are refused until the keys arrive), then refreshed in the background.
-    pub async fn open(url: String, http: reqwest::Client) -> Self {
+    /// A key set from `source`; the first fetch is tried now (a provider that cannot be
+    /// reached is logged and retried: tokens are refused until the keys arrive), then
+    /// refreshed in the background. A discovery document that names another issuer, or
+    /// a key-set URL that is not https, is an error.
+    pub async fn open(source: Source, http: reqwest::Client) -> anyhow::Result<Self> {
+        let url = match &source {
+            Source::Url(u) => {
+                check_url(u, "jwks_url")?;
+                Some(u.clone())
+            }
+            Source::Discovery { issuer } => match discover(&http, issuer).await {
+                Ok(u) => Some(u),
+                Err(DiscoveryError::Wrong(e)) => anyhow::bail!(e),
+                Err(DiscoveryError::Unreachable(e)) => {
+                    tracing::warn!(error = %e, "OIDC discovery failed; tokens of this issuer are refused (503) until it answers");
+                    None
+                }
+            },
+        };
         let set = Self(Arc::new(Shared {
-            url,
+            source,
+            url: RwLock::new(url),
             http,
             cached: RwLock::new(Cached::default()),
             fetching: tokio::sync::Mutex::new(()),
         }));
-        set.refresh().await;
+        if set.0.url.read().is_some() {
+            set.refresh().await;
+        }
         tokio::spawn(refresher(Arc::downgrade(&set.0)));
-        set
+        Ok(set)
     }
 
     /// The key for a token's `kid`, refetching the set once (rate-limited) when it is unknown.
@@ -94,11 +133,16 @@ impl KeySet {
         let seen = self.0.cached.read().generation;
         let _guard = self.0.fetching.lock().await;
         // Someone else fetched while we waited: use their set.
-        let (generation, last_miss) = {
+        let (generation, last_miss, empty) = {
             let c = self.0.cached.read();
-            (c.generation, c.miss_fetched)
+            (c.generation, c.miss_fetched, c.is_empty())
         };
-        if generation == seen && last_miss.is_none_or(|t| t.elapsed() >= MISS_REFETCH_EVERY) {
+        let cooldown = if empty {
+            EMPTY_REFETCH_EVERY
+        } else {
+            MISS_REFETCH_EVERY
+        };
+        if generation == seen && last_miss.is_none_or(|t| t.elapsed() >= cooldown) {
             self.0.cached.write().miss_fetched = Some(Instant::now());
             self.fetch_locked().await;
         }
@@ -107,7 +151,7 @@ impl KeySet {
             return Ok(k);
         }
         let c = self.0.cached.read();
-        if c.keys.is_empty() && c.anonymous.is_empty() {
+        if c.is_empty() {
             return Err(LookupError::NoKeys);
         }
         Err(match kid {
@@ -134,14 +178,36 @@ impl KeySet {
         self.fetch_locked().await;
     }
 
+    /// The key set's URL, discovering it first if it is not known yet.
+    async fn url(&self) -> Result<String, String> {
+        if let Some(u) = self.0.url.read().clone() {
+            return Ok(u);
+        }
+        let Source::Discovery { issuer } = &self.0.source else {
+            unreachable!("a configured URL is set at open");
+        };
+        match discover(&self.0.http, issuer).await {
+            Ok(u) => {
+                tracing::info!(issuer = %issuer, jwks_uri = %u, "OIDC discovery answered");
+                *self.0.url.write() = Some(u.clone());
+                Ok(u)
+            }
+            Err(DiscoveryError::Unreachable(e) | DiscoveryError::Wrong(e)) => Err(e),
+        }
+    }
+
     async fn fetch_locked(&self) {
-        let result = fetch(&self.0.http, &self.0.url).await;
+        let result = match self.url().await {
+            Ok(url) => fetch(&self.0.http, &url).await,
+            Err(e) => Err(e),
+        };
+        let url = self.0.url.read().clone().unwrap_or_default();
         let mut c = self.0.cached.write();
         c.attempted = Some(Instant::now());
         c.generation += 1;
         match result {
             Ok((keys, anonymous, max_age)) => {
-                tracing::debug!(url = %self.0.url, keys = keys.len() + anonymous.len(), "JWKS fetched");
+                tracing::debug!(url = %url, keys = keys.len() + anonymous.len(), "JWKS fetched");
                 c.keys = keys;
                 c.anonymous = anonymous;
                 c.fetched = Some(Instant::now());
@@ -149,12 +215,12 @@ impl KeySet {
             }
             Err(e) => {
                 let stale = c.fetched.is_none_or(|t| t.elapsed() > MAX_STALE);
-                if stale && (!c.keys.is_empty() || !c.anonymous.is_empty()) {
-                    tracing::error!(url = %self.0.url, error = %e, "JWKS unreachable past its stale limit: keys dropped, tokens refused");
+                if stale && !c.is_empty() {
+                    tracing::error!(url = %url, error = %e, "JWKS unreachable past its stale limit: keys dropped, tokens refused");
                     c.keys.clear();
                     c.anonymous.clear();
                 } else {
-                    tracing::warn!(url = %self.0.url, error = %e, cached = c.keys.len(), "JWKS fetch failed; keeping the cached keys");
+                    tracing::warn!(url = %url, error = %e, cached = c.keys.len(), "JWKS fetch failed; keeping the cached keys");
                 }
             }
         }
@@ -167,6 +233,7 @@ impl KeySet {
             Some(t) if c.attempted.is_some_and(|a| a <= t) || c.attempted.is_none() => {
                 c.max_age.saturating_sub(t.elapsed())
             }
+            _ if c.is_empty() => EMPTY_RETRY_EVERY,
             _ => RETRY_EVERY,
         }
     }
@@ -181,6 +248,12 @@ async fn refresher(set: Weak<Shared>) {
         tokio::time::sleep(wait).await;
         let Some(s) = set.upgrade() else { return };
         KeySet(s).refresh().await;
+    }
+}
+
+impl Cached {
+    fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.anonymous.is_empty()
     }
 }
 
@@ -304,9 +377,86 @@ fn max_age(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(secs).clamp(MIN_MAX_AGE, MAX_MAX_AGE))
 }
 
+/// Why discovery gave no key-set URL: the provider could not be reached or answered
+/// something else than a document (retried), or its document is wrong (misconfigured).
+enum DiscoveryError {
+    Unreachable(String),
+    Wrong(String),
+}
+
+/// OIDC discovery: the document's `issuer` must be the configured one (OpenID Connect
+/// Discovery 1.0, section 4.3); its `jwks_uri` is the key set.
+async fn discover(http: &reqwest::Client, issuer: &str) -> Result<String, DiscoveryError> {
+    use DiscoveryError::{Unreachable, Wrong};
+    let url = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
+    check_url(&url, "the discovery URL").map_err(|e| Wrong(e.to_string()))?;
+    let resp = http
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| Unreachable(format!("OIDC discovery at {url} failed: {e}")))?;
+    if !resp.status().is_success() {
+        return Err(Unreachable(format!(
+            "OIDC discovery at {url} answered HTTP {}",
+            resp.status()
+        )));
+    }
+    let body = read_limited(resp)
+        .await
+        .map_err(|e| Unreachable(format!("OIDC discovery at {url}: {e}")))?;
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        issuer: String,
+        jwks_uri: String,
+    }
+    let doc: Doc = serde_json::from_slice(&body).map_err(|e| {
+        Unreachable(format!(
+            "OIDC discovery at {url}: not a discovery document (issuer, jwks_uri): {e}"
+        ))
+    })?;
+    if doc.issuer != issuer {
+        return Err(Wrong(format!(
+            "OIDC discovery at {url} names the issuer `{}`, not the configured `{issuer}`",
+            doc.issuer
+        )));
+    }
+    check_url(&doc.jwks_uri, "the discovered jwks_uri").map_err(|e| Wrong(e.to_string()))?;
+    Ok(doc.jwks_uri)
+}
+
+/// `https://`, or `http://` to a loopback host (tests, a sidecar).
+pub(super) fn check_url(url: &str, what: &str) -> anyhow::Result<()> {
+    let u =
+        url::Url::parse(url).map_err(|e| anyhow::anyhow!("{what} `{url}` is not a URL: {e}"))?;
+    let loopback = match u.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => anyhow::bail!("{what} `{url}` must be https (http only to a loopback address)"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_must_be_https_unless_loopback() {
+        assert!(check_url("https://idp.example.com/jwks", "x").is_ok());
+        assert!(check_url("http://127.0.0.1:9/jwks", "x").is_ok());
+        assert!(check_url("http://localhost/jwks", "x").is_ok());
+        assert!(check_url("http://[::1]/jwks", "x").is_ok());
+        let e = check_url("http://idp.example.com/jwks", "jwks_url").unwrap_err();
+        assert!(e.to_string().contains("must be https"), "{e}");
+    }
 
     #[test]
     fn max_age_is_read_and_bounded() {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use http::HeaderMap;
 
 pub use api_keys::ApiKeys;
-pub use config::{ApiKeysConfig, AuthConfig, JwtConfig};
+pub use config::{ApiKeysConfig, AuthConfig, JwtConfig, MAX_LEEWAY_SECS};
 pub use jwt::{Jwt, LEEWAY_SECS};
 
 pub use crate::protocol::card::CardSecurity;
@@ -49,6 +49,14 @@ impl Scheme {
             Scheme::Mtls => "mtls",
         }
     }
+
+    /// What a stream's last event says when these credentials expire under it.
+    pub fn expired_message(self) -> &'static str {
+        match self {
+            Scheme::Mtls => "client certificate expired",
+            _ => "token expired",
+        }
+    }
 }
 
 /// The caller of one request.
@@ -60,6 +68,9 @@ pub struct Principal {
     /// The OAuth scopes a token granted (empty for other schemes).
     pub scopes: Vec<String>,
     pub scheme: Scheme,
+    /// When the credential stops being accepted (Unix seconds): a bearer token's `exp`
+    /// plus the leeway. A stream opened with it ends then (`None`: never).
+    pub expires_at: Option<u64>,
 }
 
 impl Principal {
@@ -88,6 +99,11 @@ pub enum Refusal {
     /// the audit line, never sent back).
     #[error("insufficient scope: this server requires the scope `{scope}`")]
     InsufficientScope { scope: String, owner: String },
+    /// The credentials cannot be checked now: the issuer's key set (or its discovery
+    /// document) cannot be fetched. The server's fault, not the caller's: HTTP 503 with
+    /// `Retry-After`, so a client retries with the same token instead of dropping it.
+    #[error("cannot verify credentials now ({scheme}): {reason}; retry later", scheme = .scheme.as_str())]
+    Unavailable { scheme: Scheme, reason: String },
 }
 
 impl Refusal {
@@ -97,12 +113,13 @@ impl Refusal {
             Refusal::Missing(_) => "missing",
             Refusal::Invalid { .. } => "invalid",
             Refusal::InsufficientScope { .. } => "insufficient_scope",
+            Refusal::Unavailable { .. } => "keys_unavailable",
         }
     }
 
     pub fn scheme(&self) -> Scheme {
         match self {
-            Refusal::Invalid { scheme, .. } => *scheme,
+            Refusal::Invalid { scheme, .. } | Refusal::Unavailable { scheme, .. } => *scheme,
             Refusal::InsufficientScope { .. } => Scheme::Bearer,
             Refusal::Missing(_) => Scheme::Anonymous,
         }

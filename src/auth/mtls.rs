@@ -34,6 +34,8 @@ pub fn principal(certs: &PeerCertificates) -> Result<Principal, Refusal> {
         },
         scopes: Vec::new(),
         scheme: Scheme::Mtls,
+        // A stream opened with the certificate ends when it expires, as with a token.
+        expires_at: u64::try_from(cert.validity().not_after.timestamp()).ok(),
     })
 }
 

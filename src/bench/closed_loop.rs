@@ -47,9 +47,28 @@ pub(super) async fn closed_loop(
     let text = json!(args.text);
     let clock = Instant::now();
     let mut hooks = None;
+    if runner.rest
+        && !matches!(
+            args.scenario,
+            Scenario::Send | Scenario::SendTask | Scenario::SendMessage | Scenario::Stream
+        )
+    {
+        bail!(
+            "`a2a bench --transport rest` measures the send, send-task, send-message and \
+             stream scenarios; use --transport jsonrpc for {}",
+            args.scenario.name()
+        );
+    }
+    let send_tpl = |streaming: bool, text: serde_json::Value| {
+        if runner.rest {
+            wire::rest_send(text)
+        } else {
+            wire::send(version, streaming, text, None)
+        }
+    };
     let op = match args.scenario {
         Scenario::Send | Scenario::SendTask | Scenario::SendMessage => Op::Send {
-            tpl: wire::send(version, false, text, None),
+            tpl: send_tpl(false, text),
             expect: match args.scenario {
                 Scenario::SendTask => Expect::CompletedTask,
                 Scenario::SendMessage => Expect::Message,
@@ -57,7 +76,7 @@ pub(super) async fn closed_loop(
             },
         },
         Scenario::Stream => Op::Stream {
-            tpl: wire::send(version, true, text, None),
+            tpl: send_tpl(true, text),
         },
         Scenario::Get => {
             let mid = format!("{}{}-setup", runner.prefix, runner.nonce);

@@ -26,6 +26,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 
+use crate::client::Transport;
 use crate::protocol::Version;
 use conn::{Conn, Target};
 use report::Report;
@@ -123,6 +124,10 @@ pub struct BenchArgs {
     /// that predates keys.
     #[arg(long)]
     pub no_idempotency_key: bool,
+    /// Transport: jsonrpc or rest (send and stream scenarios) [default: the agent card's
+    /// first interface].
+    #[arg(long, short = 't', value_enum, value_name = "TRANSPORT")]
+    pub transport: Option<Transport>,
     #[command(flatten)]
     pub credentials: crate::cli::client::Credentials,
 }
@@ -176,7 +181,14 @@ fn version_of(s: &str) -> anyhow::Result<Version> {
     }
 }
 
-async fn discover(url: &str, version: Version, headers: http::HeaderMap) -> anyhow::Result<String> {
+/// The endpoint and transport the card announces (`transport`: the one asked for, else
+/// the card's first interface).
+async fn discover(
+    url: &str,
+    version: Version,
+    transport: Option<Transport>,
+    headers: http::HeaderMap,
+) -> anyhow::Result<(String, Transport)> {
     let http = reqwest::Client::builder()
         .default_headers(headers)
         .connect_timeout(Duration::from_secs(10))
@@ -185,12 +197,19 @@ async fn discover(url: &str, version: Version, headers: http::HeaderMap) -> anyh
     let card = crate::client::fetch_card_with(&http, url)
         .await
         .with_context(|| format!("reading the agent card of {url} (or pass --endpoint)"))?;
-    crate::client::jsonrpc_endpoint(&card, version, url).ok_or_else(|| {
-        anyhow::anyhow!(
-            "the agent card of {url} names no JSON-RPC endpoint for A2A {}; pass --endpoint",
-            version.as_str()
-        )
-    })
+    let transport = transport.unwrap_or_else(|| match crate::client::preferred_transport(&card) {
+        Transport::Rest if version != Version::V1 => Transport::JsonRpc,
+        t => t,
+    });
+    let endpoint =
+        crate::client::interface_endpoint(&card, version, transport, url).ok_or_else(|| {
+            anyhow::anyhow!(
+                "the agent card of {url} names no {} endpoint for A2A {}; pass --endpoint",
+                transport.binding(),
+                version.as_str()
+            )
+        })?;
+    Ok((endpoint, transport))
 }
 
 /// Runs `a2a bench`.
@@ -199,9 +218,27 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.concurrency == 0 {
         bail!("--concurrency must be at least 1");
     }
-    let endpoint = match &args.endpoint {
-        Some(e) => e.clone(),
-        None => discover(&args.url, version, args.credentials.headers()?).await?,
+    let (endpoint, transport) = match &args.endpoint {
+        Some(e) => (e.clone(), args.transport.unwrap_or_default()),
+        None => {
+            let headers = args.credentials.headers()?;
+            discover(&args.url, version, args.transport, headers).await?
+        }
+    };
+    transport.check_built()?;
+    let rest = transport == Transport::Rest;
+    if rest && version != Version::V1 {
+        bail!("the HTTP+JSON transport speaks A2A 1.0 only (use --protocol 1.0)");
+    }
+    // REST: the endpoint is the base; each scenario posts to one route below it.
+    let endpoint = if rest {
+        let route = match args.scenario {
+            Scenario::Stream => "/message:stream",
+            _ => "/message:send",
+        };
+        format!("{}{route}", endpoint.trim_end_matches('/'))
+    } else {
+        endpoint
     };
     let mut target = Target::resolve(&endpoint, version == Version::V1).await?;
     target.credentials = args.credentials.headers()?;
@@ -225,6 +262,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         nonce: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
         prefix,
         keyed: !args.no_idempotency_key,
+        rest,
     };
     let mut report = Report {
         scenario: args.scenario.name().into(),
@@ -234,6 +272,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         concurrency: args.concurrency,
         ..Report::default()
     };
+    if rest && matches!(args.scenario, Scenario::Subscribe | Scenario::Hold) {
+        bail!("the subscribe and hold scenarios are JSON-RPC only; use --transport jsonrpc");
+    }
     match args.scenario {
         Scenario::Subscribe => {
             subscriptions::subscribe(&args, version, &runner, measure, &mut report).await?

@@ -18,6 +18,7 @@ mod rpc;
 #[cfg(test)]
 mod tests;
 mod tls;
+mod transport;
 mod wire;
 
 use std::sync::Arc;
@@ -31,11 +32,12 @@ use serde_json::{Value, json};
 
 pub use crate::codec::v1::ListTasksResponse;
 use crate::protocol::{Metadata, Part, SendResult, StreamItem, Task, TaskState, Version};
-pub use card::{fetch_card_with, jsonrpc_endpoint};
+pub use card::{fetch_card_with, interface_endpoint, jsonrpc_endpoint, preferred_transport};
 pub use error::ClientError;
 use error::excerpt;
 use rpc::{Finality, unwrap_envelope};
 pub use tls::TlsOptions;
+pub use transport::Transport;
 pub use wire::{DecodedItem, RpcCall};
 
 /// The header a 1.0 client sends on every request.
@@ -111,8 +113,10 @@ pub struct StreamEvent {
 #[derive(Debug, Clone)]
 pub struct A2aClient {
     http: reqwest::Client,
+    /// The JSON-RPC URL, or (REST) the base the routes are appended to.
     endpoint: String,
     version: Version,
+    transport: Transport,
     next_id: Arc<AtomicU64>,
 }
 
@@ -142,8 +146,20 @@ impl A2aClient {
             http,
             endpoint: endpoint.into(),
             version,
+            transport: Transport::JsonRpc,
             next_id: Arc::new(AtomicU64::new(1)),
         }
+    }
+
+    /// This client over `transport` (`endpoint` is then that transport's URL: the REST
+    /// base for [`Transport::Rest`]). REST speaks A2A 1.0 only.
+    pub fn with_transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    pub fn transport(&self) -> Transport {
+        self.transport
     }
 
     /// Fetches the agent card at `base_url` and builds a client for its JSON-RPC endpoint.
@@ -184,8 +200,45 @@ impl A2aClient {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    fn request(&self, id: u64, call: &RpcCall, sse: bool) -> reqwest::RequestBuilder {
-        request(&self.http, &self.endpoint, self.version, id, call, sse)
+    fn request(
+        &self,
+        id: u64,
+        call: &RpcCall,
+        sse: bool,
+    ) -> Result<reqwest::RequestBuilder, ClientError> {
+        self.transport.check_built()?;
+        match self.transport {
+            Transport::Rest => rest_request(&self.http, &self.endpoint, call, sse),
+            _ => Ok(request(
+                &self.http,
+                &self.endpoint,
+                self.version,
+                id,
+                call,
+                sse,
+            )),
+        }
+    }
+
+    /// The result of an answer: the JSON-RPC envelope's, or (REST) the body itself.
+    fn answer(
+        &self,
+        status: reqwest::StatusCode,
+        text: &str,
+        id: u64,
+    ) -> Result<Box<RawValue>, ClientError> {
+        if self.transport == Transport::Rest {
+            return transport::rest_answer(status, text, &self.endpoint);
+        }
+        match unwrap_envelope(text, id) {
+            Err(e @ ClientError::JsonRpc { .. }) => Err(e),
+            _ if !status.is_success() => Err(ClientError::Http {
+                status: status.as_u16(),
+                url: self.endpoint.clone(),
+                body: excerpt(text),
+            }),
+            other => other,
+        }
     }
 
     /// Posts one JSON-RPC call and returns its `result` exactly as received.
@@ -201,20 +254,12 @@ impl A2aClient {
     ) -> Result<Box<RawValue>, ClientError> {
         let id = self.fresh_id();
         let url = &self.endpoint;
-        let mut req = self.request(id, call, false);
+        let mut req = self.request(id, call, false)?;
         if let Some(key) = idempotency_key {
             req = req.header(IDEMPOTENCY_HEADER, key);
         }
         let (status, text) = send_text(req, url).await?;
-        match unwrap_envelope(&text, id) {
-            Err(e @ ClientError::JsonRpc { .. }) => Err(e),
-            _ if !status.is_success() => Err(ClientError::Http {
-                status: status.as_u16(),
-                url: url.clone(),
-                body: excerpt(&text),
-            }),
-            other => other,
-        }
+        self.answer(status, &text, id)
     }
 
     /// Sends a message and waits for the result (unless `no_wait`).
@@ -344,16 +389,26 @@ impl A2aClient {
         idempotency_key: Option<String>,
     ) -> impl Stream<Item = Result<StreamEvent, ClientError>> + Send + 'static {
         let id = self.fresh_id();
-        let mut req = self.request(id, &call, true);
-        if let Some(l) = last_event_id {
-            req = req.header("Last-Event-ID", l.to_string());
-        }
-        if let Some(key) = idempotency_key {
-            req = req.header(IDEMPOTENCY_HEADER, key);
-        }
+        let req = self.request(id, &call, true).map(|mut req| {
+            if let Some(l) = last_event_id {
+                req = req.header("Last-Event-ID", l.to_string());
+            }
+            if let Some(key) = idempotency_key {
+                req = req.header(IDEMPOTENCY_HEADER, key);
+            }
+            req
+        });
         let url = self.endpoint.clone();
         let version = self.version;
+        let this = self.clone();
         async_stream::stream! {
+            let req = match req {
+                Ok(r) => r,
+                Err(e) => {
+                    yield Err(e);
+                    return;
+                }
+            };
             let resp = match req.send().await {
                 Ok(r) => r,
                 Err(e) => {
@@ -377,11 +432,7 @@ impl A2aClient {
                         return;
                     }
                 };
-                match unwrap_envelope(&text, id) {
-                    Err(e @ ClientError::JsonRpc { .. }) => yield Err(e),
-                    _ if !status.is_success() => {
-                        yield Err(ClientError::Http { status: status.as_u16(), url, body: excerpt(&text) });
-                    }
+                match this.answer(status, &text, id) {
                     Err(e) => yield Err(e),
                     Ok(raw) => match wire::decode_stream_item(version, raw.get()) {
                         Ok(d) => {
@@ -406,10 +457,10 @@ impl A2aClient {
                     }
                 };
                 let sse_id = ev.id.trim().parse::<u64>().ok();
-                let raw = match unwrap_envelope(&ev.data, id) {
+                let raw = match this.stream_item(&ev.data, id) {
                     Ok(raw) => raw,
                     Err(e) => {
-                        // A JSON-RPC error mid-stream ends the stream.
+                        // An error mid-stream ends the stream.
                         yield Err(e);
                         return;
                     }
@@ -430,6 +481,60 @@ impl A2aClient {
             }
         }
     }
+}
+
+impl A2aClient {
+    /// One SSE event's result: the JSON-RPC envelope's, or (REST) the bare
+    /// `StreamResponse` (an error event is a `google.rpc.Status` body).
+    fn stream_item(&self, data: &str, id: u64) -> Result<Box<RawValue>, ClientError> {
+        if self.transport != Transport::Rest {
+            return unwrap_envelope(data, id);
+        }
+        if let Some(e) = transport::status_error(data) {
+            return Err(e);
+        }
+        transport::rest_answer(reqwest::StatusCode::OK, data, &self.endpoint)
+    }
+}
+
+/// A REST request for `call` below the base `base`.
+fn rest_request(
+    http: &reqwest::Client,
+    base: &str,
+    call: &RpcCall,
+    sse: bool,
+) -> Result<reqwest::RequestBuilder, ClientError> {
+    let r = transport::rest_request(call)?;
+    let mut url = format!("{}{}", base.trim_end_matches('/'), r.path);
+    if !r.query.is_empty() {
+        url.push('?');
+        url.push_str(
+            &url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&r.query)
+                .finish(),
+        );
+    }
+    let mut req = http
+        .request(r.method, url)
+        .header(
+            reqwest::header::ACCEPT,
+            if sse {
+                "text/event-stream"
+            } else {
+                "application/json"
+            },
+        )
+        .header(VERSION_HEADER, "1.0");
+    if let Some(body) = &r.body {
+        req = req.json(body);
+    }
+    let span = tracing::Span::current();
+    if !span.is_disabled() {
+        let mut headers = http::HeaderMap::new();
+        crate::traces::inject(&span, &mut headers);
+        req = req.headers(headers);
+    }
+    Ok(req)
 }
 
 /// The key of a send: the caller's, else a fresh one.

@@ -275,10 +275,16 @@ impl StreamResponse {
 /// other member); the 0.3 interface stays listed in `supportedInterfaces` either way.
 pub fn agent_card(card: &AgentCard) -> Value {
     let mut obj = super::v03::card_shared_members(card);
-    obj.insert(
-        "supportedInterfaces".into(),
-        Value::Array(supported_interfaces(card)),
-    );
+    let interfaces: Vec<Value> = card
+        .interfaces
+        .iter()
+        .flat_map(|i| {
+            i.versions.iter().map(|v| {
+                serde_json::json!({"url": i.url, "protocolBinding": i.binding.as_str(), "protocolVersion": v})
+            })
+        })
+        .collect();
+    obj.insert("supportedInterfaces".into(), Value::Array(interfaces));
     obj.insert(
         "capabilities".into(),
         serde_json::json!({
@@ -306,21 +312,6 @@ pub fn agent_card(card: &AgentCard) -> Value {
         obj.extend(super::v03::card_v03_members(card));
     }
     Value::Object(obj)
-}
-
-/// The card's interfaces in preference order: JSON-RPC (1.0, then 0.3), then gRPC, whose
-/// url is a bare `host:port` (what gRPC clients dial; the official kit needs it so).
-fn supported_interfaces(card: &AgentCard) -> Vec<Value> {
-    let mut list = vec![
-        serde_json::json!({"url": card.url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}),
-        serde_json::json!({"url": card.url, "protocolBinding": "JSONRPC", "protocolVersion": "0.3"}),
-    ];
-    if let Some(grpc) = &card.grpc {
-        list.push(
-            serde_json::json!({"url": grpc, "protocolBinding": "GRPC", "protocolVersion": "1.0"}),
-        );
-    }
-    list
 }
 
 /// The 1.0 `securitySchemes` (one member of the `SecurityScheme` oneof each). `dual`: the

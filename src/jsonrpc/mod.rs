@@ -137,7 +137,7 @@ impl Default for CallInfo {
 
 impl CallInfo {
     /// Notes an error answer to the call.
-    fn failed(&mut self, e: &A2aError, version: Version) {
+    pub fn failed(&mut self, e: &A2aError, version: Version) {
         self.outcome = if matches!(e, A2aError::Unavailable(_)) {
             CallOutcome::Unavailable
         } else {
@@ -243,6 +243,14 @@ methods! {
     "tasks/pushNotification/get" => push::get_v01,
 }
 
+impl Module {
+    /// Whether `[card.extended]` is configured (the extended-card methods then need
+    /// credentials; without it they answer "not configured" to everyone alike).
+    pub fn has_extended_card(&self) -> bool {
+        self.ctx.extended.is_some()
+    }
+}
+
 /// Builds the dispatcher: every method of the table, by name.
 pub fn module(ctx: Ctx) -> Module {
     debug_assert!(
@@ -318,21 +326,89 @@ pub async fn dispatch(
     info.method = Some(spec);
     info.version = Some(version);
     let params = req.params.map(RawValue::get);
-    // The same method with the same params is the same request, whatever its `id`.
-    let idempotency = match idempotency_key {
-        Ok(key) => key.map(|k| Idempotency::new(k, spec.name, params)),
-        Err(e) => {
-            info.failed(&e, version);
-            return unary_outcome(spec, version, error_response(id, &e, version));
-        }
+    let args = Invocation {
+        spec,
+        version,
+        principal,
+        last_event_id,
+        idempotency_key,
     };
+    match invoke(module, args, params, info).await {
+        Ok(Invoked::Stream(stream)) => Outcome::Stream {
+            id,
+            version,
+            stream,
+        },
+        Ok(Invoked::Value(result)) => unary_outcome(spec, version, success_response(&id, &result)),
+        Err(e) => {
+            let body = error_response(id, &e, version);
+            if let A2aError::Unavailable(_) = e {
+                let sse = spec.streaming && version != Version::V1;
+                return Outcome::Unavailable { body, sse };
+            }
+            unary_outcome(spec, version, body)
+        }
+    }
+}
+
+/// What a transport hands [`invoke`] besides the params: the method (already resolved
+/// for the call's version) and who is calling.
+pub struct Invocation {
+    pub spec: &'static methods::MethodSpec,
+    pub version: Version,
+    pub principal: Principal,
+    /// The SSE `Last-Event-ID` of a reconnecting subscriber.
+    pub last_event_id: Option<u64>,
+    /// The request's `Idempotency-Key`, as [`IdempotencyKey::from_values`] read it.
+    pub idempotency_key: Result<Option<IdempotencyKey>, A2aError>,
+}
+
+/// What a method answered: its result, or (a streaming method) its stream.
+pub enum Invoked {
+    Value(Json),
+    Stream(SseStream),
+}
+
+/// Runs one method with its params (JSON, as that version's JSON-RPC `params`): the one
+/// call path of every transport, so the request limits, idempotency, handlers and scope are
+/// the same whether the call came as JSON-RPC or REST. Fills in `info` (an error answer
+/// too).
+pub async fn invoke(
+    module: &Module,
+    args: Invocation,
+    params: Option<&str>,
+    info: &mut CallInfo,
+) -> Result<Invoked, A2aError> {
+    let (spec, version) = (args.spec, args.version);
+    info.method = Some(spec);
+    info.version = Some(version);
+    let result = invoke_inner(module, args, params, info).await;
+    if let Err(e) = &result {
+        error::log_server_error(e, spec.name);
+        info.failed(e, version);
+    }
+    result
+}
+
+async fn invoke_inner(
+    module: &Module,
+    args: Invocation,
+    params: Option<&str>,
+    info: &mut CallInfo,
+) -> Result<Invoked, A2aError> {
+    let Invocation {
+        spec,
+        version,
+        principal,
+        last_event_id,
+        idempotency_key,
+    } = args;
+    // The same method with the same params is the same request, whatever its `id`.
+    let idempotency = idempotency_key?.map(|k| Idempotency::new(k, spec.name, params));
     // Before decoding: the params parsed once as the envelope's raw value, so this is the
     // only pass over them before the codec's.
-    if let Some(p) = params
-        && let Err(e) = module.ctx.limits.check_json(p.as_bytes())
-    {
-        info.failed(&e, version);
-        return unary_outcome(spec, version, error_response(id, &e, version));
+    if let Some(p) = params {
+        module.ctx.limits.check_json(p.as_bytes())?;
     }
     let call = Call {
         version,
@@ -343,32 +419,17 @@ pub async fn dispatch(
         task_id: TaskIdSlot::default(),
     };
     let Some(reply) = module.call(spec.name, &call, params).await else {
-        let e = A2aError::Internal(format!("method `{}` is not registered", spec.name));
-        info.failed(&e, version);
-        return Outcome::Response(error_response(id, &e, version));
+        return Err(A2aError::Internal(format!(
+            "method `{}` is not registered",
+            spec.name
+        )));
     };
     info.task_id = call.task_id.take();
-    if let (Ok(_), Some(stream)) = (&reply, call.stream.take()) {
-        return Outcome::Stream {
-            id,
-            version,
-            stream,
-        };
-    }
-    let body = match reply {
-        Ok(result) => success_response(&id, &result),
-        Err(e) => {
-            error::log_server_error(&e, spec.name);
-            info.failed(&e, version);
-            let body = error_response(id, &e, version);
-            if let A2aError::Unavailable(_) = e {
-                let sse = spec.streaming && version != Version::V1;
-                return Outcome::Unavailable { body, sse };
-            }
-            body
-        }
-    };
-    unary_outcome(spec, version, body)
+    let result = reply?;
+    Ok(match call.stream.take() {
+        Some(stream) => Invoked::Stream(stream),
+        None => Invoked::Value(result),
+    })
 }
 
 /// What a call of another transport (gRPC) produced: its result, or its stream of results.

@@ -17,11 +17,15 @@ const HASH_HEX: usize = 32;
 /// for the same scope and name, different across scopes (128 bits of SHA-256 over both,
 /// each length-prefixed so no two scopes spell the same input).
 ///
-/// The anonymous scope (authentication off: every caller is the same owner) keeps the
-/// name itself as the id, as before aliases, so 1.0 and 0.3 reads see the 0.1 client's id;
-/// it may not use names that look derived (see [`is_reserved`]).
-pub fn internal_id(owner: &str, tenant: &str, client_id: &str) -> String {
-    if owner.is_empty() && tenant.is_empty() {
+/// With `plain_anonymous` (no authenticator configured: the anonymous scope is the only
+/// scope there is) the anonymous scope keeps the name itself as the id, as before aliases,
+/// so 1.0 and 0.3 reads see the 0.1 client's id; it may not use names that look derived
+/// (see [`is_reserved`]). With authentication configured, anonymous callers
+/// (`allow_anonymous`) are one scope among others and their names are aliases too: a
+/// plain name may be another scope's task id (a 1.0 id, or a 0.1 task stored before
+/// aliases), and creating it would collide with that task, which tells that it exists.
+pub fn internal_id(owner: &str, tenant: &str, client_id: &str, plain_anonymous: bool) -> String {
+    if plain_anonymous && owner.is_empty() && tenant.is_empty() {
         return client_id.to_string();
     }
     let mut h = Sha256::new();
@@ -63,27 +67,34 @@ mod tests {
 
     #[test]
     fn aliases_differ_by_scope_and_round_trip() {
-        let a = internal_id("apikey:a", "", "job-1");
-        let b = internal_id("apikey:b", "", "job-1");
-        let t = internal_id("apikey:a", "t2", "job-1");
+        let a = internal_id("apikey:a", "", "job-1", true);
+        let b = internal_id("apikey:b", "", "job-1", true);
+        let t = internal_id("apikey:a", "t2", "job-1", true);
         assert_ne!(a, b);
         assert_ne!(a, t);
-        assert_eq!(a, internal_id("apikey:a", "", "job-1"));
+        assert_eq!(a, internal_id("apikey:a", "", "job-1", true));
         // Length prefixes: ("ab", "") and ("a", "b") are different scopes.
-        assert_ne!(internal_id("ab", "", "x"), internal_id("a", "b", "x"));
+        assert_ne!(
+            internal_id("ab", "", "x", true),
+            internal_id("a", "b", "x", true)
+        );
         for id in [&a, &b, &t] {
             assert_eq!(client_id(id), "job-1");
         }
         assert_eq!(client_id("plain-id"), "plain-id");
         assert_eq!(client_id("a2a01.short.x"), "a2a01.short.x");
-        let dotted = internal_id("o", "", "a.b.c");
+        let dotted = internal_id("o", "", "a.b.c", true);
         assert_eq!(client_id(&dotted), "a.b.c");
     }
 
     #[test]
     fn the_anonymous_scope_keeps_the_name_and_may_not_spell_a_derived_id() {
-        assert_eq!(internal_id("", "", "job-1"), "job-1");
-        assert!(is_reserved(&internal_id("apikey:a", "", "job-1")));
+        assert_eq!(internal_id("", "", "job-1", true), "job-1");
+        // Beside authenticated scopes, the anonymous one derives its ids too.
+        let anon = internal_id("", "", "job-1", false);
+        assert!(is_reserved(&anon));
+        assert_eq!(client_id(&anon), "job-1");
+        assert!(is_reserved(&internal_id("apikey:a", "", "job-1", true)));
         assert!(!is_reserved("job-1"));
     }
 }

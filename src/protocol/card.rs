@@ -68,6 +68,79 @@ pub struct ExtendedCard {
     pub skills: Vec<AgentSkill>,
 }
 
+/// Where the HTTP+JSON routes live, below the JSON-RPC endpoint's url (see
+/// `transport::rest`).
+pub const REST_PATH: &str = "/rest";
+
+/// A transport binding of A2A; the 1.0 `protocolBinding` and the 0.3 `transport` spell it
+/// alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum ProtocolBinding {
+    #[serde(rename = "JSONRPC")]
+    JsonRpc,
+    #[serde(rename = "HTTP+JSON")]
+    HttpJson,
+    #[serde(rename = "GRPC")]
+    Grpc,
+}
+
+impl ProtocolBinding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProtocolBinding::JsonRpc => "JSONRPC",
+            ProtocolBinding::HttpJson => "HTTP+JSON",
+            ProtocolBinding::Grpc => "GRPC",
+        }
+    }
+}
+
+/// One interface the card lists, in preference order (the first is what clients use by
+/// default).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentInterface {
+    pub binding: ProtocolBinding,
+    /// As 1.0's `supportedInterfaces` lists it (gRPC: a bare `host:port`, as the kit needs).
+    pub url: String,
+    /// The A2A versions served there ("1.0", "0.3"): one `supportedInterfaces` entry each.
+    pub versions: Vec<String>,
+    /// Where 0.3 clients find it (`additionalInterfaces`: a URL with a scheme); `None`
+    /// when it serves no 0.3.
+    pub v03_url: Option<String>,
+}
+
+impl AgentInterface {
+    /// JSON-RPC, 1.0 and 0.3, at the card's url.
+    pub fn jsonrpc(url: &str) -> Self {
+        Self {
+            binding: ProtocolBinding::JsonRpc,
+            url: url.into(),
+            versions: vec!["1.0".into(), "0.3".into()],
+            v03_url: Some(url.into()),
+        }
+    }
+
+    /// HTTP+JSON (1.0) below the JSON-RPC url `url`.
+    pub fn rest(url: &str) -> Self {
+        Self {
+            binding: ProtocolBinding::HttpJson,
+            url: format!("{}{REST_PATH}", url.trim_end_matches('/')),
+            versions: vec!["1.0".into()],
+            v03_url: None,
+        }
+    }
+
+    /// gRPC (`lf.a2a.v1.A2AService`) at `authority` (`host:port`).
+    pub fn grpc(authority: &str) -> Self {
+        Self {
+            binding: ProtocolBinding::Grpc,
+            url: authority.into(),
+            versions: vec!["1.0".into()],
+            v03_url: None,
+        }
+    }
+}
+
 /// Everything needed to render the card in every version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -78,6 +151,9 @@ pub struct AgentCard {
     pub version: String,
     /// The JSON-RPC endpoint clients post to.
     pub url: String,
+    /// Every transport, in preference order: JSON-RPC first.
+    #[serde(default)]
+    pub interfaces: Vec<AgentInterface>,
     pub provider: Option<AgentProvider>,
     pub documentation_url: Option<String>,
     pub icon_url: Option<String>,
@@ -92,10 +168,6 @@ pub struct AgentCard {
     /// The schemes callers authenticate with (empty: none, the card declares nothing).
     #[serde(default)]
     pub security: CardSecurity,
-    /// Where the gRPC services are (`host:port`), when served.
-    #[serde(default, skip)]
-    #[schemars(skip)]
-    pub grpc: Option<String>,
 }
 
 impl AgentCard {

@@ -58,6 +58,10 @@ pub struct ServiceConfig {
     pub idempotency_ttl: Duration,
     /// Where tasks, agent runs and store operations are counted.
     pub metrics: Arc<Metrics>,
+    /// Whether the anonymous scope keeps 0.1 client-chosen names as task ids: only when
+    /// no authenticator is configured, so it is the only scope (see
+    /// [`crate::protocol::alias::internal_id`]).
+    pub plain_anonymous_ids: bool,
 }
 
 impl Default for ServiceConfig {
@@ -70,6 +74,7 @@ impl Default for ServiceConfig {
             agent_name: String::new(),
             idempotency_ttl: Duration::from_secs(24 * 3600),
             metrics: Arc::default(),
+            plain_anonymous_ids: true,
         }
     }
 }

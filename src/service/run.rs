@@ -72,6 +72,7 @@ impl TaskService {
                         &scope.owner,
                         &scope.tenant,
                         name,
+                        self.inner.config.plain_anonymous_ids,
                     ))),
                     None,
                 ),
@@ -109,7 +110,12 @@ impl TaskService {
         if let Some(r) = store.get(scope, name).await.map_err(store_error)? {
             return Ok(Some(r));
         }
-        let derived = alias::internal_id(&scope.owner, &scope.tenant, name);
+        let derived = alias::internal_id(
+            &scope.owner,
+            &scope.tenant,
+            name,
+            self.inner.config.plain_anonymous_ids,
+        );
         store.get(scope, &derived).await.map_err(store_error)
     }
 

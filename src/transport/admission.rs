@@ -63,14 +63,19 @@ impl AppState {
         }
     }
 
-    /// The extended card needs credentials even where anonymous callers are allowed: the
-    /// same refusal (401 and challenge) as a call without credentials.
+    /// A configured extended card needs credentials even where anonymous callers are
+    /// allowed: the same refusal (401 and challenge) as a call without credentials.
+    /// Without `[card.extended]` there is nothing to protect: everyone gets the method's
+    /// "not configured" answer, as an authenticated caller does.
     pub(crate) fn extended_card_refusal(
         &self,
         principal: &Principal,
         peer: Option<IpAddr>,
     ) -> Option<Refusal> {
-        if principal.is_authenticated() || !self.0.auth.is_enabled() {
+        if principal.is_authenticated()
+            || !self.0.auth.is_enabled()
+            || !self.0.module.has_extended_card()
+        {
             return None;
         }
         let refusal = Refusal::Missing(self.0.auth.expected());

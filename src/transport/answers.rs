@@ -41,8 +41,9 @@ pub(super) fn rate_limited(id: Id<'_>, wait: std::time::Duration, v1: bool) -> R
 }
 
 /// A call refused before dispatch: 401 (no or bad credentials, with a `WWW-Authenticate`
-/// challenge per configured scheme) or 403 (missing scope), with a JSON-RPC error body
-/// that says why. Already counted and logged by the admission.
+/// challenge per configured scheme), 403 (missing scope) or 503 (credentials that cannot
+/// be checked now), with a JSON-RPC error body that says why. Already counted and logged
+/// by the admission.
 pub(super) fn refused(state: &AppState, refusal: &Refusal, id: Id<'_>, v1: bool) -> Response {
     let version = if v1 { Version::V1 } else { Version::V03 };
     let (status, error) = match refusal {
@@ -50,6 +51,13 @@ pub(super) fn refused(state: &AppState, refusal: &Refusal, id: Id<'_>, v1: bool)
             StatusCode::FORBIDDEN,
             A2aError::PermissionDenied(refusal.to_string()),
         ),
+        Refusal::Unavailable { .. } => {
+            let e = A2aError::Unavailable(refusal.to_string());
+            return unavailable(json_response(
+                StatusCode::OK,
+                jsonrpc::error_response(id, &e, version),
+            ));
+        }
         _ => (
             StatusCode::UNAUTHORIZED,
             A2aError::Unauthenticated(refusal.to_string()),

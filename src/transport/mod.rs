@@ -9,6 +9,7 @@ pub mod grpc;
 mod headers;
 pub mod health;
 mod http;
+pub mod rest;
 mod routes;
 mod serve;
 mod sse;

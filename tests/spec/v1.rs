@@ -382,6 +382,7 @@ async fn strict_card_with_authentication_declares_1_0_security_schemes() {
             owner_claim: "sub".into(),
             tenant_claim: None,
             scopes_claim: "scope".into(),
+            leeway_secs: a2a_server::auth::LEEWAY_SECS,
         }];
     })
     .await;

@@ -7,6 +7,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+pub mod app;
+pub mod idp;
 pub mod proxy;
 pub mod stores;
 
@@ -28,7 +30,8 @@ impl ServerProcess {
     }
 
     /// [`ServerProcess::start`], with every line the server writes to stderr (its log,
-    /// through a pipe: not a terminal) collected into the returned [`Logs`].
+    /// through a pipe: not a terminal), and to stdout after its `listening on` line,
+    /// collected into the returned [`Logs`].
     pub fn start_logged(args: &[&str], envs: &[(&str, &str)]) -> (ServerProcess, Logs) {
         let logs = Logs::default();
         (Self::spawn(args, envs, Some(logs.clone())), logs)
@@ -52,7 +55,7 @@ impl ServerProcess {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("spawn a2a serve");
-        if let (Some(logs), Some(stderr)) = (logs, child.stderr.take()) {
+        if let (Some(logs), Some(stderr)) = (logs.clone(), child.stderr.take()) {
             thread::spawn(move || {
                 for line in BufReader::new(stderr).lines() {
                     let Ok(line) = line else { return };
@@ -61,6 +64,7 @@ impl ServerProcess {
             });
         }
         let stdout = child.stdout.take().expect("piped stdout");
+        let out_logs = logs.clone();
         let (tx, rx) = mpsc::channel();
         thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
@@ -77,7 +81,11 @@ impl ServerProcess {
                 }
             }
             // Keep draining so the server never blocks on a full pipe.
-            for _ in lines {}
+            for line in lines {
+                if let (Some(logs), Ok(line)) = (&out_logs, line) {
+                    logs.0.lock().unwrap().push(line);
+                }
+            }
         });
         let (url, admin_url) = rx
             .recv_timeout(Duration::from_secs(30))

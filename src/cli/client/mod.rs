@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use futures::{Stream, StreamExt};
 use serde_json::Value;
 
-use crate::client::{self, A2aClient, ClientError, ListOptions, StreamEvent};
+use crate::client::{self, A2aClient, ClientError, ListOptions, StreamEvent, Transport};
 use crate::protocol::{SendResult, Version};
 pub use args::{ClientCommand, Credentials, MessageArgs, Target};
 pub use output::{event_line, parts_text, task_lines};
@@ -30,7 +30,7 @@ pub const EXIT_STREAM_CUT: u8 = 3;
 /// Runs one client subcommand.
 pub async fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
     let outcome = match cmd {
-        ClientCommand::Card { target } => card(&target.tls.client()?, &target).await,
+        ClientCommand::Card { target, extended } => card(&target, extended).await?,
         ClientCommand::Send {
             target,
             message,
@@ -167,40 +167,102 @@ fn report(e: ClientError) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The client for a target: `--endpoint`, else the card's JSON-RPC endpoint, else (with a
-/// warning) the base URL itself.
+/// The client for a target: over `--transport`, else the card's first interface; to
+/// `--endpoint`, else the card's URL for that transport, else (with a warning) the base
+/// URL itself (REST: its `/rest` below it).
 async fn connect(target: &Target) -> anyhow::Result<A2aClient> {
-    let http = target
+    let http = http_client(target)?;
+    let card = match &target.endpoint {
+        Some(_) if target.transport.is_some() => None,
+        _ => match client::fetch_card_with(&http, &target.url).await {
+            Ok(card) => Some(card),
+            Err(e) => {
+                eprintln!("warning: no agent card ({e})");
+                None
+            }
+        },
+    };
+    let transport = target
+        .transport
+        .or_else(|| card.as_ref().map(client::preferred_transport))
+        .unwrap_or_default();
+    // REST speaks 1.0 only: another version goes over JSON-RPC, unless asked for.
+    let transport = match (transport, target.protocol, target.transport) {
+        (Transport::Rest, v, None) if v != Version::V1 => Transport::JsonRpc,
+        (t, _, _) => t,
+    };
+    if let Err(e) = transport.check_built() {
+        anyhow::bail!("{e}");
+    }
+    if transport == Transport::Rest && target.protocol != Version::V1 {
+        anyhow::bail!("the HTTP+JSON transport speaks A2A 1.0 only (use --protocol 1.0)");
+    }
+    let endpoint = match (&target.endpoint, &card) {
+        (Some(e), _) => e.clone(),
+        (None, Some(card)) => {
+            client::interface_endpoint(card, target.protocol, transport, &target.url)
+                .unwrap_or_else(|| {
+                    let fallback = fallback_endpoint(&target.url, transport);
+                    eprintln!(
+                        "warning: the agent card names no {} endpoint; using {fallback}",
+                        transport.binding()
+                    );
+                    fallback
+                })
+        }
+        (None, None) => fallback_endpoint(&target.url, transport),
+    };
+    Ok(A2aClient::with_http(http, endpoint, target.protocol).with_transport(transport))
+}
+
+fn fallback_endpoint(base: &str, transport: Transport) -> String {
+    match transport {
+        Transport::Rest => format!(
+            "{}{}",
+            base.trim_end_matches('/'),
+            crate::protocol::card::REST_PATH
+        ),
+        _ => base.to_string(),
+    }
+}
+
+/// The HTTP client of a target: its TLS settings and its credentials on every request.
+fn http_client(target: &Target) -> anyhow::Result<reqwest::Client> {
+    Ok(target
         .tls
         .builder()?
         .default_headers(target.credentials.headers()?)
-        .build()?;
-    if let Some(e) = &target.endpoint {
-        return Ok(A2aClient::with_http(http, e.clone(), target.protocol));
-    }
-    let endpoint = match client::fetch_card_with(&http, &target.url).await {
-        Ok(card) => {
-            client::jsonrpc_endpoint(&card, target.protocol, &target.url).unwrap_or_else(|| {
-                eprintln!(
-                    "warning: the agent card names no JSON-RPC endpoint; posting to {}",
-                    target.url
-                );
-                target.url.clone()
-            })
-        }
-        Err(e) => {
-            eprintln!("warning: no agent card ({e}); posting to {}", target.url);
-            target.url.clone()
-        }
-    };
-    Ok(A2aClient::with_http(http, endpoint, target.protocol))
+        .build()?)
 }
 
-async fn card(http: &reqwest::Client, target: &Target) -> Result<ExitCode, ClientError> {
-    let card = client::fetch_card_with(http, &target.url).await?;
+async fn card(target: &Target, extended: bool) -> anyhow::Result<Result<ExitCode, ClientError>> {
+    let card = if extended {
+        let method = match target.protocol {
+            Version::V1 => "GetExtendedAgentCard",
+            Version::V03 => "agent/getAuthenticatedExtendedCard",
+            Version::V01 => anyhow::bail!("A2A 0.1 has no extended agent card"),
+        };
+        let call = client::RpcCall {
+            method,
+            params: serde_json::json!({}),
+        };
+        match connect(target).await?.call(&call).await {
+            Ok(raw) => serde_json::from_str(raw.get()).expect("a received result is JSON"),
+            Err(e) => return Ok(Err(e)),
+        }
+    } else {
+        match client::fetch_card_with(&http_client(target)?, &target.url).await {
+            Ok(card) => card,
+            Err(e) => return Ok(Err(e)),
+        }
+    };
+    Ok(Ok(show_card(target, &card)))
+}
+
+fn show_card(target: &Target, card: &Value) -> ExitCode {
     if target.json {
         println!("{card}");
-        return Ok(ExitCode::SUCCESS);
+        return ExitCode::SUCCESS;
     }
     let s = |v: &Value| v.as_str().unwrap_or("").to_string();
     println!(
@@ -209,7 +271,7 @@ async fn card(http: &reqwest::Client, target: &Target) -> Result<ExitCode, Clien
         s(&card["version"]),
         s(&card["description"])
     );
-    match client::jsonrpc_endpoint(&card, target.protocol, &target.url) {
+    match client::jsonrpc_endpoint(card, target.protocol, &target.url) {
         Some(e) => println!("endpoint (A2A {}): {e}", target.protocol.as_str()),
         None => println!(
             "endpoint (A2A {}): none announced",
@@ -236,7 +298,7 @@ async fn card(http: &reqwest::Client, target: &Target) -> Result<ExitCode, Clien
             s(&skill["description"])
         );
     }
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }
 
 /// Prints a stream's events as they arrive; errors end it.

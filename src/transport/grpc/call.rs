@@ -185,7 +185,7 @@ async fn run<Q: Serialize>(
     };
     let elapsed = started.elapsed();
     metrics.request_done(info.method, info.version, info.outcome, elapsed);
-    let log = || log_call(&info, "grpc", code as u16, elapsed);
+    let log = || log_call("grpc", &info, code as u16, elapsed);
     match &span {
         Some(span) => span.in_scope(log),
         None => log(),
