@@ -449,6 +449,11 @@ async fn errors_carry_their_code_and_error_info() {
     assert!(e.message().contains("historyLength"), "{e:?}");
     let info = e.get_details_error_info().expect("ErrorInfo");
     assert_eq!(info.metadata["code"], "-32602");
+    // A message over max_body_bytes: refused before any handler, naming the limit.
+    let big = send(&"x".repeat(2 * 1024 * 1024), false);
+    let e = c.send_message(with_key(big, Some(A))).await.unwrap_err();
+    assert_eq!(e.code(), Code::OutOfRange, "{e:?}");
+    assert!(e.message().contains("limit"), "{e:?}");
     // A send without a message.
     let e = c
         .send_message(with_key(pb::SendMessageRequest::default(), Some(A)))
@@ -560,4 +565,144 @@ async fn grpc_listen_serves_grpc_on_its_own_port() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn our_client_speaks_grpc() {
+    use a2a_server::client::{A2aClient, SendOptions, Transport};
+    use a2a_server::protocol::{SendResult, TaskState, Version};
+    use futures::StreamExt;
+    let s = start(&[]);
+    let (authority, _) = client(&s.url).await;
+    let c = A2aClient::new(authority, Version::V1).with_transport(Transport::Grpc);
+    // A held task: sent without waiting, read, followed, cancelled, all over gRPC.
+    let opts = SendOptions {
+        message_id: Some(format!("{HOLD}-client")),
+        no_wait: true,
+        ..SendOptions::text("hello")
+    };
+    let SendResult::Task(task) = c.send(&opts).await.unwrap() else {
+        panic!("a task");
+    };
+    let read = c.get(&task.id, None).await.unwrap();
+    assert_eq!(read.id, task.id);
+    let mut events = Box::pin(c.subscribe(&task.id, None));
+    let (_, first) = events.next().await.unwrap().unwrap();
+    assert!(
+        matches!(first, a2a_server::protocol::StreamItem::Event(_)),
+        "{first:?}"
+    );
+    let cancelled = c.cancel(&task.id).await.unwrap();
+    assert_eq!(cancelled.status.state, TaskState::Canceled);
+    let rest: Vec<_> = events.collect().await;
+    assert!(rest.iter().all(Result::is_ok), "{rest:?}");
+    // The same task over JSON-RPC.
+    let read = rpc(&s.url, None, "GetTask", json!({"id": task.id})).await;
+    assert_eq!(read["result"]["status"]["state"], "TASK_STATE_CANCELED");
+    // A streamed send ends at its final state.
+    let opts = SendOptions {
+        message_id: Some("tck-stream-001-client".into()),
+        ..SendOptions::text("hello")
+    };
+    let items: Vec<_> = c.stream(&opts).collect().await;
+    assert!(items.len() >= 3, "{items:?}");
+    assert!(items.iter().all(Result::is_ok), "{items:?}");
+    // An error keeps its A2A code.
+    let e = c.get("no-such-task", None).await.unwrap_err();
+    assert_eq!(e.rpc_code(), Some(-32001), "{e}");
+}
+
+/// Runs the `a2a` CLI; answers success, stdout, stderr.
+fn cli(args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_a2a"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
+}
+
+#[tokio::test]
+async fn the_cli_speaks_grpc_with_credentials() {
+    let (s, _dir) = start_with_keys();
+    let url = s.url.as_str();
+    // The key travels as gRPC metadata: alice's task, created over gRPC.
+    let (ok, out, err) = cli(&[
+        "send",
+        url,
+        "hello",
+        "--transport",
+        "grpc",
+        "--api-key",
+        A,
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let id = v["task"]["id"].as_str().unwrap_or_else(|| panic!("{v}"));
+    let read = rpc(url, Some(A), "GetTask", json!({"id": id})).await;
+    assert_eq!(read["result"]["id"], id, "{read}");
+    // Every subcommand: get, list, cancel (the echo agent waits for input), cancel again.
+    let (ok, out, err) = cli(&[
+        "get",
+        url,
+        id,
+        "--transport",
+        "grpc",
+        "--api-key",
+        A,
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["id"], id);
+    let (ok, out, err) = cli(&["list", url, "--transport", "grpc", "--api-key", A, "--json"]);
+    assert!(ok, "{err}");
+    assert!(out.contains(id), "{out}");
+    let (ok, out, err) = cli(&["cancel", url, id, "--transport", "grpc", "--api-key", A]);
+    assert!(ok && out.contains("canceled"), "{out} {err}");
+    let read = rpc(url, Some(A), "GetTask", json!({"id": id})).await;
+    assert_eq!(
+        read["result"]["status"]["state"], "TASK_STATE_CANCELED",
+        "{read}"
+    );
+    let (ok, _, err) = cli(&["cancel", url, id, "--transport", "grpc", "--api-key", A]);
+    assert!(!ok);
+    assert!(err.contains("-32002"), "{err}");
+    // Bob does not see alice's task; no key is refused.
+    let (ok, _, err) = cli(&["get", url, id, "--transport", "grpc", "--api-key", B]);
+    assert!(!ok);
+    assert!(err.contains("-32001"), "{err}");
+    let (ok, _, err) = cli(&["get", url, id, "--transport", "grpc"]);
+    assert!(!ok);
+    assert!(
+        err.contains("-31401") || err.contains("Unauthenticated"),
+        "{err}"
+    );
+    // A streamed send over gRPC ends at its final state.
+    let (ok, out, err) = cli(&[
+        "stream",
+        url,
+        "hello",
+        "--transport",
+        "grpc",
+        "--api-key",
+        A,
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.lines().count() >= 2, "{out}");
+    // 0.3 is not spoken over gRPC by this client: said so, not attempted.
+    let (ok, _, err) = cli(&[
+        "get",
+        url,
+        id,
+        "--transport",
+        "grpc",
+        "-p",
+        "0.3",
+        "--api-key",
+        A,
+    ]);
+    assert!(!ok);
+    assert!(err.contains("1.0 only"), "{err}");
 }

@@ -225,7 +225,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             discover(&args.url, version, args.transport, headers).await?
         }
     };
-    transport.check_built()?;
+    if transport == Transport::Grpc {
+        bail!("`a2a bench` does not speak gRPC yet; use --transport jsonrpc or rest");
+    }
     let rest = transport == Transport::Rest;
     if rest && version != Version::V1 {
         bail!("the HTTP+JSON transport speaks A2A 1.0 only (use --protocol 1.0)");

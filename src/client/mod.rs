@@ -13,6 +13,7 @@
 
 mod card;
 mod error;
+mod grpc;
 mod push;
 mod rpc;
 #[cfg(test)]
@@ -118,6 +119,10 @@ pub struct A2aClient {
     version: Version,
     transport: Transport,
     next_id: Arc<AtomicU64>,
+    /// The gRPC channel ([`Transport::Grpc`]); `None` if the endpoint is no `host:port`.
+    grpc: Option<grpc::GrpcLink>,
+    /// Sent as metadata on every gRPC call (reqwest's default headers cannot be read back).
+    metadata: http::HeaderMap,
 }
 
 fn default_http() -> reqwest::Client {
@@ -148,14 +153,40 @@ impl A2aClient {
             version,
             transport: Transport::JsonRpc,
             next_id: Arc::new(AtomicU64::new(1)),
+            grpc: None,
+            metadata: http::HeaderMap::new(),
         }
     }
 
     /// This client over `transport` (`endpoint` is then that transport's URL: the REST
-    /// base for [`Transport::Rest`]). REST speaks A2A 1.0 only.
+    /// base for [`Transport::Rest`], the bare `host:port` for [`Transport::Grpc`], which
+    /// connects on first use, over h2c). REST and gRPC speak A2A 1.0 only.
     pub fn with_transport(mut self, transport: Transport) -> Self {
         self.transport = transport;
+        self.grpc = (transport == Transport::Grpc)
+            .then(|| grpc::GrpcLink::new(&self.endpoint))
+            .flatten();
         self
+    }
+
+    /// Headers every gRPC call carries as metadata: the credentials (over HTTP they come
+    /// from the reqwest client's default headers).
+    pub fn with_metadata(mut self, headers: http::HeaderMap) -> Self {
+        self.metadata = headers;
+        self
+    }
+
+    /// The gRPC link, once this client is over gRPC.
+    fn grpc_link(&self) -> Result<&grpc::GrpcLink, ClientError> {
+        if self.version != Version::V1 {
+            return Err(ClientError::Unsupported(format!(
+                "the gRPC transport speaks A2A 1.0 only, not {} (use --protocol 1.0)",
+                self.version.as_str()
+            )));
+        }
+        self.grpc.as_ref().ok_or_else(|| {
+            ClientError::InvalidUrl(format!("{} (gRPC wants host:port)", self.endpoint))
+        })
     }
 
     pub fn transport(&self) -> Transport {
@@ -206,7 +237,6 @@ impl A2aClient {
         call: &RpcCall,
         sse: bool,
     ) -> Result<reqwest::RequestBuilder, ClientError> {
-        self.transport.check_built()?;
         match self.transport {
             Transport::Rest => rest_request(&self.http, &self.endpoint, call, sse),
             _ => Ok(request(
@@ -252,6 +282,10 @@ impl A2aClient {
         call: &RpcCall,
         idempotency_key: Option<&str>,
     ) -> Result<Box<RawValue>, ClientError> {
+        if self.transport == Transport::Grpc {
+            let link = self.grpc_link()?;
+            return link.call(call, &self.metadata, idempotency_key).await;
+        }
         let id = self.fresh_id();
         let url = &self.endpoint;
         let mut req = self.request(id, call, false)?;
@@ -388,6 +422,9 @@ impl A2aClient {
         last_event_id: Option<u64>,
         idempotency_key: Option<String>,
     ) -> impl Stream<Item = Result<StreamEvent, ClientError>> + Send + 'static {
+        if self.transport == Transport::Grpc {
+            return self.grpc_stream(call, idempotency_key).left_stream();
+        }
         let id = self.fresh_id();
         let req = self.request(id, &call, true).map(|mut req| {
             if let Some(l) = last_event_id {
@@ -480,10 +517,51 @@ impl A2aClient {
                 yield Err(finality.cut(None));
             }
         }
+        .right_stream()
     }
 }
 
 impl A2aClient {
+    /// A gRPC server stream, its items decoded as the SSE ones are (no event ids: a gRPC
+    /// stream cannot be resumed, a fresh subscription starts with the task).
+    fn grpc_stream(
+        &self,
+        call: RpcCall,
+        idempotency_key: Option<String>,
+    ) -> impl Stream<Item = Result<StreamEvent, ClientError>> + Send + 'static {
+        let link = self.grpc_link().cloned();
+        let (metadata, version) = (self.metadata.clone(), self.version);
+        async_stream::stream! {
+            let items = match link {
+                Ok(link) => link.stream(&call, &metadata, idempotency_key.as_deref()).await,
+                Err(e) => Err(e),
+            };
+            let mut items = match items {
+                Ok(items) => Box::pin(items),
+                Err(e) => {
+                    yield Err(e);
+                    return;
+                }
+            };
+            let mut finality = Finality::default();
+            while let Some(item) = items.next().await {
+                match item.and_then(|raw| Ok((wire::decode_stream_item(version, raw.get())?, raw))) {
+                    Ok((d, raw)) => {
+                        finality.observe(&d);
+                        yield Ok(StreamEvent { id: None, raw, item: d.item });
+                    }
+                    Err(e) => {
+                        yield Err(e);
+                        return;
+                    }
+                }
+            }
+            if !finality.done {
+                yield Err(finality.cut(None));
+            }
+        }
+    }
+
     /// One SSE event's result: the JSON-RPC envelope's, or (REST) the bare
     /// `StreamResponse` (an error event is a `google.rpc.Status` body).
     fn stream_item(&self, data: &str, id: u64) -> Result<Box<RawValue>, ClientError> {

@@ -39,16 +39,6 @@ impl Transport {
             .into_iter()
             .find(|t| t.binding().eq_ignore_ascii_case(b))
     }
-
-    /// Refuses a transport this binary cannot speak.
-    pub fn check_built(self) -> Result<(), ClientError> {
-        match self {
-            Transport::Grpc => Err(ClientError::Unsupported(
-                "gRPC is not built in this binary (use --transport jsonrpc or rest)".into(),
-            )),
-            _ => Ok(()),
-        }
-    }
 }
 
 /// What a path segment escapes: everything but unreserved characters, so an id with `/`

@@ -186,16 +186,17 @@ async fn connect(target: &Target) -> anyhow::Result<A2aClient> {
         .transport
         .or_else(|| card.as_ref().map(client::preferred_transport))
         .unwrap_or_default();
-    // REST speaks 1.0 only: another version goes over JSON-RPC, unless asked for.
+    // REST and gRPC speak 1.0 only here: another version goes over JSON-RPC, unless
+    // asked for.
     let transport = match (transport, target.protocol, target.transport) {
-        (Transport::Rest, v, None) if v != Version::V1 => Transport::JsonRpc,
+        (Transport::Rest | Transport::Grpc, v, None) if v != Version::V1 => Transport::JsonRpc,
         (t, _, _) => t,
     };
-    if let Err(e) = transport.check_built() {
-        anyhow::bail!("{e}");
-    }
-    if transport == Transport::Rest && target.protocol != Version::V1 {
-        anyhow::bail!("the HTTP+JSON transport speaks A2A 1.0 only (use --protocol 1.0)");
+    if transport != Transport::JsonRpc && target.protocol != Version::V1 {
+        anyhow::bail!(
+            "the {} transport speaks A2A 1.0 only (use --protocol 1.0)",
+            transport.binding()
+        );
     }
     let endpoint = match (&target.endpoint, &card) {
         (Some(e), _) => e.clone(),
@@ -212,7 +213,9 @@ async fn connect(target: &Target) -> anyhow::Result<A2aClient> {
         }
         (None, None) => fallback_endpoint(&target.url, transport),
     };
-    Ok(A2aClient::with_http(http, endpoint, target.protocol).with_transport(transport))
+    Ok(A2aClient::with_http(http, endpoint, target.protocol)
+        .with_transport(transport)
+        .with_metadata(target.credentials.headers()?))
 }
 
 fn fallback_endpoint(base: &str, transport: Transport) -> String {
