@@ -15,6 +15,7 @@ pub mod webhook;
 pub mod wire;
 
 mod closed_loop;
+mod grpc;
 mod runner;
 mod subscriptions;
 
@@ -225,12 +226,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             discover(&args.url, version, args.transport, headers).await?
         }
     };
-    if transport == Transport::Grpc {
-        bail!("`a2a bench` does not speak gRPC yet; use --transport jsonrpc or rest");
-    }
     let rest = transport == Transport::Rest;
-    if rest && version != Version::V1 {
-        bail!("the HTTP+JSON transport speaks A2A 1.0 only (use --protocol 1.0)");
+    let over_grpc = transport == Transport::Grpc;
+    if (rest || over_grpc) && version != Version::V1 {
+        bail!(
+            "the {} transport speaks A2A 1.0 only (use --protocol 1.0)",
+            transport.binding()
+        );
     }
     // REST: the endpoint is the base; each scenario posts to one route below it.
     let endpoint = if rest {
@@ -239,11 +241,24 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             _ => "/message:send",
         };
         format!("{}{route}", endpoint.trim_end_matches('/'))
+    } else if over_grpc {
+        // The card's bare host:port; the path is the scenario's RPC.
+        let rpc = match args.scenario {
+            Scenario::Stream => grpc::STREAM,
+            _ => grpc::SEND,
+        };
+        let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
+        format!("http://{authority}{rpc}")
     } else {
         endpoint
     };
     let mut target = Target::resolve(&endpoint, version == Version::V1).await?;
     target.credentials = args.credentials.headers()?;
+    if over_grpc {
+        // HTTP/2 requests carry the scheme and authority.
+        target.path = endpoint.parse()?;
+        target.grpc = true;
+    }
     let target = Arc::new(target);
     let measure = match (args.requests, args.duration) {
         (Some(n), _) => Limit::Count(n),
@@ -265,6 +280,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         prefix,
         keyed: !args.no_idempotency_key,
         rest,
+        grpc: over_grpc,
     };
     let mut report = Report {
         scenario: args.scenario.name().into(),
@@ -274,7 +290,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         concurrency: args.concurrency,
         ..Report::default()
     };
-    if rest && matches!(args.scenario, Scenario::Subscribe | Scenario::Hold) {
+    if (rest || over_grpc) && matches!(args.scenario, Scenario::Subscribe | Scenario::Hold) {
         bail!("the subscribe and hold scenarios are JSON-RPC only; use --transport jsonrpc");
     }
     match args.scenario {

@@ -33,6 +33,15 @@ pub(super) enum Op {
     Stream {
         tpl: Template,
     },
+    /// gRPC `SendMessage` of `text`, its answer checked as a send's.
+    GrpcSend {
+        text: String,
+        expect: Expect,
+    },
+    /// gRPC `SendStreamingMessage` of `text`, read to its end.
+    GrpcStream {
+        text: String,
+    },
     Get {
         tpl: Template,
     },
@@ -118,6 +127,19 @@ impl Op {
                 Ok(Extra::default())
             }
             Op::Stream { tpl } => read_stream(conn, tpl, tpl.render(&[mid]), key, t0).await,
+            Op::GrpcSend { text, expect } => {
+                let outcome = super::grpc::send(conn, super::grpc::send_request(mid, text), key);
+                check_send(*expect, outcome.await?)?;
+                Ok(Extra::default())
+            }
+            Op::GrpcStream { text } => {
+                let body = super::grpc::send_request(mid, text);
+                let (events, first_event) = super::grpc::stream(conn, body, key, t0).await?;
+                Ok(Extra {
+                    events,
+                    first_event,
+                })
+            }
         }
     }
 }
@@ -193,6 +215,8 @@ pub(super) struct Runner {
     pub(super) keyed: bool,
     /// Over HTTP+JSON (the target's path is the scenario's route).
     pub(super) rest: bool,
+    /// Over gRPC (the target's path is the scenario's RPC).
+    pub(super) grpc: bool,
 }
 
 impl Runner {
