@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-const PROTOS: &[&str] = &["proto/lf/a2a/v1/a2a.proto"];
+const PROTOS: &[&str] = &["proto/lf/a2a/v1/a2a.proto", "proto/a2a/v1/a2a.proto"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protoc = protoc_bin_vendored::protoc_bin_path()?;

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Our file and the spec's, per version.
-const PAIRS: &[(&str, &str)] = &[("proto/lf/a2a/v1/a2a.proto", "v1.0.1/a2a.proto")];
+const PAIRS: &[(&str, &str)] = &[
+    ("proto/lf/a2a/v1/a2a.proto", "v1.0.1/a2a.proto"),
+    ("proto/a2a/v1/a2a.proto", "v0.3.0/a2a.proto"),
+];
 
 fn spec_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("A2A_SPEC_DIR")

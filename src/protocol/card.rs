@@ -130,13 +130,15 @@ impl AgentInterface {
         }
     }
 
-    /// gRPC (`lf.a2a.v1.A2AService`) at `authority` (`host:port`).
+    /// gRPC at `authority` (`host:port`): `lf.a2a.v1.A2AService` (1.0) and
+    /// `a2a.v1.A2AService` (0.3), which 0.3 clients find as `grpc://host:port` (the 0.3
+    /// kit's client needs a scheme to parse the URL).
     pub fn grpc(authority: &str) -> Self {
         Self {
             binding: ProtocolBinding::Grpc,
             url: authority.into(),
-            versions: vec!["1.0".into()],
-            v03_url: None,
+            versions: vec!["1.0".into(), "0.3".into()],
+            v03_url: Some(format!("grpc://{authority}")),
         }
     }
 }

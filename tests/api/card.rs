@@ -57,8 +57,17 @@ async fn agent_card_serves_v1_and_v03_fields_side_by_side() {
             ("JSONRPC".into(), "1.0".into(), url("/")),
             ("JSONRPC".into(), "0.3".into(), url("/")),
             ("HTTP+JSON".into(), "1.0".into(), url("/rest")),
-            ("GRPC".into(), "1.0".into(), authority),
+            ("GRPC".into(), "1.0".into(), authority.clone()),
+            ("GRPC".into(), "0.3".into(), authority.clone()),
         ]
+    );
+    // 0.3 clients find gRPC in additionalInterfaces, with a scheme.
+    assert_eq!(
+        card["additionalInterfaces"],
+        serde_json::json!([
+            {"url": url("/"), "transport": "JSONRPC"},
+            {"url": format!("grpc://{authority}"), "transport": "GRPC"},
+        ])
     );
     // 0.3 fields for 0.3 clients reading the same path.
     assert_eq!(card["protocolVersion"], "0.3.0");

@@ -37,27 +37,60 @@ enum Answer {
     Stream(jsonrpc::SseStream),
 }
 
-/// Runs a unary call of `method` and decodes its result.
+/// A request whose message is already the method's JSON params (or why it is none).
+pub(super) type JsonRequest = Request<Result<String, A2aError>>;
+
+/// The 1.0 request message as its ProtoJSON, the 1.0 codec's params.
+fn protojson<Q: Serialize>(req: Request<Q>) -> JsonRequest {
+    req.map(|m| serde_json::to_string(&m).map_err(|e| A2aError::InvalidParams(e.to_string())))
+}
+
+/// Runs a unary call of `method` (1.0) and decodes its result.
 pub(super) async fn unary<Q: Serialize, R: DeserializeOwned>(
     state: &AppState,
     spec: &'static MethodSpec,
     version: Version,
     req: Request<Q>,
 ) -> Result<R, Status> {
+    decode(
+        unary_json(state, spec, version, protojson(req))
+            .await?
+            .get(),
+    )
+}
+
+/// Runs a unary call of `method` on JSON params; its result as the JSON-RPC result.
+pub(super) async fn unary_json(
+    state: &AppState,
+    spec: &'static MethodSpec,
+    version: Version,
+    req: JsonRequest,
+) -> Result<crate::codec::Json, Status> {
     match run(state, spec, version, req).await? {
-        Answer::Result(json) => decode(json.get()),
+        Answer::Result(json) => Ok(json),
         Answer::Stream(_) => Err(internal("a unary method answered with a stream")),
     }
 }
 
-/// Runs a streaming call of `method`; each result is decoded into `R`. The stream ends at
-/// the call's deadline and when the server drains; dropped (the client cancelled), it
-/// drops the task subscription under it.
+/// Runs a streaming call of `method` (1.0); each result is decoded into `R`.
 pub(super) async fn streaming<Q: Serialize, R: DeserializeOwned + Send + 'static>(
     state: &AppState,
     spec: &'static MethodSpec,
     version: Version,
     req: Request<Q>,
+) -> Result<GrpcStream<R>, Status> {
+    streaming_json(state, spec, version, protojson(req), |j| decode::<R>(j)).await
+}
+
+/// Runs a streaming call of `method` on JSON params; each result (JSON-RPC result JSON)
+/// goes through `decode`. The stream ends at the call's deadline and when the server
+/// drains; dropped (the client cancelled), it drops the task subscription under it.
+pub(super) async fn streaming_json<R: Send + 'static>(
+    state: &AppState,
+    spec: &'static MethodSpec,
+    version: Version,
+    req: JsonRequest,
+    decode: fn(&str) -> Result<R, Status>,
 ) -> Result<GrpcStream<R>, Status> {
     let deadline = deadline(req.metadata()).map(|d| tokio::time::Instant::now() + d);
     let items = match run(state, spec, version, req).await? {
@@ -65,8 +98,8 @@ pub(super) async fn streaming<Q: Serialize, R: DeserializeOwned + Send + 'static
         Answer::Result(_) => return Err(internal("a streaming method answered without a stream")),
     };
     let draining = state.0.lifecycle.draining.clone();
-    let items = items.map(|item| match item.result {
-        Ok(json) => decode::<R>(json.get()),
+    let items = items.map(move |item| match item.result {
+        Ok(json) => decode(json.get()),
         Err(e) => Err(status(&e)),
     });
     let items = items.take_until(async move { draining.cancelled().await });
@@ -124,23 +157,23 @@ impl<T> Drop for Watched<T> {
     }
 }
 
-fn internal(msg: &str) -> Status {
+pub(super) fn internal(msg: &str) -> Status {
     status(&A2aError::Internal(msg.into()))
 }
 
 /// A result (ProtoJSON of the 1.0 codec) as the response message.
-fn decode<R: DeserializeOwned>(json: &str) -> Result<R, Status> {
+pub(super) fn decode<R: DeserializeOwned>(json: &str) -> Result<R, Status> {
     serde_json::from_str(json)
         .map_err(|e| internal(&format!("the result does not fit the gRPC message: {e}")))
 }
 
 /// Admission, counted and logged as a JSON-RPC call is (`a2a_requests_total`, the request
 /// log line, the call span), bounded by the call's `grpc-timeout`.
-async fn run<Q: Serialize>(
+async fn run(
     state: &AppState,
     spec: &'static MethodSpec,
     version: Version,
-    req: Request<Q>,
+    req: JsonRequest,
 ) -> Result<Answer, Status> {
     let started = Instant::now();
     let metrics = &state.0.metrics;
@@ -193,11 +226,11 @@ async fn run<Q: Serialize>(
     result
 }
 
-async fn serve<Q: Serialize>(
+async fn serve(
     state: &AppState,
     spec: &'static MethodSpec,
     version: Version,
-    req: Request<Q>,
+    req: JsonRequest,
     info: &mut CallInfo,
 ) -> Result<Answer, Status> {
     let Ok(_permit) = state.0.in_flight.try_acquire() else {
@@ -238,8 +271,7 @@ async fn serve<Q: Serialize>(
             .iter()
             .map(http::HeaderValue::as_bytes),
     );
-    let params = serde_json::to_string(&message)
-        .map_err(|e| fail(info, A2aError::InvalidParams(e.to_string())))?;
+    let params = message.map_err(|e| fail(info, e))?;
     let served = jsonrpc::call_method(
         &state.0.module,
         spec,

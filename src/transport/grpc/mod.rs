@@ -3,6 +3,7 @@
 
 mod call;
 pub(crate) mod status;
+mod v03;
 mod v1;
 
 use std::convert::Infallible;
@@ -17,11 +18,13 @@ pub(crate) use call::Peer;
 
 use super::http::AppState;
 use crate::grpc::v1::a2a_service_server::A2aServiceServer;
+use crate::grpc::v03::a2a_service_server::A2aServiceServer as V03Server;
 
 /// The gRPC services of one server.
 #[derive(Clone)]
 pub(crate) struct Grpc {
     v1: A2aServiceServer<v1::V1>,
+    v03: V03Server<v03::V03>,
 }
 
 impl Grpc {
@@ -32,6 +35,9 @@ impl Grpc {
             v1: A2aServiceServer::new(v1::V1(state.clone()))
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(usize::MAX),
+            v03: V03Server::new(v03::V03(state.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(usize::MAX),
         }
     }
 
@@ -39,6 +45,8 @@ impl Grpc {
     pub(crate) async fn call(&self, req: Request<Incoming>) -> Result<Response, Infallible> {
         let r = if req.uri().path().starts_with("/lf.a2a.v1.A2AService/") {
             self.v1.clone().oneshot(req).await
+        } else if req.uri().path().starts_with("/a2a.v1.A2AService/") {
+            self.v03.clone().oneshot(req).await
         } else {
             Ok(unimplemented(req.uri().path()))
         };
