@@ -8,7 +8,7 @@
 
 pub mod envelope;
 pub mod error;
-mod fuzz;
+pub(crate) mod fuzz;
 mod handlers;
 pub mod methods;
 mod push;

@@ -2,6 +2,7 @@
 //! on a listener of its own (`grpc_listen`): the services of proto/, one error mapping.
 
 mod call;
+pub mod fuzz;
 pub(crate) mod status;
 mod v03;
 mod v1;

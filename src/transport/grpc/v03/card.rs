@@ -115,4 +115,3 @@ pub(super) fn card(c: &Value) -> pb::AgentCard {
         signatures: Vec::new(),
     }
 }
-

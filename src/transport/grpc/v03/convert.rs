@@ -132,7 +132,9 @@ fn push_config(c: pb::PushNotificationConfig, id: Option<String>) -> Value {
 
 /// `message/send` / `message/stream` params. Without a configuration the send blocks;
 /// with one, its `blocking` says (proto3 cannot tell an unset `false`).
-pub(super) fn send_params(r: pb::SendMessageRequest) -> Result<String, A2aError> {
+pub(in crate::transport::grpc) fn send_params(
+    r: pb::SendMessageRequest,
+) -> Result<String, A2aError> {
     let m = r
         .request
         .ok_or_else(|| A2aError::params("missing field `message`"))?;
@@ -156,7 +158,7 @@ pub(super) fn send_params(r: pb::SendMessageRequest) -> Result<String, A2aError>
     Ok(params.to_string())
 }
 
-pub(super) fn get_params(r: pb::GetTaskRequest) -> Result<String, A2aError> {
+pub(in crate::transport::grpc) fn get_params(r: pb::GetTaskRequest) -> Result<String, A2aError> {
     let mut p = json!({"id": task_name(&r.name)?});
     if r.history_length > 0 {
         p["historyLength"] = json!(r.history_length);
@@ -164,11 +166,11 @@ pub(super) fn get_params(r: pb::GetTaskRequest) -> Result<String, A2aError> {
     Ok(p.to_string())
 }
 
-pub(super) fn id_params(name: &str) -> Result<String, A2aError> {
+pub(in crate::transport::grpc) fn id_params(name: &str) -> Result<String, A2aError> {
     Ok(json!({"id": task_name(name)?}).to_string())
 }
 
-pub(super) fn create_config_params(
+pub(in crate::transport::grpc) fn create_config_params(
     r: pb::CreateTaskPushNotificationConfigRequest,
 ) -> Result<String, A2aError> {
     let task = task_name(&r.parent)?;
@@ -180,7 +182,7 @@ pub(super) fn create_config_params(
     Ok(json!({"taskId": task, "pushNotificationConfig": cfg}).to_string())
 }
 
-pub(super) fn config_params(name: &str) -> Result<String, A2aError> {
+pub(in crate::transport::grpc) fn config_params(name: &str) -> Result<String, A2aError> {
     let (task, config) = config_name(name)?;
     Ok(json!({"id": task, "pushNotificationConfigId": config}).to_string())
 }

@@ -3,7 +3,7 @@
 //! updates, the 0.3 push config shape) come from the same handlers.
 
 mod card;
-mod convert;
+pub(in crate::transport::grpc) mod convert;
 
 use tonic::{Request, Response, Status};
 
