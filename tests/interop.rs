@@ -36,6 +36,10 @@ fn runtime(path: PathBuf, what: &str) -> Option<PathBuf> {
 }
 
 fn run_script(program: &Path, script: &str) {
+    run_script_with(program, script, &[]);
+}
+
+fn run_script_with(program: &Path, script: &str, args: &[&str]) {
     // Loopback webhooks allowed: the scripts register configs for 127.0.0.1.
     let server = ServerProcess::start(
         &["--store", "memory:", "--push-allow-private-networks"],
@@ -44,6 +48,7 @@ fn run_script(program: &Path, script: &str) {
     let out = Command::new(program)
         .arg(interop_dir().join(script))
         .arg(&server.url)
+        .args(args)
         .output()
         .expect("the script runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -61,6 +66,15 @@ fn run_script(program: &Path, script: &str) {
 fn python_sdk_1x_client_runs_the_whole_flow() {
     if let Some(py) = runtime(interop_dir().join(".venv-v1/bin/python"), "a2a-sdk 1.x") {
         run_script(&py, "py_client_v1.py");
+    }
+}
+
+/// The same flow over HTTP+JSON: the SDK's factory picks its `RestTransport` from the
+/// card's `HTTP+JSON` interface.
+#[test]
+fn python_sdk_1x_client_runs_the_whole_flow_over_rest() {
+    if let Some(py) = runtime(interop_dir().join(".venv-v1/bin/python"), "a2a-sdk 1.x") {
+        run_script_with(&py, "py_client_v1.py", &["--transport", "rest"]);
     }
 }
 
