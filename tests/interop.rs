@@ -97,6 +97,20 @@ fn js_sdk_client_sends_and_streams() {
     }
 }
 
+/// The JS flow over HTTP+JSON: the factory holds only the SDK's `RestTransportFactory`,
+/// so the card must offer an `HTTP+JSON` interface that the whole flow then runs on.
+#[test]
+fn js_sdk_client_runs_the_flow_over_rest() {
+    if runtime(
+        interop_dir().join("node_modules/@a2a-js/sdk"),
+        "@a2a-js/sdk",
+    )
+    .is_some()
+    {
+        run_script_with(Path::new("node"), "js_client.mjs", &["--transport", "rest"]);
+    }
+}
+
 /// With authentication configured, each official SDK's card resolver reads the card it
 /// fetches and understands its security schemes, whether the 1.0 card carries the 0.3
 /// members (`card.v03_fields`) or not.
