@@ -85,6 +85,15 @@ fn python_sdk_03_client_runs_the_whole_flow() {
     }
 }
 
+/// The 0.3 flow over HTTP+JSON: the SDK's `RestTransport` from the card's 0.3
+/// `additionalInterfaces`, 0.3 ProtoJSON bodies under `/rest/v1/`.
+#[test]
+fn python_sdk_03_client_runs_the_whole_flow_over_rest() {
+    if let Some(py) = runtime(interop_dir().join(".venv-v03/bin/python"), "a2a-sdk 0.3.x") {
+        run_script_with(&py, "py_client_v03.py", &["--transport", "rest"]);
+    }
+}
+
 #[test]
 fn js_sdk_client_sends_and_streams() {
     if runtime(

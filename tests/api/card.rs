@@ -47,7 +47,7 @@ async fn agent_card_serves_v1_and_v03_fields_side_by_side() {
             (s("protocolBinding"), s("protocolVersion"), s("url"))
         })
         .collect();
-    // JSON-RPC first (both versions), then HTTP+JSON (1.0) under /rest.
+    // JSON-RPC first (both versions), then HTTP+JSON (both) under /rest.
     let url = |p: &str| format!("{}{p}", app.url);
     assert_eq!(
         ifaces,
@@ -55,12 +55,21 @@ async fn agent_card_serves_v1_and_v03_fields_side_by_side() {
             ("JSONRPC".into(), "1.0".into(), url("/")),
             ("JSONRPC".into(), "0.3".into(), url("/")),
             ("HTTP+JSON".into(), "1.0".into(), url("/rest")),
+            ("HTTP+JSON".into(), "0.3".into(), url("/rest")),
         ]
     );
-    // 0.3 fields for 0.3 clients reading the same path.
+    // 0.3 fields for 0.3 clients reading the same path: JSON-RPC preferred, HTTP+JSON
+    // beside it with a trailing `/` (the 0.3 kit `urljoin`s `v1/…` onto it).
     assert_eq!(card["protocolVersion"], "0.3.0");
     assert_eq!(card["url"], format!("{}/", app.url));
     assert_eq!(card["preferredTransport"], "JSONRPC");
+    assert_eq!(
+        card["additionalInterfaces"],
+        serde_json::json!([
+            {"url": url("/"), "transport": "JSONRPC"},
+            {"url": url("/rest/"), "transport": "HTTP+JSON"},
+        ])
+    );
     // 1.0 forbids these.
     for banned in ["kind", "supportsAuthenticatedExtendedCard"] {
         assert!(card.get(banned).is_none(), "{banned} present");

@@ -49,7 +49,7 @@ pub fn route(method: &Method, path: &str) -> Result<Routed, RouteError> {
     }
 }
 
-fn decode_segment(s: &str) -> Result<String, RouteError> {
+pub(super) fn decode_segment(s: &str) -> Result<String, RouteError> {
     percent_decode_str(s)
         .decode_utf8()
         .map(|c| c.into_owned())
