@@ -120,13 +120,16 @@ impl AgentInterface {
         }
     }
 
-    /// HTTP+JSON (1.0) below the JSON-RPC url `url`.
+    /// HTTP+JSON below the JSON-RPC url `url`: 1.0 there, 0.3 at its `v1/`. The 0.3 url
+    /// ends in `/`: the 0.3 kit `urljoin`s `v1/…` onto it, which would drop a last segment
+    /// without one (the SDKs append `/v1/…` either way).
     pub fn rest(url: &str) -> Self {
+        let base = format!("{}{REST_PATH}", url.trim_end_matches('/'));
         Self {
             binding: ProtocolBinding::HttpJson,
-            url: format!("{}{REST_PATH}", url.trim_end_matches('/')),
-            versions: vec!["1.0".into()],
-            v03_url: None,
+            v03_url: Some(format!("{base}/")),
+            url: base,
+            versions: vec!["1.0".into(), "0.3".into()],
         }
     }
 

@@ -47,8 +47,8 @@ async fn agent_card_serves_v1_and_v03_fields_side_by_side() {
             (s("protocolBinding"), s("protocolVersion"), s("url"))
         })
         .collect();
-    // JSON-RPC first (both versions), then HTTP+JSON (1.0) under /rest, then gRPC on the
-    // same port as a bare host:port.
+    // JSON-RPC first (both versions), then HTTP+JSON (both) under /rest, then gRPC
+    // (both) on the same port as a bare host:port.
     let url = |p: &str| format!("{}{p}", app.url);
     let authority = app.url.trim_start_matches("http://").to_string();
     assert_eq!(
@@ -57,19 +57,22 @@ async fn agent_card_serves_v1_and_v03_fields_side_by_side() {
             ("JSONRPC".into(), "1.0".into(), url("/")),
             ("JSONRPC".into(), "0.3".into(), url("/")),
             ("HTTP+JSON".into(), "1.0".into(), url("/rest")),
+            ("HTTP+JSON".into(), "0.3".into(), url("/rest")),
             ("GRPC".into(), "1.0".into(), authority.clone()),
             ("GRPC".into(), "0.3".into(), authority.clone()),
         ]
     );
-    // 0.3 clients find gRPC in additionalInterfaces, with a scheme.
+    // 0.3 fields for 0.3 clients reading the same path: JSON-RPC preferred, HTTP+JSON
+    // beside it with a trailing `/` (the 0.3 kit `urljoin`s `v1/…` onto it), gRPC with a
+    // scheme.
     assert_eq!(
         card["additionalInterfaces"],
         serde_json::json!([
             {"url": url("/"), "transport": "JSONRPC"},
+            {"url": url("/rest/"), "transport": "HTTP+JSON"},
             {"url": format!("grpc://{authority}"), "transport": "GRPC"},
         ])
     );
-    // 0.3 fields for 0.3 clients reading the same path.
     assert_eq!(card["protocolVersion"], "0.3.0");
     assert_eq!(card["url"], format!("{}/", app.url));
     assert_eq!(card["preferredTransport"], "JSONRPC");

@@ -1,17 +1,19 @@
-//! The HTTP+JSON (REST) binding of A2A 1.0 under [`BASE`]: each route is a 1.0 method
-//! whose params are built from the path, query and body ([`decode`]), run through the
-//! same [`jsonrpc::invoke`] as a JSON-RPC call (limits, idempotency, handlers, scope), and
-//! answered with the bare result, an SSE stream of bare `StreamResponse`s, or a
-//! `google.rpc.Status` error ([`error`]). Who the caller is comes from the same admission
-//! as every transport.
+//! The HTTP+JSON (REST) binding of A2A 1.0 under [`BASE`], and of 0.3 under
+//! `BASE/v1` ([`v03`]): each route is a method whose params are built from the path,
+//! query and body ([`decode`]), run through the same [`jsonrpc::invoke`] as a JSON-RPC
+//! call (limits, idempotency, handlers, scope), and answered with the bare result, an SSE
+//! stream of bare `StreamResponse`s, or a `google.rpc.Status` error ([`error`]). Who the
+//! caller is comes from the same admission as every transport.
 
 pub mod decode;
 pub mod error;
+pub mod v03;
 
 use std::net::IpAddr;
 
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::Response;
+use futures::StreamExt;
 use hyper::body::Incoming;
 use tracing::Instrument;
 
@@ -60,10 +62,19 @@ pub(super) async fn serve(
         certs: parts.extensions.get::<PeerCertificates>(),
     };
     let path = parts.uri.path().strip_prefix(BASE).unwrap_or("");
-    let routed = decode::route(&parts.method, path);
+    let v03_path = v03::strip(path);
+    let version = if v03_path.is_some() {
+        Version::V03
+    } else {
+        Version::V1
+    };
+    let routed = match v03_path {
+        Some(p) => v03::route(&parts.method, p),
+        None => decode::route(&parts.method, path),
+    };
     if let Ok(r) = &routed {
         info.method = methods::lookup(r.method);
-        info.version = Some(Version::V1);
+        info.version = Some(version);
     }
     let principal = match state.admit(&caller).await {
         Admission::Admitted(p) => p,
@@ -88,6 +99,15 @@ pub(super) async fn serve(
     };
     let routed = match routed {
         Ok(r) => r,
+        Err(RouteError::NotFound) if version == Version::V03 => {
+            let e = A2aError::MethodNotFound(format!(
+                "no HTTP+JSON 0.3 route `{} {}`: the routes are {} below {BASE}",
+                parts.method,
+                parts.uri.path(),
+                v03::ROUTES,
+            ));
+            return fail(info, error::response(&e));
+        }
         Err(RouteError::NotFound) => {
             let e = A2aError::MethodNotFound(format!(
                 "no HTTP+JSON route `{} {}`: the routes are {BASE}/message:send, \
@@ -119,13 +139,19 @@ pub(super) async fn serve(
     // The version of the route: a request that names another one is refused.
     if let Some(v) = version_param(&parts.headers, parts.uri.query()) {
         let requested = Version::from_header(&v);
-        if requested != Ok(Version::V1) {
+        if requested != Ok(version) {
             let e = requested.err().unwrap_or_else(|| {
                 A2aError::VersionNotSupported(format!(
-                    "A2A-Version `{v}`: the routes under {BASE} are A2A 1.0"
+                    "A2A-Version `{v}`: the routes under {BASE}{} are A2A {}",
+                    if version == Version::V03 {
+                        v03::PREFIX
+                    } else {
+                        ""
+                    },
+                    version.as_str()
                 ))
             });
-            info.failed(&e, Version::V1);
+            info.failed(&e, version);
             return error::response(&e);
         }
     }
@@ -142,15 +168,21 @@ pub(super) async fn serve(
         Ok(b) => b,
         Err((status, e)) => return fail(info, error::with_http_status(&e, status)),
     };
-    let params = match decode::params(&routed, parts.uri.query(), &body) {
+    let params = match version {
+        Version::V03 => v03::params(&routed, parts.uri.query(), &body),
+        _ => decode::params(&routed, parts.uri.query(), &body),
+    };
+    let params = match params {
         Ok(p) => p,
         Err(e) => {
-            info.failed(&e, Version::V1);
+            info.failed(&e, version);
             return error::response(&e);
         }
     };
-    if routed.method == "GetExtendedAgentCard"
-        && let Some(refusal) = state.extended_card_refusal(&principal, caller.peer)
+    if matches!(
+        routed.method,
+        "GetExtendedAgentCard" | "agent/getAuthenticatedExtendedCard"
+    ) && let Some(refusal) = state.extended_card_refusal(&principal, caller.peer)
     {
         info.outcome = CallOutcome::Error;
         return refused(state, &refusal);
@@ -163,7 +195,7 @@ pub(super) async fn serve(
     let expiry = sse::Expiry::of(&principal);
     let args = Invocation {
         spec,
-        version: Version::V1,
+        version,
         principal,
         last_event_id,
         idempotency_key,
@@ -180,6 +212,10 @@ pub(super) async fn serve(
     };
     match outcome {
         Ok(Invoked::Value(result)) => {
+            let result = match version {
+                Version::V03 => v03::result_out(spec.name, &result),
+                _ => result,
+            };
             let mut r = Response::new(result.into_string().into());
             r.headers_mut()
                 .insert(header::CONTENT_TYPE, success_type(&parts.headers));
@@ -191,6 +227,14 @@ pub(super) async fn serve(
                     let outer = tracing::Span::current();
                     Box::pin(crate::traces::TracedStream::new(stream, span, outer))
                 }
+                _ => stream,
+            };
+            let stream = match version {
+                // 0.3 events carry no `id:`, as on 0.3 JSON-RPC.
+                Version::V03 => Box::pin(stream.map(|item| jsonrpc::SseItem {
+                    id: None,
+                    result: item.result.map(|r| v03::stream_item_out(&r)),
+                })),
                 _ => stream,
             };
             let metrics = state.0.metrics.clone();
