@@ -78,6 +78,15 @@ fn python_sdk_1x_client_runs_the_whole_flow_over_rest() {
     }
 }
 
+/// The same flow over gRPC: the SDK's factory (its grpc extra, a plain h2c channel) picks
+/// its `GrpcTransport` from the card's `GRPC` interface, the bare `host:port`.
+#[test]
+fn python_sdk_1x_client_runs_the_whole_flow_over_grpc() {
+    if let Some(py) = runtime(interop_dir().join(".venv-v1/bin/python"), "a2a-sdk 1.x") {
+        run_script_with(&py, "py_client_v1.py", &["--transport", "grpc"]);
+    }
+}
+
 #[test]
 fn python_sdk_03_client_runs_the_whole_flow() {
     if let Some(py) = runtime(interop_dir().join(".venv-v03/bin/python"), "a2a-sdk 0.3.x") {

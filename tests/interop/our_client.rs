@@ -1,6 +1,7 @@
-//! Our client against the official server: `py_server_v1.py --rest` (a2a-sdk 1.x, with
-//! its 0.3 compat layer and its HTTP+JSON routes) on a free port, driven through the whole
-//! flow with the library client in 1.0 and 0.3 over JSON-RPC, and in 1.0 over HTTP+JSON.
+//! Our client against the official server: `py_server_v1.py --rest --grpc` (a2a-sdk 1.x,
+//! with its 0.3 compat layer, its HTTP+JSON routes and its gRPC handler) on free ports,
+//! driven through the whole flow with the library client in 1.0 and 0.3 over JSON-RPC,
+//! and in 1.0 over HTTP+JSON and over gRPC.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -28,14 +29,18 @@ impl Drop for PyServer {
 impl PyServer {
     /// Starts the server on a free port and waits until its card is served.
     async fn start(python: &std::path::Path) -> PyServer {
-        // The script takes a port, not port 0: borrow a free one from the OS.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        // The script takes ports, not port 0: borrow free ones from the OS.
+        let free = || {
+            TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port()
+        };
+        let (port, grpc_port) = (free(), free());
         let child = Command::new(python)
             .arg(super::interop_dir().join("py_server_v1.py"))
             .args(["--port", &port.to_string(), "--push", "--rest"])
+            .args(["--grpc", &grpc_port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -298,11 +303,13 @@ async fn our_client_runs_the_whole_flow_against_the_python_sdk_server() {
         run_flow(&server.url, Version::V1, Transport::JsonRpc),
         run_flow(&server.url, Version::V03, Transport::JsonRpc),
         run_flow(&server.url, Version::V1, Transport::Rest),
+        run_flow(&server.url, Version::V1, Transport::Grpc),
     );
     for (v, t) in [
         (Version::V1, Transport::JsonRpc),
         (Version::V03, Transport::JsonRpc),
         (Version::V1, Transport::Rest),
+        (Version::V1, Transport::Grpc),
     ] {
         push_config_crud(&discover(&server.url, v, t).await, v).await;
     }

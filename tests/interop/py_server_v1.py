@@ -19,6 +19,8 @@ Options:
                       (not enforced; only to test how clients parse the card)
     --rest            serve the SDK's HTTP+JSON routes under /rest and list them in the
                       card (an `HTTP+JSON` interface after the JSON-RPC ones)
+    --grpc N          also serve the SDK's gRPC handler (lf.a2a.v1, h2c) on port N and
+                      list it in the card (a `GRPC` interface, bare host:port, last)
     --push            declare pushNotifications and deliver them with the SDK's
                       in-memory config store and sender (any webhook URL allowed)
 
@@ -177,6 +179,7 @@ def build_card(
     with_security: bool,
     push: bool = False,
     rest: bool = False,
+    grpc_authority: str | None = None,
 ) -> AgentCard:
     interfaces = [
         AgentInterface(
@@ -195,6 +198,12 @@ def build_card(
                 url=f'{base_url}{REST_PREFIX.lstrip("/")}',
                 protocol_binding='HTTP+JSON',
                 protocol_version='1.0',
+            )
+        )
+    if grpc_authority:
+        interfaces.append(
+            AgentInterface(
+                url=grpc_authority, protocol_binding='GRPC', protocol_version='1.0'
             )
         )
     card = AgentCard(
@@ -282,12 +291,19 @@ def main() -> None:
     ap.add_argument('--with-security', action='store_true')
     ap.add_argument('--push', action='store_true')
     ap.add_argument('--rest', action='store_true')
+    ap.add_argument('--grpc', type=int, default=None)
     args = ap.parse_args()
 
     logging.basicConfig(level=logging.WARNING)
     base_url = f'http://{args.host}:{args.port}/'
+    grpc_authority = f'{args.host}:{args.grpc}' if args.grpc else None
     card = build_card(
-        base_url, not args.no_v03, args.with_security, args.push, args.rest
+        base_url,
+        not args.no_v03,
+        args.with_security,
+        args.push,
+        args.rest,
+        grpc_authority,
     )
     push = {}
     if args.push:
@@ -322,7 +338,26 @@ def main() -> None:
     if args.log_requests:
         app = RequestLogger(app)
     print(f'py_server_v1 listening on {base_url}', flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level='warning')
+    if not args.grpc:
+        uvicorn.run(app, host=args.host, port=args.port, log_level='warning')
+        return
+
+    async def serve_both() -> None:
+        import grpc  # noqa: PLC0415 (the grpc extra, only with --grpc)
+
+        from a2a.server.request_handlers.grpc_handler import GrpcHandler  # noqa: PLC0415
+        from a2a.types import a2a_pb2_grpc  # noqa: PLC0415
+
+        server = grpc.aio.server()
+        a2a_pb2_grpc.add_A2AServiceServicer_to_server(GrpcHandler(handler), server)
+        server.add_insecure_port(grpc_authority)
+        await server.start()
+        config = uvicorn.Config(
+            app, host=args.host, port=args.port, log_level='warning'
+        )
+        await uvicorn.Server(config).serve()
+
+    asyncio.run(serve_both())
 
 
 if __name__ == '__main__':
