@@ -3,7 +3,7 @@
 # git-ignored folders under tests/interop/. Idempotent: does nothing when the
 # pinned versions are already installed.
 #
-#   tests/interop/.venv-v1      a2a-sdk 1.x  (client + http-server extras, uvicorn)
+#   tests/interop/.venv-v1      a2a-sdk 1.x  (client + http-server and grpc extras, uvicorn)
 #   tests/interop/.venv-v03     a2a-sdk 0.3.x (client + http-server extras, uvicorn)
 #   tests/interop/node_modules  @a2a-js/sdk (pinned in tests/interop/package.json)
 set -euo pipefail
@@ -23,16 +23,17 @@ command -v "$PYTHON" >/dev/null || die "$PYTHON not found"
 command -v node >/dev/null || die "node not found"
 command -v npm >/dev/null || die "npm not found"
 
-# setup_venv DIR A2A_VERSION EXTRAS
+# setup_venv DIR A2A_VERSION EXTRAS [MODULE...]: MODULEs must import too (an extra's).
 setup_venv() {
   local dir="$1" ver="$2" extras="$3"
+  shift 3
   local py="$dir/bin/python"
-  if [[ -x "$py" ]] && "$py" - "$ver" "$UVICORN_VERSION" <<'PY' 2>/dev/null
+  if [[ -x "$py" ]] && "$py" - "$ver" "$UVICORN_VERSION" "$@" <<'PY' 2>/dev/null
 import sys
 from importlib.metadata import version
 assert version("a2a-sdk") == sys.argv[1], version("a2a-sdk")
 assert version("uvicorn") == sys.argv[2]
-for m in ("sse_starlette", "starlette", "httpx"):
+for m in ("sse_starlette", "starlette", "httpx", *sys.argv[3:]):
     __import__(m)
 import a2a.client  # noqa: F401
 PY
@@ -52,7 +53,9 @@ PY
     || die "a2a-sdk not importable in $dir"
 }
 
-setup_venv "$INTEROP/.venv-v1" "$A2A_V1_VERSION" "http-server"
+# grpc: the gRPC interop tests (our server to the SDK's gRPC client, our client to its
+# gRPC server).
+setup_venv "$INTEROP/.venv-v1" "$A2A_V1_VERSION" "http-server,grpc" grpc
 setup_venv "$INTEROP/.venv-v03" "$A2A_V03_VERSION" "http-server"
 
 # Node: @a2a-js/sdk pinned in package.json / package-lock.json

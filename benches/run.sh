@@ -256,6 +256,34 @@ for c in $CONNS; do
   ttfe_rounds "$c"
 done
 
+# HTTP+JSON: the same calls under /rest, compared with our own JSON-RPC rows above (the
+# "baseline" columns of these rows are ours over JSON-RPC). One run each.
+echo "== HTTP+JSON (REST) vs JSON-RPC (ours, memory store)"
+for c in $CONNS; do
+  start_server "ours-rest-send-$c" "$A2A" serve --listen 127.0.0.1:0 --store memory: --agent echo
+  bench "o-rest-send-$c" --transport rest --scenario send -c "$c"
+  stop_server
+  row "REST SendMessage (vs JSON-RPC)" memory "$c" "o-rest-send-$c" "o-send-$c"
+  start_server "ours-rest-stream-$c" "$A2A" serve --listen 127.0.0.1:0 --store memory: --agent conformance
+  bench "o-rest-stream-$c" --transport rest --scenario stream -c "$c" --message-id-prefix tck-stream-
+  stop_server
+  row "REST streaming (vs JSON-RPC)" memory "$c" "o-rest-stream-$c" "o-stream-$c"
+done
+
+# gRPC (lf.a2a.v1 over h2c on the same port, one HTTP/2 connection per slot, one call in
+# flight on each), compared with our own JSON-RPC rows above. One run each.
+echo "== gRPC vs JSON-RPC (ours, memory store)"
+for c in $CONNS; do
+  start_server "ours-grpc-send-$c" "$A2A" serve --listen 127.0.0.1:0 --store memory: --agent echo
+  bench "o-grpc-send-$c" --transport grpc --scenario send -c "$c"
+  stop_server
+  row "gRPC SendMessage (vs JSON-RPC)" memory "$c" "o-grpc-send-$c" "o-send-$c"
+  start_server "ours-grpc-stream-$c" "$A2A" serve --listen 127.0.0.1:0 --store memory: --agent conformance
+  bench "o-grpc-stream-$c" --transport grpc --scenario stream -c "$c" --message-id-prefix tck-stream-
+  stop_server
+  row "gRPC streaming (vs JSON-RPC)" memory "$c" "o-grpc-stream-$c" "o-stream-$c"
+done
+
 # tracing_pair CONNS: ROUNDS alternating runs of ours (memory store, SendMessage) with
 # tracing off (no OTEL_* variables) and on (the always-on sampler, exporting over OTLP/HTTP
 # to benches/otlp_sink.py, which answers 200 at once and discards; on CPU 1 beside the

@@ -9,7 +9,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::card::{
-    AgentCapabilities, AgentCard, AgentProvider, AgentSkill, CardSecurity, ExtendedCard,
+    AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill, CardSecurity,
+    ExtendedCard,
 };
 
 /// Everything the server needs to start. Its `Debug` hides the passwords of the store
@@ -24,6 +25,9 @@ pub struct Config {
     /// listener requires; the public listener then answers 404 for these routes. Unset,
     /// they are served on `listen`.
     pub admin_listen: Option<SocketAddr>,
+    /// A listener of its own for gRPC only (with the TLS of `listen`). Unset, gRPC is
+    /// served on `listen` beside JSON-RPC (requests with `content-type: application/grpc`).
+    pub grpc_listen: Option<SocketAddr>,
     /// Built-in agent to run: `echo` or `conformance`.
     pub agent: String,
     /// Task store URL: `sqlite://PATH` (created on first start), `postgres://...`, or
@@ -242,6 +246,7 @@ pub struct CardConfig {
 const FIELDS: &[&str] = &[
     "listen",
     "admin_listen",
+    "grpc_listen",
     "agent",
     "store",
     "db_max_connections",
@@ -321,6 +326,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             admin_listen: None,
+            grpc_listen: None,
             agent: "echo".into(),
             store: "sqlite://./data/a2a.db".into(),
             db_max_connections: 16,
@@ -493,6 +499,15 @@ impl Config {
                  the operations routes on listen"
             )));
         }
+        if let Some(grpc) = self.grpc_listen
+            && grpc.port() != 0
+            && (Some(grpc) == self.admin_listen || grpc == self.listen)
+        {
+            return Err(ConfigError(format!(
+                "grpc_listen must differ from listen and admin_listen ({grpc}); unset it to \
+                 serve gRPC on listen"
+            )));
+        }
         if self.card.extended.is_some() && self.auth.api_keys.is_none() && self.auth.jwt.is_empty()
         {
             return Err(ConfigError(
@@ -628,11 +643,13 @@ impl Config {
         } else {
             c.skills.clone()
         };
+        let url = format!("{}/", base_url.trim_end_matches('/'));
         AgentCard {
             name: c.name.clone(),
             description: c.description.clone(),
             version: c.version.clone(),
-            url: format!("{}/", base_url.trim_end_matches('/')),
+            interfaces: vec![AgentInterface::jsonrpc(&url), AgentInterface::rest(&url)],
+            url,
             provider: match (&c.provider_organization, &c.provider_url) {
                 (Some(o), Some(u)) => Some(AgentProvider {
                     organization: o.clone(),

@@ -18,6 +18,7 @@ pub mod codec;
 pub mod config;
 pub mod conformance;
 pub mod events;
+pub mod grpc;
 pub mod jsonrpc;
 pub mod metrics;
 pub mod protocol;

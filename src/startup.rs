@@ -36,6 +36,8 @@ pub struct Application {
     push: Option<Arc<PushWorker>>,
     /// The operations listener (`admin_listen`), its address and routes.
     admin: Option<(TcpListener, SocketAddr, Endpoint)>,
+    /// The gRPC-only listener (`grpc_listen`) and its endpoint.
+    grpc: Option<(TcpListener, Endpoint)>,
     lifecycle: Lifecycle,
     shutdown_delay: Duration,
     shutdown_grace: Duration,
@@ -82,12 +84,29 @@ impl Application {
             ),
             None => None,
         };
+        let grpc_listener = match config.grpc_listen {
+            Some(a) => Some(
+                TcpListener::bind(a)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {a} (grpc_listen): {e}"))?,
+            ),
+            None => None,
+        };
+        let grpc_port = grpc_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?
+            .map(|a| a.port());
         let base_url = config
             .public_url
             .clone()
             .unwrap_or_else(|| format!("{}://{addr}", config.scheme()));
         let auth = crate::auth::Auth::new(&config.auth, config.tls.as_ref()).await?;
         let mut card = config.agent_card(&base_url);
+        if let Some(a) = grpc_authority(&base_url, grpc_port) {
+            card.interfaces
+                .push(crate::protocol::card::AgentInterface::grpc(&a));
+        }
         card.security = auth.card_security();
         let metrics = Arc::new(Metrics::new());
         let pool_store = Arc::downgrade(&store);
@@ -144,6 +163,7 @@ impl Application {
                 cors_origins: config.cors.allowed_origins.clone(),
             },
         );
+        let grpc = grpc_listener.map(|l| (l, Endpoint::grpc_only(state.clone())));
         let (endpoint, admin) = match admin_listener {
             Some(l) => {
                 let (public, ops) = Endpoint::split(state);
@@ -155,6 +175,7 @@ impl Application {
             listener,
             endpoint,
             admin: admin.map(|(a, l, e)| (l, a, e)),
+            grpc,
             lifecycle,
             shutdown_delay: Duration::from_secs(config.shutdown_delay_secs),
             shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
@@ -178,6 +199,11 @@ impl Application {
 
     pub fn service(&self) -> &TaskService {
         &self.service
+    }
+
+    /// The gRPC listener's address, when `grpc_listen` is set.
+    pub fn grpc_addr(&self) -> Option<SocketAddr> {
+        self.grpc.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     /// The operations listener's address, when `admin_listen` is set.
@@ -212,6 +238,7 @@ impl Application {
             header_read_timeout,
             push,
             admin,
+            grpc,
             lifecycle,
             shutdown_delay,
             shutdown_grace,
@@ -234,6 +261,17 @@ impl Application {
                 async move { stop.cancelled().await },
             ))
         });
+        // Drains with the public listener: its streams end, its connections close.
+        let grpc = grpc.map(|(listener, endpoint)| {
+            let draining = lifecycle.draining.clone();
+            tokio::spawn(serve(
+                listener,
+                endpoint,
+                tls.clone(),
+                header_read_timeout,
+                async move { draining.cancelled().await },
+            ))
+        });
         if let Some(limiter) = rate_limit {
             tokio::spawn(limiter.run_maintenance(jobs_stop.clone()));
         }
@@ -252,6 +290,9 @@ impl Application {
             // Open connections close as their requests finish (streams end at drain).
             if !served {
                 (&mut serve).await;
+            }
+            if let Some(g) = grpc {
+                let _ = g.await;
             }
             service.runs_finished().await;
         };
@@ -324,4 +365,13 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// The `host:port` gRPC clients dial for the server at `base_url`: its port, or the
+/// `grpc_listen` one.
+fn grpc_authority(base_url: &str, grpc_port: Option<u16>) -> Option<String> {
+    let url = url::Url::parse(base_url).ok()?;
+    let host = url.host_str()?;
+    let port = grpc_port.or_else(|| url.port_or_known_default())?;
+    Some(format!("{host}:{port}"))
 }

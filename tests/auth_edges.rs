@@ -1,5 +1,6 @@
 //! The edges of authentication on the real binary: a stream outlives its token (it ends
-//! with a -31401 event and a fresh token resumes it with `Last-Event-ID`); the identity
+//! with a -31401 event, over HTTP+JSON a 401 Status event, and a fresh token resumes it
+//! with `Last-Event-ID`); the identity
 //! provider is unreachable when the first token arrives (503, then served once it is up,
 //! without a restart), for a configured key set and for OIDC discovery; credentials never
 //! reach the logs, on the refusal paths and streams too.
@@ -298,6 +299,48 @@ async fn a_stream_ends_when_its_token_expires_and_a_fresh_token_resumes_it() {
     )
     .await;
     assert_ends_expired(&events, "tasks/resubscribe");
+}
+
+/// Over HTTP+JSON (1.0 and 0.3) the same end: a `google.rpc.Status` event (401
+/// `UNAUTHENTICATED`, "token expired") with no `id:`, after the task's own events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rest_stream_ends_with_a_status_event_when_its_token_expires() {
+    let key = Key::new("k", Algorithm::ES256);
+    let idp = Idp::start(&[&key]).await;
+    let iss = idp.issuer.clone();
+    let (server, _dir, _logs) = serve(&jwt_table(&iss, "leeway_secs = 0"), "info");
+    let url = &server.url;
+    let alice = bearer(&key, &claims(&iss, "alice"));
+    let task = waiting_task(url, &alice).await;
+    for path in [
+        format!("/rest/tasks/{task}:subscribe"),
+        format!("/rest/v1/tasks/{task}:subscribe"),
+    ] {
+        let short = short_lived(&key, &iss, "alice", 2);
+        let text = http()
+            .get(format!("{url}{path}"))
+            .header("Authorization", &short)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .expect("the stream ends");
+        let blocks: Vec<&str> = text
+            .split("\n\n")
+            .filter(|b| b.contains("data: "))
+            .collect();
+        assert!(blocks.len() >= 2, "{path}: {text}");
+        let last = blocks.last().unwrap();
+        assert!(!last.contains("id: "), "{path}: {last}");
+        let data: Value =
+            serde_json::from_str(last.lines().find_map(|l| l.strip_prefix("data: ")).unwrap())
+                .unwrap();
+        assert_eq!(data["error"]["code"], 401, "{path}: {data}");
+        assert_eq!(data["error"]["status"], "UNAUTHENTICATED", "{path}: {data}");
+        let message = data["error"]["message"].as_str().unwrap();
+        assert!(message.contains("token expired"), "{path}: {message}");
+    }
 }
 
 /// Sends until the token is served (the provider came up), bounded.

@@ -70,3 +70,82 @@ fn bench_against_a_real_server() {
         "{sub:#}"
     );
 }
+
+#[test]
+fn bench_over_rest() {
+    let server = ServerProcess::start(&["--store", "memory:"], &[]);
+    let send = bench(
+        &server.url,
+        &["--transport", "rest", "--scenario", "send-task", "-c", "2"],
+    );
+    assert_clean(&send);
+    assert_eq!(
+        send["endpoint"],
+        format!("{}/rest/message:send", server.url)
+    );
+    let stream = bench(
+        &server.url,
+        &[
+            "--transport",
+            "rest",
+            "--scenario",
+            "stream",
+            "-c",
+            "2",
+            "--message-id-prefix",
+            "tck-stream-003-",
+        ],
+    );
+    assert_clean(&stream);
+    assert_eq!(
+        stream["endpoint"],
+        format!("{}/rest/message:stream", server.url)
+    );
+    // The default is the card's first interface: JSON-RPC.
+    let default = bench(&server.url, &["--scenario", "send-task", "-c", "1"]);
+    assert_eq!(default["endpoint"], format!("{}/", server.url));
+}
+
+#[test]
+fn bench_over_grpc() {
+    let server = ServerProcess::start(&["--store", "memory:"], &[]);
+    let authority = server.url.trim_start_matches("http://");
+    let send = bench(
+        &server.url,
+        &["--transport", "grpc", "--scenario", "send-task", "-c", "2"],
+    );
+    assert_clean(&send);
+    assert_eq!(
+        send["endpoint"],
+        format!("http://{authority}/lf.a2a.v1.A2AService/SendMessage")
+    );
+    let stream = bench(
+        &server.url,
+        &[
+            "--transport",
+            "grpc",
+            "--scenario",
+            "stream",
+            "-c",
+            "2",
+            "--message-id-prefix",
+            "tck-stream-003-",
+        ],
+    );
+    assert_clean(&stream);
+    assert!(stream["metrics"]["events_per_stream"].as_f64().unwrap() >= 2.0);
+    // A scenario it does not measure is refused by name.
+    let out = Command::new(BIN)
+        .args([
+            "bench",
+            &server.url,
+            "--transport",
+            "grpc",
+            "--scenario",
+            "get",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--transport jsonrpc"));
+}

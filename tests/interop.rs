@@ -36,6 +36,10 @@ fn runtime(path: PathBuf, what: &str) -> Option<PathBuf> {
 }
 
 fn run_script(program: &Path, script: &str) {
+    run_script_with(program, script, &[]);
+}
+
+fn run_script_with(program: &Path, script: &str, args: &[&str]) {
     // Loopback webhooks allowed: the scripts register configs for 127.0.0.1.
     let server = ServerProcess::start(
         &["--store", "memory:", "--push-allow-private-networks"],
@@ -44,6 +48,7 @@ fn run_script(program: &Path, script: &str) {
     let out = Command::new(program)
         .arg(interop_dir().join(script))
         .arg(&server.url)
+        .args(args)
         .output()
         .expect("the script runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -64,10 +69,37 @@ fn python_sdk_1x_client_runs_the_whole_flow() {
     }
 }
 
+/// The same flow over HTTP+JSON: the SDK's factory picks its `RestTransport` from the
+/// card's `HTTP+JSON` interface.
+#[test]
+fn python_sdk_1x_client_runs_the_whole_flow_over_rest() {
+    if let Some(py) = runtime(interop_dir().join(".venv-v1/bin/python"), "a2a-sdk 1.x") {
+        run_script_with(&py, "py_client_v1.py", &["--transport", "rest"]);
+    }
+}
+
+/// The same flow over gRPC: the SDK's factory (its grpc extra, a plain h2c channel) picks
+/// its `GrpcTransport` from the card's `GRPC` interface, the bare `host:port`.
+#[test]
+fn python_sdk_1x_client_runs_the_whole_flow_over_grpc() {
+    if let Some(py) = runtime(interop_dir().join(".venv-v1/bin/python"), "a2a-sdk 1.x") {
+        run_script_with(&py, "py_client_v1.py", &["--transport", "grpc"]);
+    }
+}
+
 #[test]
 fn python_sdk_03_client_runs_the_whole_flow() {
     if let Some(py) = runtime(interop_dir().join(".venv-v03/bin/python"), "a2a-sdk 0.3.x") {
         run_script(&py, "py_client_v03.py");
+    }
+}
+
+/// The 0.3 flow over HTTP+JSON: the SDK's `RestTransport` from the card's 0.3
+/// `additionalInterfaces`, 0.3 ProtoJSON bodies under `/rest/v1/`.
+#[test]
+fn python_sdk_03_client_runs_the_whole_flow_over_rest() {
+    if let Some(py) = runtime(interop_dir().join(".venv-v03/bin/python"), "a2a-sdk 0.3.x") {
+        run_script_with(&py, "py_client_v03.py", &["--transport", "rest"]);
     }
 }
 
@@ -80,6 +112,20 @@ fn js_sdk_client_sends_and_streams() {
     .is_some()
     {
         run_script(Path::new("node"), "js_client.mjs");
+    }
+}
+
+/// The JS flow over HTTP+JSON: the factory holds only the SDK's `RestTransportFactory`,
+/// so the card must offer an `HTTP+JSON` interface that the whole flow then runs on.
+#[test]
+fn js_sdk_client_runs_the_flow_over_rest() {
+    if runtime(
+        interop_dir().join("node_modules/@a2a-js/sdk"),
+        "@a2a-js/sdk",
+    )
+    .is_some()
+    {
+        run_script_with(Path::new("node"), "js_client.mjs", &["--transport", "rest"]);
     }
 }
 

@@ -47,9 +47,50 @@ pub(super) async fn closed_loop(
     let text = json!(args.text);
     let clock = Instant::now();
     let mut hooks = None;
+    if runner.rest
+        && !matches!(
+            args.scenario,
+            Scenario::Send | Scenario::SendTask | Scenario::SendMessage | Scenario::Stream
+        )
+    {
+        bail!(
+            "`a2a bench --transport rest` measures the send, send-task, send-message and \
+             stream scenarios; use --transport jsonrpc for {}",
+            args.scenario.name()
+        );
+    }
+    let grpc_op = if runner.grpc {
+        let text = args.text.clone();
+        Some(match args.scenario {
+            Scenario::Send | Scenario::SendTask | Scenario::SendMessage => Op::GrpcSend {
+                text,
+                expect: match args.scenario {
+                    Scenario::SendTask => Expect::CompletedTask,
+                    Scenario::SendMessage => Expect::Message,
+                    _ => Expect::CompletedOrMessage,
+                },
+            },
+            Scenario::Stream => Op::GrpcStream { text },
+            other => bail!(
+                "`a2a bench --transport grpc` measures the send, send-task, send-message and \
+                 stream scenarios; use --transport jsonrpc for {}",
+                other.name()
+            ),
+        })
+    } else {
+        None
+    };
+    let send_tpl = |streaming: bool, text: serde_json::Value| {
+        if runner.rest {
+            wire::rest_send(text)
+        } else {
+            wire::send(version, streaming, text, None)
+        }
+    };
     let op = match args.scenario {
+        _ if grpc_op.is_some() => grpc_op.expect("checked"),
         Scenario::Send | Scenario::SendTask | Scenario::SendMessage => Op::Send {
-            tpl: wire::send(version, false, text, None),
+            tpl: send_tpl(false, text),
             expect: match args.scenario {
                 Scenario::SendTask => Expect::CompletedTask,
                 Scenario::SendMessage => Expect::Message,
@@ -57,7 +98,7 @@ pub(super) async fn closed_loop(
             },
         },
         Scenario::Stream => Op::Stream {
-            tpl: wire::send(version, true, text, None),
+            tpl: send_tpl(true, text),
         },
         Scenario::Get => {
             let mid = format!("{}{}-setup", runner.prefix, runner.nonce);
@@ -94,7 +135,7 @@ pub(super) async fn closed_loop(
         }
         _ => unreachable!("not a closed-loop scenario"),
     };
-    let streaming = matches!(op, Op::Stream { .. });
+    let streaming = matches!(op, Op::Stream { .. } | Op::GrpcStream { .. });
     let conns = conns(&runner.target, args.concurrency);
     let window_start = std::cell::Cell::new(0);
     let (stats, elapsed) = runner

@@ -1,5 +1,6 @@
-//! One HTTP/1.1 keep-alive connection per concurrency slot, straight on hyper: no pool,
-//! no per-request URL parsing, reconnects after a failure.
+//! One HTTP/1.1 keep-alive connection per concurrency slot (gRPC: one HTTP/2 connection,
+//! one call at a time on it), straight on hyper: no pool, no per-request URL parsing,
+//! reconnects after a failure.
 
 use std::net::SocketAddr;
 
@@ -9,7 +10,8 @@ use http::{HeaderValue, Method, Request, Response, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
+use hyper::client::conn::http2;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
 use super::stats::Failure;
@@ -24,6 +26,8 @@ pub struct Target {
     pub version_header: Option<HeaderValue>,
     /// `--token` / `--api-key`: the same on every request.
     pub credentials: http::HeaderMap,
+    /// gRPC over h2c: `path` is the RPC's (`/lf.a2a.v1.A2AService/SendMessage`).
+    pub grpc: bool,
 }
 
 impl Target {
@@ -59,6 +63,7 @@ impl Target {
             path,
             version_header: v1.then(|| HeaderValue::from_static("1.0")),
             credentials: http::HeaderMap::new(),
+            grpc: false,
         })
     }
 }
@@ -70,6 +75,7 @@ pub const EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-strea
 pub struct Conn {
     target: std::sync::Arc<Target>,
     sender: Option<SendRequest<Full<Bytes>>>,
+    h2: Option<http2::SendRequest<Full<Bytes>>>,
 }
 
 fn transport(e: impl std::fmt::Display) -> Failure {
@@ -81,6 +87,7 @@ impl Conn {
         Conn {
             target,
             sender: None,
+            h2: None,
         }
     }
 
@@ -90,6 +97,16 @@ impl Conn {
             .await
             .map_err(transport)?;
         tcp.set_nodelay(true).map_err(transport)?;
+        if self.target.grpc {
+            let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+                .await
+                .map_err(transport)?;
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            self.h2 = Some(sender);
+            return Ok(());
+        }
         let (sender, conn) = http1::handshake(TokioIo::new(tcp))
             .await
             .map_err(transport)?;
@@ -103,6 +120,48 @@ impl Conn {
     /// Forgets the connection (after a timeout its state is unknown).
     pub fn reset(&mut self) {
         self.sender = None;
+        self.h2 = None;
+    }
+
+    /// One gRPC call: `body` is the framed request message; answers the response head,
+    /// its frames and trailers still to be read.
+    pub async fn grpc_call(
+        &mut self,
+        body: Bytes,
+        idempotency_key: Option<&str>,
+    ) -> Result<Response<Incoming>, Failure> {
+        if self.h2.as_ref().is_none_or(|s| s.is_closed()) {
+            self.connect().await?;
+        }
+        let sender = self.h2.as_mut().expect("connected above");
+        if sender.ready().await.is_err() {
+            self.connect().await?;
+        }
+        let sender = self.h2.as_mut().expect("connected above");
+        let mut req = Request::new(Full::new(body));
+        *req.method_mut() = Method::POST;
+        *req.uri_mut() = self.target.path.clone();
+        *req.version_mut() = http::Version::HTTP_2;
+        let h = req.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        h.insert("te", HeaderValue::from_static("trailers"));
+        if let Some(v) = &self.target.version_header {
+            h.insert("a2a-version", v.clone());
+        }
+        for (name, value) in &self.target.credentials {
+            h.insert(name, value.clone());
+        }
+        if let Some(k) = idempotency_key {
+            let k = HeaderValue::from_str(k).map_err(|e| Failure::Invalid(e.to_string()))?;
+            h.insert("idempotency-key", k);
+        }
+        match sender.send_request(req).await {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                self.h2 = None;
+                Err(transport(e))
+            }
+        }
     }
 
     /// POSTs `body` (a send with its `Idempotency-Key`, as clients send one); answers

@@ -15,6 +15,7 @@ pub mod webhook;
 pub mod wire;
 
 mod closed_loop;
+mod grpc;
 mod runner;
 mod subscriptions;
 
@@ -26,6 +27,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 
+use crate::client::Transport;
 use crate::protocol::Version;
 use conn::{Conn, Target};
 use report::Report;
@@ -123,6 +125,10 @@ pub struct BenchArgs {
     /// that predates keys.
     #[arg(long)]
     pub no_idempotency_key: bool,
+    /// Transport: jsonrpc or rest (send and stream scenarios) [default: the agent card's
+    /// first interface].
+    #[arg(long, short = 't', value_enum, value_name = "TRANSPORT")]
+    pub transport: Option<Transport>,
     #[command(flatten)]
     pub credentials: crate::cli::client::Credentials,
 }
@@ -176,7 +182,14 @@ fn version_of(s: &str) -> anyhow::Result<Version> {
     }
 }
 
-async fn discover(url: &str, version: Version, headers: http::HeaderMap) -> anyhow::Result<String> {
+/// The endpoint and transport the card announces (`transport`: the one asked for, else
+/// the card's first interface).
+async fn discover(
+    url: &str,
+    version: Version,
+    transport: Option<Transport>,
+    headers: http::HeaderMap,
+) -> anyhow::Result<(String, Transport)> {
     let http = reqwest::Client::builder()
         .default_headers(headers)
         .connect_timeout(Duration::from_secs(10))
@@ -185,12 +198,19 @@ async fn discover(url: &str, version: Version, headers: http::HeaderMap) -> anyh
     let card = crate::client::fetch_card_with(&http, url)
         .await
         .with_context(|| format!("reading the agent card of {url} (or pass --endpoint)"))?;
-    crate::client::jsonrpc_endpoint(&card, version, url).ok_or_else(|| {
-        anyhow::anyhow!(
-            "the agent card of {url} names no JSON-RPC endpoint for A2A {}; pass --endpoint",
-            version.as_str()
-        )
-    })
+    let transport = transport.unwrap_or_else(|| match crate::client::preferred_transport(&card) {
+        Transport::Rest if version != Version::V1 => Transport::JsonRpc,
+        t => t,
+    });
+    let endpoint =
+        crate::client::interface_endpoint(&card, version, transport, url).ok_or_else(|| {
+            anyhow::anyhow!(
+                "the agent card of {url} names no {} endpoint for A2A {}; pass --endpoint",
+                transport.binding(),
+                version.as_str()
+            )
+        })?;
+    Ok((endpoint, transport))
 }
 
 /// Runs `a2a bench`.
@@ -199,12 +219,46 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.concurrency == 0 {
         bail!("--concurrency must be at least 1");
     }
-    let endpoint = match &args.endpoint {
-        Some(e) => e.clone(),
-        None => discover(&args.url, version, args.credentials.headers()?).await?,
+    let (endpoint, transport) = match &args.endpoint {
+        Some(e) => (e.clone(), args.transport.unwrap_or_default()),
+        None => {
+            let headers = args.credentials.headers()?;
+            discover(&args.url, version, args.transport, headers).await?
+        }
+    };
+    let rest = transport == Transport::Rest;
+    let over_grpc = transport == Transport::Grpc;
+    if (rest || over_grpc) && version != Version::V1 {
+        bail!(
+            "the {} transport speaks A2A 1.0 only (use --protocol 1.0)",
+            transport.binding()
+        );
+    }
+    // REST: the endpoint is the base; each scenario posts to one route below it.
+    let endpoint = if rest {
+        let route = match args.scenario {
+            Scenario::Stream => "/message:stream",
+            _ => "/message:send",
+        };
+        format!("{}{route}", endpoint.trim_end_matches('/'))
+    } else if over_grpc {
+        // The card's bare host:port; the path is the scenario's RPC.
+        let rpc = match args.scenario {
+            Scenario::Stream => grpc::STREAM,
+            _ => grpc::SEND,
+        };
+        let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
+        format!("http://{authority}{rpc}")
+    } else {
+        endpoint
     };
     let mut target = Target::resolve(&endpoint, version == Version::V1).await?;
     target.credentials = args.credentials.headers()?;
+    if over_grpc {
+        // HTTP/2 requests carry the scheme and authority.
+        target.path = endpoint.parse()?;
+        target.grpc = true;
+    }
     let target = Arc::new(target);
     let measure = match (args.requests, args.duration) {
         (Some(n), _) => Limit::Count(n),
@@ -225,6 +279,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         nonce: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
         prefix,
         keyed: !args.no_idempotency_key,
+        rest,
+        grpc: over_grpc,
     };
     let mut report = Report {
         scenario: args.scenario.name().into(),
@@ -234,6 +290,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         concurrency: args.concurrency,
         ..Report::default()
     };
+    if (rest || over_grpc) && matches!(args.scenario, Scenario::Subscribe | Scenario::Hold) {
+        bail!("the subscribe and hold scenarios are JSON-RPC only; use --transport jsonrpc");
+    }
     match args.scenario {
         Scenario::Subscribe => {
             subscriptions::subscribe(&args, version, &runner, measure, &mut report).await?

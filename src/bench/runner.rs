@@ -33,6 +33,15 @@ pub(super) enum Op {
     Stream {
         tpl: Template,
     },
+    /// gRPC `SendMessage` of `text`, its answer checked as a send's.
+    GrpcSend {
+        text: String,
+        expect: Expect,
+    },
+    /// gRPC `SendStreamingMessage` of `text`, read to its end.
+    GrpcStream {
+        text: String,
+    },
     Get {
         tpl: Template,
     },
@@ -97,27 +106,40 @@ impl Op {
         match self {
             Op::Send { tpl, expect } => {
                 let body = conn.post_read(tpl.render(&[mid]), key).await?;
-                check_send(*expect, wire::send_outcome(wire::result(&body)?)?)?;
+                check_send(*expect, wire::send_outcome(tpl.result(&body)?)?)?;
                 Ok(Extra::default())
             }
             Op::Get { tpl } => {
                 let body = conn.post_read(tpl.render(&[]), None).await?;
-                wire::task_result(wire::result(&body)?)?;
+                wire::task_result(tpl.result(&body)?)?;
                 Ok(Extra::default())
             }
             Op::Push { tpl, clock } => {
                 let token = format!("bench-{}", now_ns(*clock));
                 let body = conn.post_read(tpl.render(&[mid, &token]), key).await?;
-                wire::result(&body)?;
+                tpl.result(&body)?;
                 Ok(Extra::default())
             }
             Op::Publish { tpl, clock } => {
                 let text = wire::mark(now_ns(*clock));
                 let body = conn.post_read(tpl.render(&[mid, &text]), key).await?;
-                check_send(Expect::AnyTask, wire::send_outcome(wire::result(&body)?)?)?;
+                check_send(Expect::AnyTask, wire::send_outcome(tpl.result(&body)?)?)?;
                 Ok(Extra::default())
             }
-            Op::Stream { tpl } => read_stream(conn, tpl.render(&[mid]), key, t0).await,
+            Op::Stream { tpl } => read_stream(conn, tpl, tpl.render(&[mid]), key, t0).await,
+            Op::GrpcSend { text, expect } => {
+                let outcome = super::grpc::send(conn, super::grpc::send_request(mid, text), key);
+                check_send(*expect, outcome.await?)?;
+                Ok(Extra::default())
+            }
+            Op::GrpcStream { text } => {
+                let body = super::grpc::send_request(mid, text);
+                let (events, first_event) = super::grpc::stream(conn, body, key, t0).await?;
+                Ok(Extra {
+                    events,
+                    first_event,
+                })
+            }
         }
     }
 }
@@ -127,6 +149,7 @@ impl Op {
 /// connection stays usable, and reported as the JSON-RPC error it carries), is a failure.
 pub(super) async fn post_stream(
     conn: &mut Conn,
+    tpl: &Template,
     body: Bytes,
     idempotency_key: Option<&str>,
 ) -> Result<Incoming, Failure> {
@@ -148,17 +171,18 @@ pub(super) async fn post_stream(
     if !status.is_success() {
         return Err(Failure::Http(status.as_u16()));
     }
-    wire::result(&all)?;
+    tpl.result(&all)?;
     Err(Failure::Invalid("not an event stream".into()))
 }
 
 async fn read_stream(
     conn: &mut Conn,
+    tpl: &Template,
     body: Bytes,
     key: Option<&str>,
     t0: Instant,
 ) -> Result<Extra, Failure> {
-    let mut body = post_stream(conn, body, key).await?;
+    let mut body = post_stream(conn, tpl, body, key).await?;
     let mut parser = SseParser::default();
     let mut extra = Extra::default();
     let mut failure = None;
@@ -168,7 +192,7 @@ async fn read_stream(
                 extra.first_event = Some(t0.elapsed());
             }
             extra.events += 1;
-            if let Err(f) = wire::result(data) {
+            if let Err(f) = tpl.result(data) {
                 failure.get_or_insert(f);
             }
         });
@@ -189,6 +213,10 @@ pub(super) struct Runner {
     pub(super) prefix: String,
     /// Whether sends carry an `Idempotency-Key`.
     pub(super) keyed: bool,
+    /// Over HTTP+JSON (the target's path is the scenario's route).
+    pub(super) rest: bool,
+    /// Over gRPC (the target's path is the scenario's RPC).
+    pub(super) grpc: bool,
 }
 
 impl Runner {

@@ -51,7 +51,10 @@ async fn open_subscription(
     body: Bytes,
 ) -> Result<(Conn, hyper::body::Incoming), Failure> {
     let mut conn = Conn::new(target);
-    let body = post_stream(&mut conn, body, None).await?;
+    // Subscriptions are JSON-RPC (the runner refuses them over HTTP+JSON): any template of
+    // that framing reads the answer.
+    let framing = wire::Template::new("SubscribeToTask", serde_json::Value::Null);
+    let body = post_stream(&mut conn, &framing, body, None).await?;
     Ok((conn, body))
 }
 

@@ -10,13 +10,16 @@ use serde_json::{Value, json};
 use super::stats::Failure;
 use crate::protocol::Version;
 
-/// A JSON-RPC request body with numbered holes for per-request values.
+/// A JSON-RPC request body (or an HTTP+JSON one: the params alone) with numbered holes
+/// for per-request values.
 #[derive(Debug, Clone)]
 pub struct Template {
     /// Literal text around the holes: `parts[0] hole parts[1] hole ... parts[n]`.
     parts: Vec<String>,
     /// Which value fills each hole, in text order (serialization may reorder keys).
     order: Vec<usize>,
+    /// HTTP+JSON: the body is the params and the answer the bare result.
+    bare: bool,
 }
 
 /// How a hole looks once serialized: `\u0001<n>\u0002`.
@@ -28,7 +31,37 @@ impl Template {
     /// string, so values must need no escaping).
     pub fn new(method: &str, params: Value) -> Template {
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let full = serde_json::to_string(&body).expect("JSON serializes");
+        Self::of(&body, false)
+    }
+
+    /// An HTTP+JSON body: `params` as is.
+    pub fn bare(params: Value) -> Template {
+        Self::of(&params, true)
+    }
+
+    /// The result an answer to this template's request carries: the JSON-RPC envelope's,
+    /// or (HTTP+JSON) the body itself, whose error event is a `google.rpc.Status`.
+    pub fn result<'a>(&self, body: &'a [u8]) -> Result<&'a RawValue, Failure> {
+        if !self.bare {
+            return result(body);
+        }
+        #[derive(Deserialize)]
+        struct Status {
+            error: Option<StatusError>,
+        }
+        #[derive(Deserialize)]
+        struct StatusError {
+            code: u16,
+        }
+        if let Ok(Status { error: Some(e) }) = serde_json::from_slice::<Status>(body) {
+            return Err(Failure::Http(e.code));
+        }
+        serde_json::from_slice(body)
+            .map_err(|e| Failure::Invalid(format!("not a JSON answer ({e})")))
+    }
+
+    fn of(body: &Value, bare: bool) -> Template {
+        let full = serde_json::to_string(body).expect("JSON serializes");
         let mut text = full.as_str();
         let mut parts = Vec::new();
         let mut order = Vec::new();
@@ -40,7 +73,7 @@ impl Template {
             text = &rest[j + CLOSE.len()..];
         }
         parts.push(text.to_string());
-        Template { parts, order }
+        Template { parts, order, bare }
     }
 
     pub fn holes(&self) -> usize {
@@ -87,6 +120,11 @@ pub fn message(version: Version, message_id: Value, text: Value, task: Option<&s
 pub fn send(version: Version, streaming: bool, text: Value, task: Option<&str>) -> Template {
     let params = json!({"message": message(version, hole(0), text, task)});
     Template::new(send_method(version, streaming), params)
+}
+
+/// An HTTP+JSON `message:send` / `message:stream` body (1.0). Hole 0 is the message id.
+pub fn rest_send(text: Value) -> Template {
+    Template::bare(json!({"message": message(Version::V1, hole(0), text, None)}))
 }
 
 pub fn send_method(version: Version, streaming: bool) -> &'static str {

@@ -48,6 +48,46 @@ async fn get_json(http: &reqwest::Client, url: &str) -> Result<Value, ClientErro
     })
 }
 
+/// The transport of the card's first interface (its preferred one): JSON-RPC when it
+/// lists none we know.
+pub fn preferred_transport(card: &Value) -> super::Transport {
+    card["supportedInterfaces"]
+        .as_array()
+        .and_then(|ifaces| {
+            ifaces.iter().find_map(|i| {
+                super::Transport::from_binding(i["protocolBinding"].as_str().unwrap_or(""))
+            })
+        })
+        .unwrap_or_default()
+}
+
+/// The URL a card announces for `transport` and `version` (JSON-RPC: [`jsonrpc_endpoint`];
+/// the others: their first `supportedInterfaces` entry of that version).
+pub fn interface_endpoint(
+    card: &Value,
+    version: Version,
+    transport: super::Transport,
+    base_url: &str,
+) -> Option<String> {
+    if transport == super::Transport::JsonRpc {
+        return jsonrpc_endpoint(card, version, base_url);
+    }
+    let wanted = version.as_str();
+    let url = card["supportedInterfaces"].as_array()?.iter().find(|i| {
+        i["protocolBinding"]
+            .as_str()
+            .is_some_and(|b| b.eq_ignore_ascii_case(transport.binding()))
+            && i["protocolVersion"]
+                .as_str()
+                .is_some_and(|v| v == wanted || v.starts_with(&format!("{wanted}.")))
+    })?["url"]
+        .as_str()?;
+    if transport == super::Transport::Grpc {
+        return Some(url.to_string());
+    }
+    resolve_url(base_url, url)
+}
+
 /// The JSON-RPC endpoint a card announces for `version`: for 1.0 the `supportedInterfaces`
 /// entry with `protocolBinding: JSONRPC` and that `protocolVersion`, else (and as fallback)
 /// the 0.x `url`. Relative URLs are resolved against `base_url`.

@@ -13,11 +13,13 @@
 
 mod card;
 mod error;
+mod grpc;
 mod push;
 mod rpc;
 #[cfg(test)]
 mod tests;
 mod tls;
+mod transport;
 mod wire;
 
 use std::sync::Arc;
@@ -31,11 +33,12 @@ use serde_json::{Value, json};
 
 pub use crate::codec::v1::ListTasksResponse;
 use crate::protocol::{Metadata, Part, SendResult, StreamItem, Task, TaskState, Version};
-pub use card::{fetch_card_with, jsonrpc_endpoint};
+pub use card::{fetch_card_with, interface_endpoint, jsonrpc_endpoint, preferred_transport};
 pub use error::ClientError;
 use error::excerpt;
 use rpc::{Finality, unwrap_envelope};
 pub use tls::TlsOptions;
+pub use transport::Transport;
 pub use wire::{DecodedItem, RpcCall};
 
 /// The header a 1.0 client sends on every request.
@@ -111,9 +114,15 @@ pub struct StreamEvent {
 #[derive(Debug, Clone)]
 pub struct A2aClient {
     http: reqwest::Client,
+    /// The JSON-RPC URL, or (REST) the base the routes are appended to.
     endpoint: String,
     version: Version,
+    transport: Transport,
     next_id: Arc<AtomicU64>,
+    /// The gRPC channel ([`Transport::Grpc`]); `None` if the endpoint is no `host:port`.
+    grpc: Option<grpc::GrpcLink>,
+    /// Sent as metadata on every gRPC call (reqwest's default headers cannot be read back).
+    metadata: http::HeaderMap,
 }
 
 fn default_http() -> reqwest::Client {
@@ -142,8 +151,46 @@ impl A2aClient {
             http,
             endpoint: endpoint.into(),
             version,
+            transport: Transport::JsonRpc,
             next_id: Arc::new(AtomicU64::new(1)),
+            grpc: None,
+            metadata: http::HeaderMap::new(),
         }
+    }
+
+    /// This client over `transport` (`endpoint` is then that transport's URL: the REST
+    /// base for [`Transport::Rest`], the bare `host:port` for [`Transport::Grpc`], which
+    /// connects on first use, over h2c). REST and gRPC speak A2A 1.0 only.
+    pub fn with_transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self.grpc = (transport == Transport::Grpc)
+            .then(|| grpc::GrpcLink::new(&self.endpoint))
+            .flatten();
+        self
+    }
+
+    /// Headers every gRPC call carries as metadata: the credentials (over HTTP they come
+    /// from the reqwest client's default headers).
+    pub fn with_metadata(mut self, headers: http::HeaderMap) -> Self {
+        self.metadata = headers;
+        self
+    }
+
+    /// The gRPC link, once this client is over gRPC.
+    fn grpc_link(&self) -> Result<&grpc::GrpcLink, ClientError> {
+        if self.version != Version::V1 {
+            return Err(ClientError::Unsupported(format!(
+                "the gRPC transport speaks A2A 1.0 only, not {} (use --protocol 1.0)",
+                self.version.as_str()
+            )));
+        }
+        self.grpc.as_ref().ok_or_else(|| {
+            ClientError::InvalidUrl(format!("{} (gRPC wants host:port)", self.endpoint))
+        })
+    }
+
+    pub fn transport(&self) -> Transport {
+        self.transport
     }
 
     /// Fetches the agent card at `base_url` and builds a client for its JSON-RPC endpoint.
@@ -184,8 +231,44 @@ impl A2aClient {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    fn request(&self, id: u64, call: &RpcCall, sse: bool) -> reqwest::RequestBuilder {
-        request(&self.http, &self.endpoint, self.version, id, call, sse)
+    fn request(
+        &self,
+        id: u64,
+        call: &RpcCall,
+        sse: bool,
+    ) -> Result<reqwest::RequestBuilder, ClientError> {
+        match self.transport {
+            Transport::Rest => rest_request(&self.http, &self.endpoint, call, sse),
+            _ => Ok(request(
+                &self.http,
+                &self.endpoint,
+                self.version,
+                id,
+                call,
+                sse,
+            )),
+        }
+    }
+
+    /// The result of an answer: the JSON-RPC envelope's, or (REST) the body itself.
+    fn answer(
+        &self,
+        status: reqwest::StatusCode,
+        text: &str,
+        id: u64,
+    ) -> Result<Box<RawValue>, ClientError> {
+        if self.transport == Transport::Rest {
+            return transport::rest_answer(status, text, &self.endpoint);
+        }
+        match unwrap_envelope(text, id) {
+            Err(e @ ClientError::JsonRpc { .. }) => Err(e),
+            _ if !status.is_success() => Err(ClientError::Http {
+                status: status.as_u16(),
+                url: self.endpoint.clone(),
+                body: excerpt(text),
+            }),
+            other => other,
+        }
     }
 
     /// Posts one JSON-RPC call and returns its `result` exactly as received.
@@ -199,22 +282,18 @@ impl A2aClient {
         call: &RpcCall,
         idempotency_key: Option<&str>,
     ) -> Result<Box<RawValue>, ClientError> {
+        if self.transport == Transport::Grpc {
+            let link = self.grpc_link()?;
+            return link.call(call, &self.metadata, idempotency_key).await;
+        }
         let id = self.fresh_id();
         let url = &self.endpoint;
-        let mut req = self.request(id, call, false);
+        let mut req = self.request(id, call, false)?;
         if let Some(key) = idempotency_key {
             req = req.header(IDEMPOTENCY_HEADER, key);
         }
         let (status, text) = send_text(req, url).await?;
-        match unwrap_envelope(&text, id) {
-            Err(e @ ClientError::JsonRpc { .. }) => Err(e),
-            _ if !status.is_success() => Err(ClientError::Http {
-                status: status.as_u16(),
-                url: url.clone(),
-                body: excerpt(&text),
-            }),
-            other => other,
-        }
+        self.answer(status, &text, id)
     }
 
     /// Sends a message and waits for the result (unless `no_wait`).
@@ -343,17 +422,30 @@ impl A2aClient {
         last_event_id: Option<u64>,
         idempotency_key: Option<String>,
     ) -> impl Stream<Item = Result<StreamEvent, ClientError>> + Send + 'static {
+        if self.transport == Transport::Grpc {
+            return self.grpc_stream(call, idempotency_key).left_stream();
+        }
         let id = self.fresh_id();
-        let mut req = self.request(id, &call, true);
-        if let Some(l) = last_event_id {
-            req = req.header("Last-Event-ID", l.to_string());
-        }
-        if let Some(key) = idempotency_key {
-            req = req.header(IDEMPOTENCY_HEADER, key);
-        }
+        let req = self.request(id, &call, true).map(|mut req| {
+            if let Some(l) = last_event_id {
+                req = req.header("Last-Event-ID", l.to_string());
+            }
+            if let Some(key) = idempotency_key {
+                req = req.header(IDEMPOTENCY_HEADER, key);
+            }
+            req
+        });
         let url = self.endpoint.clone();
         let version = self.version;
+        let this = self.clone();
         async_stream::stream! {
+            let req = match req {
+                Ok(r) => r,
+                Err(e) => {
+                    yield Err(e);
+                    return;
+                }
+            };
             let resp = match req.send().await {
                 Ok(r) => r,
                 Err(e) => {
@@ -377,11 +469,7 @@ impl A2aClient {
                         return;
                     }
                 };
-                match unwrap_envelope(&text, id) {
-                    Err(e @ ClientError::JsonRpc { .. }) => yield Err(e),
-                    _ if !status.is_success() => {
-                        yield Err(ClientError::Http { status: status.as_u16(), url, body: excerpt(&text) });
-                    }
+                match this.answer(status, &text, id) {
                     Err(e) => yield Err(e),
                     Ok(raw) => match wire::decode_stream_item(version, raw.get()) {
                         Ok(d) => {
@@ -406,10 +494,10 @@ impl A2aClient {
                     }
                 };
                 let sse_id = ev.id.trim().parse::<u64>().ok();
-                let raw = match unwrap_envelope(&ev.data, id) {
+                let raw = match this.stream_item(&ev.data, id) {
                     Ok(raw) => raw,
                     Err(e) => {
-                        // A JSON-RPC error mid-stream ends the stream.
+                        // An error mid-stream ends the stream.
                         yield Err(e);
                         return;
                     }
@@ -429,7 +517,102 @@ impl A2aClient {
                 yield Err(finality.cut(None));
             }
         }
+        .right_stream()
     }
+}
+
+impl A2aClient {
+    /// A gRPC server stream, its items decoded as the SSE ones are (no event ids: a gRPC
+    /// stream cannot be resumed, a fresh subscription starts with the task).
+    fn grpc_stream(
+        &self,
+        call: RpcCall,
+        idempotency_key: Option<String>,
+    ) -> impl Stream<Item = Result<StreamEvent, ClientError>> + Send + 'static {
+        let link = self.grpc_link().cloned();
+        let (metadata, version) = (self.metadata.clone(), self.version);
+        async_stream::stream! {
+            let items = match link {
+                Ok(link) => link.stream(&call, &metadata, idempotency_key.as_deref()).await,
+                Err(e) => Err(e),
+            };
+            let mut items = match items {
+                Ok(items) => Box::pin(items),
+                Err(e) => {
+                    yield Err(e);
+                    return;
+                }
+            };
+            let mut finality = Finality::default();
+            while let Some(item) = items.next().await {
+                match item.and_then(|raw| Ok((wire::decode_stream_item(version, raw.get())?, raw))) {
+                    Ok((d, raw)) => {
+                        finality.observe(&d);
+                        yield Ok(StreamEvent { id: None, raw, item: d.item });
+                    }
+                    Err(e) => {
+                        yield Err(e);
+                        return;
+                    }
+                }
+            }
+            if !finality.done {
+                yield Err(finality.cut(None));
+            }
+        }
+    }
+
+    /// One SSE event's result: the JSON-RPC envelope's, or (REST) the bare
+    /// `StreamResponse` (an error event is a `google.rpc.Status` body).
+    fn stream_item(&self, data: &str, id: u64) -> Result<Box<RawValue>, ClientError> {
+        if self.transport != Transport::Rest {
+            return unwrap_envelope(data, id);
+        }
+        if let Some(e) = transport::status_error(data) {
+            return Err(e);
+        }
+        transport::rest_answer(reqwest::StatusCode::OK, data, &self.endpoint)
+    }
+}
+
+/// A REST request for `call` below the base `base`.
+fn rest_request(
+    http: &reqwest::Client,
+    base: &str,
+    call: &RpcCall,
+    sse: bool,
+) -> Result<reqwest::RequestBuilder, ClientError> {
+    let r = transport::rest_request(call)?;
+    let mut url = format!("{}{}", base.trim_end_matches('/'), r.path);
+    if !r.query.is_empty() {
+        url.push('?');
+        url.push_str(
+            &url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&r.query)
+                .finish(),
+        );
+    }
+    let mut req = http
+        .request(r.method, url)
+        .header(
+            reqwest::header::ACCEPT,
+            if sse {
+                "text/event-stream"
+            } else {
+                "application/json"
+            },
+        )
+        .header(VERSION_HEADER, "1.0");
+    if let Some(body) = &r.body {
+        req = req.json(body);
+    }
+    let span = tracing::Span::current();
+    if !span.is_disabled() {
+        let mut headers = http::HeaderMap::new();
+        crate::traces::inject(&span, &mut headers);
+        req = req.headers(headers);
+    }
+    Ok(req)
 }
 
 /// The key of a send: the caller's, else a fresh one.

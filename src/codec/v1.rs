@@ -275,13 +275,16 @@ impl StreamResponse {
 /// other member); the 0.3 interface stays listed in `supportedInterfaces` either way.
 pub fn agent_card(card: &AgentCard) -> Value {
     let mut obj = super::v03::card_shared_members(card);
-    obj.insert(
-        "supportedInterfaces".into(),
-        serde_json::json!([
-            {"url": card.url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"},
-            {"url": card.url, "protocolBinding": "JSONRPC", "protocolVersion": "0.3"},
-        ]),
-    );
+    let interfaces: Vec<Value> = card
+        .interfaces
+        .iter()
+        .flat_map(|i| {
+            i.versions.iter().map(|v| {
+                serde_json::json!({"url": i.url, "protocolBinding": i.binding.as_str(), "protocolVersion": v})
+            })
+        })
+        .collect();
+    obj.insert("supportedInterfaces".into(), Value::Array(interfaces));
     obj.insert(
         "capabilities".into(),
         serde_json::json!({

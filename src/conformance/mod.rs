@@ -15,6 +15,7 @@
 //!   [`push_delivery`], [`idempotency`], [`wild`] (what clients in the wild send).
 //! - [`report`]: the table and the JSON report.
 
+pub mod bindings;
 pub mod card;
 pub mod hooks;
 pub mod idempotency;
@@ -153,6 +154,7 @@ pub fn all_checks() -> Vec<Check> {
     let mut v = Vec::new();
     v.extend(card::checks());
     v.extend(transport::checks());
+    v.extend(bindings::checks());
     v.extend(versioning::checks());
     v.extend(v1::checks());
     v.extend(v1_tasks::checks());

@@ -38,7 +38,7 @@ pub fn fuzz_decode(body: &[u8]) {
 }
 
 /// The params decoding (and validation) of each handler, without the service call.
-fn decode_params(method: &str, params: Option<&str>) -> Result<(), A2aError> {
+pub(crate) fn decode_params(method: &str, params: Option<&str>) -> Result<(), A2aError> {
     match method {
         "SendMessage" | "SendStreamingMessage" => {
             decode::<v1::SendMessageRequest>(params)?.into_request()?;

@@ -8,7 +8,7 @@
 
 pub mod envelope;
 pub mod error;
-mod fuzz;
+pub(crate) mod fuzz;
 mod handlers;
 pub mod methods;
 mod push;
@@ -137,7 +137,7 @@ impl Default for CallInfo {
 
 impl CallInfo {
     /// Notes an error answer to the call.
-    fn failed(&mut self, e: &A2aError, version: Version) {
+    pub fn failed(&mut self, e: &A2aError, version: Version) {
         self.outcome = if matches!(e, A2aError::Unavailable(_)) {
             CallOutcome::Unavailable
         } else {
@@ -326,21 +326,89 @@ pub async fn dispatch(
     info.method = Some(spec);
     info.version = Some(version);
     let params = req.params.map(RawValue::get);
-    // The same method with the same params is the same request, whatever its `id`.
-    let idempotency = match idempotency_key {
-        Ok(key) => key.map(|k| Idempotency::new(k, spec.name, params)),
-        Err(e) => {
-            info.failed(&e, version);
-            return unary_outcome(spec, version, error_response(id, &e, version));
-        }
+    let args = Invocation {
+        spec,
+        version,
+        principal,
+        last_event_id,
+        idempotency_key,
     };
+    match invoke(module, args, params, info).await {
+        Ok(Invoked::Stream(stream)) => Outcome::Stream {
+            id,
+            version,
+            stream,
+        },
+        Ok(Invoked::Value(result)) => unary_outcome(spec, version, success_response(&id, &result)),
+        Err(e) => {
+            let body = error_response(id, &e, version);
+            if let A2aError::Unavailable(_) = e {
+                let sse = spec.streaming && version != Version::V1;
+                return Outcome::Unavailable { body, sse };
+            }
+            unary_outcome(spec, version, body)
+        }
+    }
+}
+
+/// What a transport hands [`invoke`] besides the params: the method (already resolved
+/// for the call's version) and who is calling.
+pub struct Invocation {
+    pub spec: &'static methods::MethodSpec,
+    pub version: Version,
+    pub principal: Principal,
+    /// The SSE `Last-Event-ID` of a reconnecting subscriber.
+    pub last_event_id: Option<u64>,
+    /// The request's `Idempotency-Key`, as [`IdempotencyKey::from_values`] read it.
+    pub idempotency_key: Result<Option<IdempotencyKey>, A2aError>,
+}
+
+/// What a method answered: its result, or (a streaming method) its stream.
+pub enum Invoked {
+    Value(Json),
+    Stream(SseStream),
+}
+
+/// Runs one method with its params (JSON, as that version's JSON-RPC `params`): the one
+/// call path of every transport, so the request limits, idempotency, handlers and scope are
+/// the same whether the call came as JSON-RPC or REST. Fills in `info` (an error answer
+/// too).
+pub async fn invoke(
+    module: &Module,
+    args: Invocation,
+    params: Option<&str>,
+    info: &mut CallInfo,
+) -> Result<Invoked, A2aError> {
+    let (spec, version) = (args.spec, args.version);
+    info.method = Some(spec);
+    info.version = Some(version);
+    let result = invoke_inner(module, args, params, info).await;
+    if let Err(e) = &result {
+        error::log_server_error(e, spec.name);
+        info.failed(e, version);
+    }
+    result
+}
+
+async fn invoke_inner(
+    module: &Module,
+    args: Invocation,
+    params: Option<&str>,
+    info: &mut CallInfo,
+) -> Result<Invoked, A2aError> {
+    let Invocation {
+        spec,
+        version,
+        principal,
+        last_event_id,
+        idempotency_key,
+    } = args;
+    // The same method with the same params is the same request, whatever its `id`.
+    let idempotency = idempotency_key?.map(|k| Idempotency::new(k, spec.name, params));
     // Before decoding: the params parsed once as the envelope's raw value, so this is the
     // only pass over them before the codec's.
-    if let Some(p) = params
-        && let Err(e) = module.ctx.limits.check_json(p.as_bytes())
-    {
-        info.failed(&e, version);
-        return unary_outcome(spec, version, error_response(id, &e, version));
+    if let Some(p) = params {
+        module.ctx.limits.check_json(p.as_bytes())?;
     }
     let call = Call {
         version,
@@ -351,32 +419,80 @@ pub async fn dispatch(
         task_id: TaskIdSlot::default(),
     };
     let Some(reply) = module.call(spec.name, &call, params).await else {
-        let e = A2aError::Internal(format!("method `{}` is not registered", spec.name));
-        info.failed(&e, version);
-        return Outcome::Response(error_response(id, &e, version));
+        return Err(A2aError::Internal(format!(
+            "method `{}` is not registered",
+            spec.name
+        )));
     };
     info.task_id = call.task_id.take();
-    if let (Ok(_), Some(stream)) = (&reply, call.stream.take()) {
-        return Outcome::Stream {
-            id,
-            version,
-            stream,
-        };
-    }
-    let body = match reply {
-        Ok(result) => success_response(&id, &result),
+    let result = reply?;
+    Ok(match call.stream.take() {
+        Some(stream) => Invoked::Stream(stream),
+        None => Invoked::Value(result),
+    })
+}
+
+/// What a call of another transport (gRPC) produced: its result, or its stream of results.
+pub enum Served {
+    Result(Json),
+    Stream(SseStream),
+}
+
+/// Runs one call of another transport through the same handlers, limits and scope as a
+/// JSON-RPC call: `spec` is the method, `version` the one the transport chose, `params`
+/// the method's params as the version's JSON codec reads them. `info` is filled in as
+/// [`dispatch`] fills it.
+pub async fn call_method(
+    module: &Module,
+    spec: &'static methods::MethodSpec,
+    version: Version,
+    params: Option<&str>,
+    principal: Principal,
+    idempotency_key: Result<Option<IdempotencyKey>, A2aError>,
+    info: &mut CallInfo,
+) -> Result<Served, A2aError> {
+    info.method = Some(spec);
+    info.version = Some(version);
+    let checked = idempotency_key.and_then(|key| {
+        if let Some(p) = params {
+            module.ctx.limits.check_json(p.as_bytes())?;
+        }
+        Ok(key.map(|k| Idempotency::new(k, spec.name, params)))
+    });
+    let idempotency = match checked {
+        Ok(i) => i,
+        Err(e) => {
+            info.failed(&e, version);
+            return Err(e);
+        }
+    };
+    let call = Call {
+        version,
+        principal,
+        last_event_id: None,
+        idempotency,
+        stream: StreamSlot::default(),
+        task_id: TaskIdSlot::default(),
+    };
+    let reply = match module.call(spec.name, &call, params).await {
+        Some(r) => r,
+        None => Err(A2aError::Internal(format!(
+            "method `{}` is not registered",
+            spec.name
+        ))),
+    };
+    info.task_id = call.task_id.take();
+    match reply {
+        Ok(result) => Ok(match call.stream.take() {
+            Some(stream) => Served::Stream(stream),
+            None => Served::Result(result),
+        }),
         Err(e) => {
             error::log_server_error(&e, spec.name);
             info.failed(&e, version);
-            let body = error_response(id, &e, version);
-            if let A2aError::Unavailable(_) = e {
-                let sse = spec.streaming && version != Version::V1;
-                return Outcome::Unavailable { body, sse };
-            }
-            body
+            Err(e)
         }
-    };
-    unary_outcome(spec, version, body)
+    }
 }
 
 /// A call's answer that is not a stream: to a 0.x streaming call it goes as one SSE event.

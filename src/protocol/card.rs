@@ -68,6 +68,84 @@ pub struct ExtendedCard {
     pub skills: Vec<AgentSkill>,
 }
 
+/// Where the HTTP+JSON routes live, below the JSON-RPC endpoint's url (see
+/// `transport::rest`).
+pub const REST_PATH: &str = "/rest";
+
+/// A transport binding of A2A; the 1.0 `protocolBinding` and the 0.3 `transport` spell it
+/// alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum ProtocolBinding {
+    #[serde(rename = "JSONRPC")]
+    JsonRpc,
+    #[serde(rename = "HTTP+JSON")]
+    HttpJson,
+    #[serde(rename = "GRPC")]
+    Grpc,
+}
+
+impl ProtocolBinding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProtocolBinding::JsonRpc => "JSONRPC",
+            ProtocolBinding::HttpJson => "HTTP+JSON",
+            ProtocolBinding::Grpc => "GRPC",
+        }
+    }
+}
+
+/// One interface the card lists, in preference order (the first is what clients use by
+/// default).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentInterface {
+    pub binding: ProtocolBinding,
+    /// As 1.0's `supportedInterfaces` lists it (gRPC: a bare `host:port`, as the kit needs).
+    pub url: String,
+    /// The A2A versions served there ("1.0", "0.3"): one `supportedInterfaces` entry each.
+    pub versions: Vec<String>,
+    /// Where 0.3 clients find it (`additionalInterfaces`: a URL with a scheme); `None`
+    /// when it serves no 0.3.
+    pub v03_url: Option<String>,
+}
+
+impl AgentInterface {
+    /// JSON-RPC, 1.0 and 0.3, at the card's url.
+    pub fn jsonrpc(url: &str) -> Self {
+        Self {
+            binding: ProtocolBinding::JsonRpc,
+            url: url.into(),
+            versions: vec!["1.0".into(), "0.3".into()],
+            v03_url: Some(url.into()),
+        }
+    }
+
+    /// HTTP+JSON below the JSON-RPC url `url`: 1.0 there, 0.3 at its `v1/`. The 0.3 url
+    /// ends in `/`: the 0.3 kit `urljoin`s `v1/…` onto it, which would drop a last segment
+    /// without one (the SDKs append `/v1/…` either way).
+    pub fn rest(url: &str) -> Self {
+        let base = format!("{}{REST_PATH}", url.trim_end_matches('/'));
+        Self {
+            binding: ProtocolBinding::HttpJson,
+            v03_url: Some(format!("{base}/")),
+            url: base,
+            versions: vec!["1.0".into(), "0.3".into()],
+        }
+    }
+
+    /// gRPC at `authority` (`host:port`): `lf.a2a.v1.A2AService` (1.0) and
+    /// `a2a.v1.A2AService` (0.3), which 0.3 clients find as `grpc://host:port` (the 0.3
+    /// kit's client needs a scheme to parse the URL).
+    pub fn grpc(authority: &str) -> Self {
+        Self {
+            binding: ProtocolBinding::Grpc,
+            url: authority.into(),
+            versions: vec!["1.0".into(), "0.3".into()],
+            v03_url: Some(format!("grpc://{authority}")),
+        }
+    }
+}
+
 /// Everything needed to render the card in every version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -78,6 +156,9 @@ pub struct AgentCard {
     pub version: String,
     /// The JSON-RPC endpoint clients post to.
     pub url: String,
+    /// Every transport, in preference order: JSON-RPC first.
+    #[serde(default)]
+    pub interfaces: Vec<AgentInterface>,
     pub provider: Option<AgentProvider>,
     pub documentation_url: Option<String>,
     pub icon_url: Option<String>,

@@ -17,6 +17,11 @@ pub struct CachedCard {
 const MAX_AGE_SECS: u32 = 300;
 
 impl CachedCard {
+    /// The card document as served.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
     pub fn new(card: &serde_json::Value, modified: std::time::SystemTime) -> Self {
         let body = bytes::Bytes::from(serde_json::to_vec_pretty(card).expect("card serializes"));
         let digest = Sha256::digest(&body);

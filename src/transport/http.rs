@@ -24,6 +24,7 @@ use super::admission::{Admission, Caller};
 use super::answers::{json_error, json_response, overloaded, rate_limited, refused, unavailable};
 use super::card::CachedCard;
 use super::client_ip::TrustedProxies;
+use super::grpc::{Grpc, Peer, is_grpc};
 use super::headers::AnswerHeaders;
 use super::health::Lifecycle;
 use super::routes::{a2a_routes, not_found, ops_routes};
@@ -33,7 +34,7 @@ use crate::auth::Auth;
 use crate::codec::{v1, v03};
 use crate::jsonrpc::{self, CallInfo, Outcome, envelope};
 use crate::metrics::{CallOutcome, Metrics};
-use crate::protocol::{A2aError, Version};
+use crate::protocol::{A2aError, IdempotencyKey, Version};
 use crate::push::keys::SigningKeys;
 use crate::ratelimit::RateLimiter;
 use crate::store::TaskStore;
@@ -140,6 +141,9 @@ pub struct Endpoint {
     router: Router,
     /// Whether JSON-RPC POSTs are served (not on the admin listener).
     rpc: bool,
+    /// The gRPC services, for requests whose content type is gRPC (none on the admin
+    /// listener).
+    grpc: Option<Grpc>,
     /// Added to every answer.
     answer: AnswerHeaders,
     /// The connection this clone serves (set by the accept loop).
@@ -159,6 +163,7 @@ impl Endpoint {
         Self {
             router: a2a_routes().merge(ops_routes()).with_state(state.clone()),
             answer: state.0.answer_headers.clone(),
+            grpc: Some(Grpc::new(&state)),
             state,
             rpc: true,
             conn: Conn::default(),
@@ -172,6 +177,7 @@ impl Endpoint {
         let public = Self {
             router: a2a_routes().with_state(state.clone()),
             answer: state.0.answer_headers.clone(),
+            grpc: Some(Grpc::new(&state)),
             state: state.clone(),
             rpc: true,
             conn: Conn::default(),
@@ -182,9 +188,22 @@ impl Endpoint {
             answer: AnswerHeaders::default(),
             state,
             rpc: false,
+            grpc: None,
             conn: Conn::default(),
         };
         (public, admin)
+    }
+
+    /// The `grpc_listen` listener: gRPC only; anything else is 404.
+    pub fn grpc_only(state: AppState) -> Self {
+        Self {
+            router: Router::new().fallback(not_found).with_state(state.clone()),
+            answer: state.0.answer_headers.clone(),
+            grpc: Some(Grpc::new(&state)),
+            state,
+            rpc: false,
+            conn: Conn::default(),
+        }
     }
 
     /// Answers say `Strict-Transport-Security` (the listener serves HTTPS).
@@ -219,12 +238,33 @@ impl hyper::service::Service<Request<Incoming>> for Endpoint {
         if let Some(certs) = &self.conn.certs {
             req.extensions_mut().insert(certs.clone());
         }
+        if let Some(grpc) = &self.grpc
+            && is_grpc(&req)
+        {
+            // Only the security headers: gRPC clients are no browsers (no CORS).
+            req.extensions_mut().insert(Peer(self.conn.peer));
+            let (grpc, answer) = (grpc.clone(), self.answer.clone());
+            return Box::pin(async move {
+                let Ok(mut r) = grpc.call(req).await;
+                answer.apply(&mut r, None);
+                Ok(r)
+            });
+        }
         let answer = self.answer.clone();
         // One box per call: the call's future is large (every method's handler state).
-        if self.rpc && req.method() == Method::POST && is_rpc_path(req.uri().path()) {
+        let binding = if !self.rpc {
+            None
+        } else if req.method() == Method::POST && is_rpc_path(req.uri().path()) {
+            Some(Binding::JsonRpc)
+        } else if super::rest::is_rest_path(req.uri().path()) {
+            Some(Binding::Rest)
+        } else {
+            None
+        };
+        if let Some(binding) = binding {
             let (state, peer) = (self.state.clone(), self.conn.peer);
             Box::pin(async move {
-                let mut r = rpc(state, req, peer).await;
+                let mut r = rpc(state, req, peer, binding).await;
                 answer.apply(&mut r, origin);
                 Ok(r)
             })
@@ -249,9 +289,33 @@ fn is_rpc_path(path: &str) -> bool {
     path == "/" || LEGACY_RPC_PATHS.contains(&path)
 }
 
-/// `POST /`: one JSON-RPC call, answered with a JSON body or an SSE stream; counted and
-/// logged once its answer (or its stream's head) is ready.
-async fn rpc(state: AppState, req: Request<Incoming>, peer: Option<IpAddr>) -> Response {
+/// The transport of one A2A call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Binding {
+    /// `POST /` (and the legacy paths).
+    JsonRpc,
+    /// HTTP+JSON, under `rest::BASE`.
+    Rest,
+}
+
+impl Binding {
+    fn as_str(self) -> &'static str {
+        match self {
+            Binding::JsonRpc => "jsonrpc",
+            Binding::Rest => "http+json",
+        }
+    }
+}
+
+/// One A2A call (`POST /` JSON-RPC, or a REST route), answered with a JSON body or an SSE
+/// stream; counted and logged once its answer (or its stream's head) is ready, the same
+/// way whatever the binding.
+async fn rpc(
+    state: AppState,
+    req: Request<Incoming>,
+    peer: Option<IpAddr>,
+    binding: Binding,
+) -> Response {
     let started = Instant::now();
     let metrics = &state.0.metrics;
     let in_flight = InFlight::new(&metrics.requests_in_flight);
@@ -260,10 +324,13 @@ async fn rpc(state: AppState, req: Request<Incoming>, peer: Option<IpAddr>) -> R
     // `Instrumented` costs a copy of it per call even when the span is disabled. The
     // traced path is the boxed one.
     let (response, span) = if crate::traces::enabled() {
-        let (response, span) = Box::pin(traced_rpc(&state, req, peer, &mut info)).await;
+        let (response, span) = Box::pin(traced_rpc(&state, req, peer, binding, &mut info)).await;
         (response, Some(span))
     } else {
-        (serve_rpc(&state, req, peer, &mut info).await, None)
+        (
+            serve_binding(&state, req, peer, binding, &mut info).await,
+            None,
+        )
     };
     drop(in_flight);
     if response.status() == StatusCode::SERVICE_UNAVAILABLE {
@@ -273,12 +340,26 @@ async fn rpc(state: AppState, req: Request<Incoming>, peer: Option<IpAddr>) -> R
     }
     let elapsed = started.elapsed();
     metrics.request_done(info.method, info.version, info.outcome, elapsed);
+    let status = response.status().as_u16();
     match span {
         // Inside the span, so a JSON line carries the call's trace id.
-        Some(span) => span.in_scope(|| log_call(&info, response.status(), elapsed)),
-        None => log_call(&info, response.status(), elapsed),
+        Some(span) => span.in_scope(|| log_call(binding.as_str(), &info, status, elapsed)),
+        None => log_call(binding.as_str(), &info, status, elapsed),
     }
     response
+}
+
+async fn serve_binding(
+    state: &AppState,
+    req: Request<Incoming>,
+    peer: Option<IpAddr>,
+    binding: Binding,
+    info: &mut CallInfo,
+) -> Response {
+    match binding {
+        Binding::JsonRpc => serve_rpc(state, req, peer, info).await,
+        Binding::Rest => super::rest::serve(state, req, peer, info).await,
+    }
 }
 
 /// [`serve_rpc`] inside the HTTP server span, and that span. Built here, by hand: this
@@ -288,20 +369,22 @@ async fn traced_rpc(
     state: &AppState,
     req: Request<Incoming>,
     peer: Option<IpAddr>,
+    binding: Binding,
     info: &mut CallInfo,
 ) -> (Response, tracing::Span) {
+    let method = req.method().as_str().to_owned();
     let span = tracing::info_span!(
         target: SPAN_TARGET,
-        "POST",
-        otel.name = %format_args!("POST {}", req.uri().path()),
+        "HTTP",
+        otel.name = %format_args!("{method} {}", req.uri().path()),
         otel.kind = "server",
-        http.request.method = "POST",
+        http.request.method = method.as_str(),
         http.route = req.uri().path(),
         http.response.status_code = tracing::field::Empty,
         otel.status_code = tracing::field::Empty,
     );
     crate::traces::set_remote_parent(&span, req.headers());
-    let response = serve_rpc(state, req, peer, info)
+    let response = serve_binding(state, req, peer, binding, info)
         .instrument(span.clone())
         .await;
     if !span.is_disabled() {
@@ -316,10 +399,10 @@ async fn traced_rpc(
 
 /// Counts a call in `a2a_requests_in_flight` until dropped: also when hyper drops the
 /// call's future because its client went away.
-struct InFlight<'a>(&'a prometheus::IntGauge);
+pub(super) struct InFlight<'a>(&'a prometheus::IntGauge);
 
 impl<'a> InFlight<'a> {
-    fn new(gauge: &'a prometheus::IntGauge) -> Self {
+    pub(super) fn new(gauge: &'a prometheus::IntGauge) -> Self {
         gauge.inc();
         Self(gauge)
     }
@@ -331,20 +414,27 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// The request log: one line per JSON-RPC call, never its params or headers (they carry
-/// credentials). Answered calls are DEBUG: at the default level a line per call would cost
+/// The request log: one line per call (JSON-RPC or gRPC, `rpc_system`), never its params
+/// or headers (they carry credentials). `status`: the HTTP status, for gRPC the gRPC
+/// status code. Answered calls are DEBUG: at the default level a line per call would cost
 /// more than the rest of a short call's overhead budget; failed calls are INFO.
-fn log_call(info: &CallInfo, status: StatusCode, elapsed: std::time::Duration) {
+pub(super) fn log_call(
+    transport: &'static str,
+    info: &CallInfo,
+    status: u16,
+    elapsed: std::time::Duration,
+) {
     macro_rules! line {
         ($level:ident) => {
             tracing::$level!(
                 target: "a2a::request",
+                transport,
                 method = info.method.map_or(crate::metrics::OTHER, |m| m.name),
                 version = info.version.map_or(crate::metrics::OTHER, Version::as_str),
                 task_id = info.task_id.as_deref(),
                 outcome = info.outcome.as_str(),
                 error_code = info.error_code,
-                status = status.as_u16(),
+                status,
                 duration_ms = elapsed.as_secs_f64() * 1000.0,
                 "rpc call"
             )
@@ -380,7 +470,7 @@ async fn serve_rpc(
     }
     let body = match read_body(body, &parts.headers, state.0.max_body_bytes).await {
         Ok(b) => b,
-        Err(r) => return r,
+        Err((status, e)) => return json_error(status, Id::Null, &e),
     };
     let caller = Caller {
         headers: &parts.headers,
@@ -391,13 +481,18 @@ async fn serve_rpc(
 }
 
 /// The whole body, refused with 413 past `max` bytes: up front when `Content-Length` says
-/// so, else as soon as the bytes read pass it.
-async fn read_body(body: Incoming, headers: &HeaderMap, max: usize) -> Result<Bytes, Response> {
+/// so, else as soon as the bytes read pass it. The error is the status and the error each
+/// transport answers in its own shape.
+pub(super) async fn read_body(
+    body: Incoming,
+    headers: &HeaderMap,
+    max: usize,
+) -> Result<Bytes, (StatusCode, A2aError)> {
     let too_large = || {
         let e = A2aError::InvalidRequest(format!(
             "the request body is larger than this server accepts ({max} bytes)"
         ));
-        json_error(StatusCode::PAYLOAD_TOO_LARGE, Id::Null, &e)
+        (StatusCode::PAYLOAD_TOO_LARGE, e)
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -411,9 +506,27 @@ async fn read_body(body: Incoming, headers: &HeaderMap, max: usize) -> Result<By
         Err(e) if e.is::<LengthLimitError>() => Err(too_large()),
         Err(e) => {
             let e = A2aError::InvalidRequest(format!("could not read the request body: {e}"));
-            Err(json_error(StatusCode::BAD_REQUEST, Id::Null, &e))
+            Err((StatusCode::BAD_REQUEST, e))
         }
     }
+}
+
+/// What a call's headers say beyond who is calling: the SSE `Last-Event-ID` of a
+/// reconnecting subscriber and the `Idempotency-Key` (an invalid one is the call's error).
+pub(super) fn call_headers(
+    headers: &HeaderMap,
+) -> (Option<u64>, Result<Option<IdempotencyKey>, A2aError>) {
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    let idempotency_key = IdempotencyKey::from_values(
+        headers
+            .get_all("idempotency-key")
+            .iter()
+            .map(HeaderValue::as_bytes),
+    );
+    (last_event_id, idempotency_key)
 }
 
 async fn handle_rpc(
@@ -464,23 +577,11 @@ async fn handle_rpc(
         info.outcome = CallOutcome::Error;
         return refused(state, &refusal, req.id, version.is_some());
     }
-    let last_event_id = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok());
-    let idempotency_key = crate::protocol::IdempotencyKey::from_values(
-        headers
-            .get_all("idempotency-key")
-            .iter()
-            .map(HeaderValue::as_bytes),
-    );
+    let (last_event_id, idempotency_key) = call_headers(headers);
     let module = &state.0.module;
-    let expiry = principal.expires_at.map(|at| sse::Expiry {
-        at,
-        message: principal.scheme.expired_message(),
-    });
+    let expiry = sse::Expiry::of(&principal);
     // As in `rpc`: the span and its wrapper only when traced, there boxed.
-    let span = crate::traces::enabled().then(|| call_span(req.method));
+    let span = crate::traces::enabled().then(|| call_span(req.method, "jsonrpc"));
     let call = jsonrpc::dispatch(
         module,
         req,
@@ -531,12 +632,13 @@ async fn handle_rpc(
 
 /// The span of one A2A call, named after its 1.0 method (a started span cannot be
 /// renamed, so the name is known up front; the macro evaluates it only when traced).
-fn call_span(wire_method: &str) -> tracing::Span {
+/// `system`: `jsonrpc`, `http` or `grpc`.
+pub(super) fn call_span(wire_method: &str, system: &'static str) -> tracing::Span {
     tracing::info_span!(
         target: SPAN_TARGET,
         "a2a",
         otel.name = crate::traces::span_name(wire_method),
-        rpc.system.name = "jsonrpc",
+        rpc.system.name = system,
         rpc.method = wire_method,
         a2a.method.name = tracing::field::Empty,
         a2a.protocol.version = tracing::field::Empty,
@@ -549,7 +651,7 @@ fn call_span(wire_method: &str) -> tracing::Span {
 }
 
 /// What dispatch learned about the call, on its span (nothing to do when not traced).
-fn record_call(span: &tracing::Span, info: &CallInfo) {
+pub(super) fn record_call(span: &tracing::Span, info: &CallInfo) {
     if span.is_disabled() {
         return;
     }
@@ -571,7 +673,7 @@ fn record_call(span: &tracing::Span, info: &CallInfo) {
 }
 
 /// `A2A-Version` from the header, else from the query string.
-fn version_param(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+pub(super) fn version_param(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
     if let Some(v) = headers.get("a2a-version").and_then(|v| v.to_str().ok()) {
         return Some(v.to_string());
     }
@@ -583,7 +685,7 @@ fn version_param(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
 }
 
 /// `application/json`, `application/a2a+json` or another `+json` type, any parameters.
-fn is_json(ct: &HeaderValue) -> bool {
+pub(super) fn is_json(ct: &HeaderValue) -> bool {
     let Ok(s) = ct.to_str() else { return false };
     let essence = s.split(';').next().unwrap_or("").trim().as_bytes();
     let starts = |p: &[u8]| {

@@ -1,12 +1,15 @@
-//! HTTP: the accept loop, the axum router, the JSON-RPC endpoint with its limits, SSE, the agent card.
+//! HTTP: the accept loop, the axum router, the JSON-RPC endpoint with its limits, SSE,
+//! gRPC, the agent card.
 
 mod admission;
 mod answers;
 mod card;
 pub mod client_ip;
+pub mod grpc;
 mod headers;
 pub mod health;
 mod http;
+pub mod rest;
 mod routes;
 mod serve;
 mod sse;

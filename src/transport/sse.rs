@@ -1,6 +1,6 @@
 //! Writes a method's result stream as Server-Sent Events: each `data:` line a complete
-//! JSON-RPC response carrying the request id, `id:` the task event sequence (1.0), keep-alive
-//! comments while the task is quiet.
+//! JSON-RPC response carrying the request id (or, on REST, the bare `StreamResponse`),
+//! `id:` the task event sequence (1.0), keep-alive comments while the task is quiet.
 //!
 //! A stream lives no longer than the credentials that opened it: when they expire (a
 //! token's `exp` plus the leeway, a client certificate's notAfter) it ends with one error
@@ -47,6 +47,16 @@ pub struct Expiry {
     pub message: &'static str,
 }
 
+impl Expiry {
+    /// When `principal`'s credentials expire, if they do.
+    pub fn of(principal: &crate::auth::Principal) -> Option<Expiry> {
+        principal.expires_at.map(|at| Expiry {
+            at,
+            message: principal.scheme.expired_message(),
+        })
+    }
+}
+
 /// The stream of `items`, ended cleanly (the body's last chunk, not a reset) when `drain`
 /// fires at shutdown: clients see the end and can resubscribe elsewhere. With `expiry`,
 /// it ends then too, after an error event.
@@ -58,7 +68,34 @@ pub async fn respond(
     metrics: Arc<Metrics>,
     expiry: Option<Expiry>,
 ) -> Response {
-    let mut body = SseBody::new(items, id, version);
+    respond_framed(
+        Framing::JsonRpc { id, version },
+        items,
+        drain,
+        metrics,
+        expiry,
+    )
+    .await
+}
+
+/// How each event's `data:` is written.
+pub enum Framing {
+    /// A JSON-RPC response to the request `id`.
+    JsonRpc { id: Id<'static>, version: Version },
+    /// HTTP+JSON (1.0): the bare result; an error is a `google.rpc.Status` body (its
+    /// `error.code` the HTTP status the error would have had before the stream).
+    Rest,
+}
+
+/// [`respond`] with any framing.
+pub async fn respond_framed(
+    framing: Framing,
+    items: SseStream,
+    drain: &CancellationToken,
+    metrics: Arc<Metrics>,
+    expiry: Option<Expiry>,
+) -> Response {
+    let mut body = SseBody::new(items, framing);
     body.drain = Some(Box::pin(drain.clone().cancelled_owned()));
     body.open = Some(OpenStream::new(metrics));
     body.expiry = expiry.map(|e| {
@@ -87,7 +124,11 @@ pub async fn respond(
 pub fn single(response: &str) -> Response {
     let mut out = String::with_capacity(response.len() + 16);
     write_event(&mut out, None, |out| out.push_str(response));
-    let mut body = SseBody::new(Box::pin(futures::stream::empty()), Id::Null, Version::V1);
+    let framing = Framing::JsonRpc {
+        id: Id::Null,
+        version: Version::V1,
+    };
+    let mut body = SseBody::new(Box::pin(futures::stream::empty()), framing);
     body.written = Some(out);
     body.done = true;
     event_stream(body)
@@ -148,9 +189,8 @@ struct SseBody {
     /// `None` for a one-event answer ([`single`]), which is no open stream.
     open: Option<OpenStream>,
     items: SseStream,
-    /// The request the events answer.
-    id: Id<'static>,
-    version: Version,
+    /// How events are written (JSON-RPC: the request they answer).
+    framing: Framing,
     /// Events written and not yet handed to hyper.
     written: Option<String>,
     /// The items have ended.
@@ -167,12 +207,11 @@ struct SseBody {
 }
 
 impl SseBody {
-    fn new(items: SseStream, id: Id<'static>, version: Version) -> Self {
+    fn new(items: SseStream, framing: Framing) -> Self {
         SseBody {
             open: None,
             items,
-            id,
-            version,
+            framing,
             written: None,
             done: false,
             keep_alive: Box::pin(tokio::time::sleep(KEEP_ALIVE)),
@@ -182,31 +221,39 @@ impl SseBody {
         }
     }
 
-    /// The last event of a stream whose credentials expired: a JSON-RPC error with our
-    /// authentication code and no `id:`, so `Last-Event-ID` stays the last event sent.
+    /// The last event of a stream whose credentials expired: our authentication error
+    /// and no `id:`, so `Last-Event-ID` stays the last event sent.
     fn write_expired(&self, out: &mut String, message: &str) {
         tracing::info!(target: "a2a::auth", reason = "expired", "stream ended: its credentials expired");
         let e = A2aError::Unauthenticated(message.to_string());
-        write_event(out, None, |out| {
-            out.push_str(&jsonrpc::error_response(self.id.clone(), &e, self.version))
+        write_event(out, None, |out| match &self.framing {
+            Framing::JsonRpc { id, version } => {
+                out.push_str(&jsonrpc::error_response(id.clone(), &e, *version))
+            }
+            Framing::Rest => out.push_str(&super::rest::error::status_json(&e)),
         });
     }
 
-    /// One event: `id: <seq>` (1.0 only) and `data:` the JSON-RPC response.
+    /// One event: `id: <seq>` (1.0 only) and `data:` the JSON-RPC response or REST body.
     fn write(&self, out: &mut String, SseItem { id: seq, result }: SseItem) {
-        // 0.x streams carry no `id:`: those specs define none, and the official 0.3 Python
-        // SDK's resubscribe reads every keep-alive after an `id:` as an empty event.
-        let seq = seq.filter(|_| self.version == Version::V1);
-        match result {
-            Ok(r) => write_event(out, seq, |out| {
-                jsonrpc::push_success_response(out, &self.id, &r)
-            }),
-            Err(e) => {
-                jsonrpc::error::log_server_error(&e, "stream");
-                write_event(out, seq, |out| {
-                    out.push_str(&jsonrpc::error_response(self.id.clone(), &e, self.version))
+        if let Err(e) = &result {
+            jsonrpc::error::log_server_error(e, "stream");
+        }
+        match &self.framing {
+            Framing::JsonRpc { id, version } => {
+                // 0.x streams carry no `id:`: those specs define none, and the official 0.3
+                // Python SDK's resubscribe reads every keep-alive after an `id:` as an
+                // empty event.
+                let seq = seq.filter(|_| *version == Version::V1);
+                write_event(out, seq, |out| match result {
+                    Ok(r) => jsonrpc::push_success_response(out, id, &r),
+                    Err(e) => out.push_str(&jsonrpc::error_response(id.clone(), &e, *version)),
                 })
             }
+            Framing::Rest => write_event(out, seq, |out| match result {
+                Ok(r) => out.push_str(r.get()),
+                Err(e) => out.push_str(&super::rest::error::status_json(&e)),
+            }),
         }
     }
 }

@@ -38,18 +38,41 @@ async fn agent_card_serves_v1_and_v03_fields_side_by_side() {
     ] {
         assert!(card.get(field).is_some(), "missing {field}");
     }
-    let ifaces = card["supportedInterfaces"].as_array().unwrap();
-    let versions: Vec<&str> = ifaces
+    let ifaces: Vec<(String, String, String)> = card["supportedInterfaces"]
+        .as_array()
+        .unwrap()
         .iter()
-        .map(|i| i["protocolVersion"].as_str().unwrap())
+        .map(|i| {
+            let s = |k: &str| i[k].as_str().unwrap().to_string();
+            (s("protocolBinding"), s("protocolVersion"), s("url"))
+        })
         .collect();
-    assert_eq!(versions, ["1.0", "0.3"]);
-    assert!(
-        ifaces
-            .iter()
-            .all(|i| i["protocolBinding"] == "JSONRPC" && i["url"] == format!("{}/", app.url))
+    // JSON-RPC first (both versions), then HTTP+JSON (both) under /rest, then gRPC
+    // (both) on the same port as a bare host:port.
+    let url = |p: &str| format!("{}{p}", app.url);
+    let authority = app.url.trim_start_matches("http://").to_string();
+    assert_eq!(
+        ifaces,
+        [
+            ("JSONRPC".into(), "1.0".into(), url("/")),
+            ("JSONRPC".into(), "0.3".into(), url("/")),
+            ("HTTP+JSON".into(), "1.0".into(), url("/rest")),
+            ("HTTP+JSON".into(), "0.3".into(), url("/rest")),
+            ("GRPC".into(), "1.0".into(), authority.clone()),
+            ("GRPC".into(), "0.3".into(), authority.clone()),
+        ]
     );
-    // 0.3 fields for 0.3 clients reading the same path.
+    // 0.3 fields for 0.3 clients reading the same path: JSON-RPC preferred, HTTP+JSON
+    // beside it with a trailing `/` (the 0.3 kit `urljoin`s `v1/…` onto it), gRPC with a
+    // scheme.
+    assert_eq!(
+        card["additionalInterfaces"],
+        serde_json::json!([
+            {"url": url("/"), "transport": "JSONRPC"},
+            {"url": url("/rest/"), "transport": "HTTP+JSON"},
+            {"url": format!("grpc://{authority}"), "transport": "GRPC"},
+        ])
+    );
     assert_eq!(card["protocolVersion"], "0.3.0");
     assert_eq!(card["url"], format!("{}/", app.url));
     assert_eq!(card["preferredTransport"], "JSONRPC");
@@ -85,8 +108,15 @@ async fn with_v03_fields_off_the_card_has_only_v1_members_and_agent_json_keeps_t
     }
     let same_url = |mut v: Value, url: &str| {
         for i in v["supportedInterfaces"].as_array_mut().unwrap() {
-            assert_eq!(i["url"], format!("{url}/"));
-            i["url"] = "URL".into();
+            let u = i["url"].as_str().unwrap();
+            // gRPC's is the bare host:port.
+            let base = if i["protocolBinding"] == "GRPC" {
+                url.trim_start_matches("http://")
+            } else {
+                url
+            };
+            assert!(u.starts_with(base), "{u}");
+            i["url"] = u.replacen(base, "URL", 1).into();
         }
         v
     };

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Drive an A2A server with the OFFICIAL @a2a-js/sdk client (JSON-RPC, protocol 1.0).
+// Drive an A2A server with the OFFICIAL @a2a-js/sdk client (protocol 1.0), over JSON-RPC
+// or, with `--transport rest`, over HTTP+JSON.
 //
-// Usage: node tests/interop/js_client.mjs URL [-v]
+// Usage: node tests/interop/js_client.mjs URL [-v] [--transport rest]
 //
 // Steps: card, blocking send, bare-message reply, stream, get, list (typed and
 // untyped), cancel, resubscribe. Prints `ok step` / `FAIL step: why` per step; exits 0 only if
@@ -12,17 +13,22 @@ import {
   ClientFactoryOptions,
   DefaultAgentCardResolver,
   JsonRpcTransportFactory,
+  RestTransportFactory,
 } from '@a2a-js/sdk/client';
 import { Role, TaskState } from '@a2a-js/sdk';
 
 const STEP_TIMEOUT_MS = 30_000;
 const args = process.argv.slice(2);
 const VERBOSE = args.includes('-v') || args.includes('--verbose');
-const url = args.find((a) => !a.startsWith('-'));
-if (!url) {
-  console.error('usage: node js_client.mjs URL [-v]');
+const ti = args.indexOf('--transport');
+const TRANSPORT = ti >= 0 ? args[ti + 1] : 'jsonrpc';
+const url = args.find((a, i) => !a.startsWith('-') && (ti < 0 || i !== ti + 1));
+if (!url || !['jsonrpc', 'rest'].includes(TRANSPORT)) {
+  console.error('usage: node js_client.mjs URL [-v] [--transport jsonrpc|rest]');
   process.exit(2);
 }
+// The card's protocolBinding the factory must pick, and the transport it then builds.
+const BINDING = TRANSPORT === 'rest' ? 'HTTP+JSON' : 'JSONRPC';
 
 class StepFailed extends Error {}
 const check = (cond, why) => {
@@ -97,9 +103,14 @@ async function step(name, fn) {
 
 const factory = new ClientFactory(
   ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-    transports: [new JsonRpcTransportFactory({ fetchImpl: loggingFetch })],
+    // Only the chosen binding: a server without it fails the card step, not falls back.
+    transports: [
+      TRANSPORT === 'rest'
+        ? new RestTransportFactory({ fetchImpl: loggingFetch })
+        : new JsonRpcTransportFactory({ fetchImpl: loggingFetch }),
+    ],
     cardResolver: new DefaultAgentCardResolver({ fetchImpl: loggingFetch }),
-    preferredTransports: ['JSONRPC'],
+    preferredTransports: [BINDING],
   }),
 );
 
@@ -118,6 +129,9 @@ await step('card', async () => {
   check(card.name, 'card has no name');
   check(card.capabilities?.streaming, 'card does not declare streaming');
   check(client.protocolVersion === '1.0', `client negotiated protocol ${client.protocolVersion}`);
+  const t = client.transport;
+  check(t.protocolName === BINDING, `factory picked ${t.protocolName}, expected ${BINDING}`);
+  vlog('transport endpoint:', t.endpoint);
 });
 
 await step('send-blocking-complete', async () => {

@@ -1,12 +1,13 @@
-//! Our client against the official server: `py_server_v1.py` (a2a-sdk 1.x, with its 0.3
-//! compat layer) on a free port, driven through the whole flow with the library client
-//! in 1.0 and in 0.3.
+//! Our client against the official server: `py_server_v1.py --rest --grpc` (a2a-sdk 1.x,
+//! with its 0.3 compat layer, its HTTP+JSON routes and its gRPC handler) on free ports,
+//! driven through the whole flow with the library client in 1.0 and 0.3 over JSON-RPC,
+//! and in 1.0 over HTTP+JSON and over gRPC.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use a2a_server::client::{A2aClient, ListOptions, SendOptions};
+use a2a_server::client::{self, A2aClient, ListOptions, SendOptions, Transport};
 use a2a_server::protocol::{
     PushConfig, SendResult, StreamItem, Task, TaskEvent, TaskState, Version,
 };
@@ -28,14 +29,18 @@ impl Drop for PyServer {
 impl PyServer {
     /// Starts the server on a free port and waits until its card is served.
     async fn start(python: &std::path::Path) -> PyServer {
-        // The script takes a port, not port 0: borrow a free one from the OS.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        // The script takes ports, not port 0: borrow free ones from the OS.
+        let free = || {
+            TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port()
+        };
+        let (port, grpc_port) = (free(), free());
         let child = Command::new(python)
             .arg(super::interop_dir().join("py_server_v1.py"))
-            .args(["--port", &port.to_string(), "--push"])
+            .args(["--port", &port.to_string(), "--push", "--rest"])
+            .args(["--grpc", &grpc_port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -125,13 +130,19 @@ async fn collect(
         .collect()
 }
 
-/// The whole flow in one protocol version.
-async fn run_flow(base: &str, version: Version) {
-    let v = version.as_str();
-    let (client, card) = A2aClient::discover(base, version)
-        .await
-        .unwrap_or_else(|e| panic!("{v}: discover: {e}"));
-    assert_eq!(card["name"], "Conformance Agent (a2a-sdk 1.x)", "{v}");
+/// The client for `version` over `transport`, at the URL the server's card names for it.
+async fn discover(base: &str, version: Version, transport: Transport) -> A2aClient {
+    let card = A2aClient::fetch_card(base).await.expect("the card");
+    assert_eq!(card["name"], "Conformance Agent (a2a-sdk 1.x)");
+    let endpoint = client::interface_endpoint(&card, version, transport, base)
+        .unwrap_or_else(|| panic!("the card names no {transport:?} {version:?} interface"));
+    A2aClient::new(endpoint, version).with_transport(transport)
+}
+
+/// The whole flow in one protocol version over one transport.
+async fn run_flow(base: &str, version: Version, transport: Transport) {
+    let v = &format!("{} over {transport:?}", version.as_str());
+    let client = discover(base, version, transport).await;
 
     // Blocking send that completes.
     let done = expect_task(client.send(&opts("tck-complete-task")).await.unwrap());
@@ -287,13 +298,19 @@ async fn our_client_runs_the_whole_flow_against_the_python_sdk_server() {
         return;
     };
     let server = PyServer::start(&py).await;
-    // Both versions at once: the resubscribe step waits 4 s in each.
+    // All flows at once: the resubscribe step waits 4 s in each.
     tokio::join!(
-        run_flow(&server.url, Version::V1),
-        run_flow(&server.url, Version::V03)
+        run_flow(&server.url, Version::V1, Transport::JsonRpc),
+        run_flow(&server.url, Version::V03, Transport::JsonRpc),
+        run_flow(&server.url, Version::V1, Transport::Rest),
+        run_flow(&server.url, Version::V1, Transport::Grpc),
     );
-    for v in [Version::V1, Version::V03] {
-        let (client, _) = A2aClient::discover(&server.url, v).await.unwrap();
-        push_config_crud(&client, v).await;
+    for (v, t) in [
+        (Version::V1, Transport::JsonRpc),
+        (Version::V03, Transport::JsonRpc),
+        (Version::V1, Transport::Rest),
+        (Version::V1, Transport::Grpc),
+    ] {
+        push_config_crud(&discover(&server.url, v, t).await, v).await;
     }
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Drive an A2A server with the OFFICIAL a2a-sdk 0.3.x client (JSON-RPC, protocol 0.3).
+"""Drive an A2A server with the OFFICIAL a2a-sdk 0.3.x client (protocol 0.3), over
+JSON-RPC or, with `--transport rest`, over HTTP+JSON (0.3 ProtoJSON under `/v1/`).
 
 Usage:
-    tests/interop/.venv-v03/bin/python tests/interop/py_client_v03.py URL [-v]
+    tests/interop/.venv-v03/bin/python tests/interop/py_client_v03.py URL [-v] [--transport rest]
 
 Uses message/send, message/stream, tasks/get, tasks/cancel, tasks/resubscribe
 (0.3 has no tasks/list). Prints one line per step (`ok step` / `FAIL step: why`);
@@ -23,6 +24,7 @@ import httpx
 
 from a2a.client import ClientConfig, ClientFactory
 from a2a.client.transports.jsonrpc import JsonRpcTransport
+from a2a.client.transports.rest import RestTransport
 from a2a.types import (
     GetTaskPushNotificationConfigParams,
     Message,
@@ -44,6 +46,9 @@ from a2a.types import (
 
 STEP_TIMEOUT_S = 30.0
 VERBOSE = False
+# The transport the factory must pick ('JSONRPC' or 'HTTP+JSON'), from the card's
+# url/preferredTransport/additionalInterfaces.
+TRANSPORT = 'JSONRPC'
 
 
 class StepFailed(Exception):
@@ -137,7 +142,12 @@ class Runner:
         # ClientFactory.connect resolves URL/.well-known/agent-card.json and
         # picks the transport from url / preferredTransport / additionalInterfaces.
         self.blocking = await ClientFactory.connect(
-            self.url, ClientConfig(streaming=False, httpx_client=self.http)
+            self.url,
+            ClientConfig(
+                streaming=False,
+                httpx_client=self.http,
+                supported_transports=[TRANSPORT],
+            ),
         )
         card = self.blocking._card  # noqa: SLF001
         vprint('card:', card.name, card.url, card.preferred_transport, card.protocol_version)
@@ -145,10 +155,15 @@ class Runner:
         check(bool(card.url), 'card has no url')
         check(bool(card.capabilities.streaming), 'card does not declare streaming')
         self.streaming = ClientFactory(
-            ClientConfig(streaming=True, httpx_client=self.http)
+            ClientConfig(
+                streaming=True,
+                httpx_client=self.http,
+                supported_transports=[TRANSPORT],
+            )
         ).create(card)
         t = self.blocking._transport  # noqa: SLF001
-        check(type(t) is JsonRpcTransport, f'factory picked {type(t).__name__}')
+        expected = RestTransport if TRANSPORT == 'HTTP+JSON' else JsonRpcTransport
+        check(type(t) is expected, f'factory picked {type(t).__name__}, expected {expected.__name__}')
         vprint('transport url:', t.url)
 
     async def send_blocking(self, msg: Message, **cfg):
@@ -330,12 +345,14 @@ class Runner:
 
 
 def main() -> None:
-    global VERBOSE
+    global VERBOSE, TRANSPORT
     ap = argparse.ArgumentParser(description='a2a-sdk 0.3.x client interop test')
     ap.add_argument('url')
     ap.add_argument('-v', '--verbose', action='store_true')
+    ap.add_argument('--transport', choices=['jsonrpc', 'rest'], default='jsonrpc')
     args = ap.parse_args()
     VERBOSE = args.verbose
+    TRANSPORT = 'HTTP+JSON' if args.transport == 'rest' else 'JSONRPC'
     sys.exit(asyncio.run(Runner(args.url).run()))
 
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Drive an A2A server with the OFFICIAL a2a-sdk 1.x client (JSON-RPC, protocol 1.0).
+"""Drive an A2A server with the OFFICIAL a2a-sdk 1.x client (protocol 1.0), over
+JSON-RPC or, with `--transport rest`, over HTTP+JSON, or, with `--transport grpc`, over
+gRPC (the SDK's grpc extra, h2c to the card's bare host:port).
 
 Usage:
-    tests/interop/.venv-v1/bin/python tests/interop/py_client_v1.py URL [-v]
+    tests/interop/.venv-v1/bin/python tests/interop/py_client_v1.py URL [-v] [--transport rest|grpc]
 
 URL is the agent's base URL (the card is read from URL/.well-known/agent-card.json).
 Prints one line per step (`ok step` / `FAIL step: why`); exits 0 only if every
@@ -24,6 +26,7 @@ import httpx
 
 from a2a.client import ClientConfig, ClientFactory
 from a2a.client.transports.jsonrpc import JsonRpcTransport
+from a2a.client.transports.rest import RestTransport
 from a2a.types.a2a_pb2 import (
     AuthenticationInfo,
     CancelTaskRequest,
@@ -47,6 +50,8 @@ from a2a.types.a2a_pb2 import (
 
 STEP_TIMEOUT_S = 30.0
 VERBOSE = False
+# The binding the factory must pick ('JSONRPC' or 'HTTP+JSON').
+BINDING = 'JSONRPC'
 
 
 class StepFailed(Exception):
@@ -143,8 +148,19 @@ class Runner:
         # Same path an application takes: the factory resolves the card at
         # URL/.well-known/agent-card.json and picks an interface from
         # supportedInterfaces (JSONRPC, preferring protocolVersion 1.0).
+        bindings = [BINDING]
+        channels = None
+        if BINDING == 'GRPC':
+            import grpc  # noqa: PLC0415 (the grpc extra, only for this transport)
+
+            channels = grpc.aio.insecure_channel
         self.blocking = await ClientFactory(
-            ClientConfig(streaming=False, httpx_client=self.http)
+            ClientConfig(
+                streaming=False,
+                httpx_client=self.http,
+                supported_protocol_bindings=bindings,
+                grpc_channel_factory=channels,
+            )
         ).create_from_url(self.url)
         card = self.blocking._card  # noqa: SLF001
         vprint('card:', card.name, [
@@ -163,14 +179,25 @@ class Runner:
         )
         self.card = card
         self.streaming = ClientFactory(
-            ClientConfig(streaming=True, httpx_client=self.http)
+            ClientConfig(
+                streaming=True,
+                httpx_client=self.http,
+                supported_protocol_bindings=bindings,
+                grpc_channel_factory=channels,
+            )
         ).create(card)
         t = self.blocking._transport  # noqa: SLF001
+        if BINDING == 'GRPC':
+            from a2a.client.transports.grpc import GrpcTransport  # noqa: PLC0415
+
+            expected = GrpcTransport
+        else:
+            expected = RestTransport if BINDING == 'HTTP+JSON' else JsonRpcTransport
         check(
-            type(t) is JsonRpcTransport,
-            f'factory picked {type(t).__name__}, expected the 1.0 JsonRpcTransport',
+            type(t) is expected,
+            f'factory picked {type(t).__name__}, expected the 1.0 {expected.__name__}',
         )
-        vprint('transport url:', t.url)
+        vprint('transport url:', getattr(t, 'url', None))
 
     async def send_blocking(self, msg: Message, **cfg) -> StreamResponse:
         self.need('blocking')
@@ -428,12 +455,14 @@ class Runner:
 
 
 def main() -> None:
-    global VERBOSE
+    global VERBOSE, BINDING
     ap = argparse.ArgumentParser(description='a2a-sdk 1.x client interop test')
     ap.add_argument('url')
     ap.add_argument('-v', '--verbose', action='store_true')
+    ap.add_argument('--transport', choices=['jsonrpc', 'rest', 'grpc'], default='jsonrpc')
     args = ap.parse_args()
     VERBOSE = args.verbose
+    BINDING = {'rest': 'HTTP+JSON', 'grpc': 'GRPC'}.get(args.transport, 'JSONRPC')
     sys.exit(asyncio.run(Runner(args.url).run()))
 
 

@@ -2,7 +2,8 @@
 """Official a2a-sdk 1.x SERVER running the `conformance` agent contract.
 
 Serves JSON-RPC at `/` (protocol 1.0, plus 0.3 compat methods on the same
-endpoint), the agent card at /.well-known/agent-card.json, streaming on,
+endpoint), with `--rest` also HTTP+JSON (1.0) under `/rest`, the agent card at
+/.well-known/agent-card.json, streaming on,
 in-memory task store. Used to develop the interop clients and, later, to test
 our own Rust client against the official server.
 
@@ -16,6 +17,10 @@ Options:
     --log-requests    print every request's method, path, headers and body to stderr
     --with-security   add a bearer security scheme + requirement to the card
                       (not enforced; only to test how clients parse the card)
+    --rest            serve the SDK's HTTP+JSON routes under /rest and list them in the
+                      card (an `HTTP+JSON` interface after the JSON-RPC ones)
+    --grpc N          also serve the SDK's gRPC handler (lf.a2a.v1, h2c) on port N and
+                      list it in the card (a `GRPC` interface, bare host:port, last)
     --push            declare pushNotifications and deliver them with the SDK's
                       in-memory config store and sender (any webhook URL allowed)
 
@@ -53,7 +58,11 @@ from a2a.helpers.proto_helpers import (
 from a2a.server.agent_execution import AgentExecutor, RequestContext
 from a2a.server.events import EventQueue
 from a2a.server.request_handlers import DefaultRequestHandler
-from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
+from a2a.server.routes import (
+    create_agent_card_routes,
+    create_jsonrpc_routes,
+    create_rest_routes,
+)
 from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
 from a2a.types.a2a_pb2 import (
     AgentCapabilities,
@@ -160,8 +169,17 @@ class ConformanceAgent(AgentExecutor):
         await updater.cancel()
 
 
+# Where `--rest` mounts the HTTP+JSON routes (and what the card names).
+REST_PREFIX = '/rest'
+
+
 def build_card(
-    base_url: str, v03: bool, with_security: bool, push: bool = False
+    base_url: str,
+    v03: bool,
+    with_security: bool,
+    push: bool = False,
+    rest: bool = False,
+    grpc_authority: str | None = None,
 ) -> AgentCard:
     interfaces = [
         AgentInterface(
@@ -172,6 +190,20 @@ def build_card(
         interfaces.append(
             AgentInterface(
                 url=base_url, protocol_binding='JSONRPC', protocol_version='0.3'
+            )
+        )
+    if rest:
+        interfaces.append(
+            AgentInterface(
+                url=f'{base_url}{REST_PREFIX.lstrip("/")}',
+                protocol_binding='HTTP+JSON',
+                protocol_version='1.0',
+            )
+        )
+    if grpc_authority:
+        interfaces.append(
+            AgentInterface(
+                url=grpc_authority, protocol_binding='GRPC', protocol_version='1.0'
             )
         )
     card = AgentCard(
@@ -258,11 +290,21 @@ def main() -> None:
     ap.add_argument('--log-requests', action='store_true')
     ap.add_argument('--with-security', action='store_true')
     ap.add_argument('--push', action='store_true')
+    ap.add_argument('--rest', action='store_true')
+    ap.add_argument('--grpc', type=int, default=None)
     args = ap.parse_args()
 
     logging.basicConfig(level=logging.WARNING)
     base_url = f'http://{args.host}:{args.port}/'
-    card = build_card(base_url, not args.no_v03, args.with_security, args.push)
+    grpc_authority = f'{args.host}:{args.grpc}' if args.grpc else None
+    card = build_card(
+        base_url,
+        not args.no_v03,
+        args.with_security,
+        args.push,
+        args.rest,
+        grpc_authority,
+    )
     push = {}
     if args.push:
         import httpx
@@ -289,11 +331,33 @@ def main() -> None:
             handler, rpc_url='/', enable_v0_3_compat=not args.no_v03
         ),
     ]
+    if args.rest:
+        # Under a prefix: the SDK's REST routes would otherwise sit beside JSON-RPC's `/`.
+        routes += create_rest_routes(handler, path_prefix=REST_PREFIX)
     app = Starlette(routes=routes)
     if args.log_requests:
         app = RequestLogger(app)
     print(f'py_server_v1 listening on {base_url}', flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level='warning')
+    if not args.grpc:
+        uvicorn.run(app, host=args.host, port=args.port, log_level='warning')
+        return
+
+    async def serve_both() -> None:
+        import grpc  # noqa: PLC0415 (the grpc extra, only with --grpc)
+
+        from a2a.server.request_handlers.grpc_handler import GrpcHandler  # noqa: PLC0415
+        from a2a.types import a2a_pb2_grpc  # noqa: PLC0415
+
+        server = grpc.aio.server()
+        a2a_pb2_grpc.add_A2AServiceServicer_to_server(GrpcHandler(handler), server)
+        server.add_insecure_port(grpc_authority)
+        await server.start()
+        config = uvicorn.Config(
+            app, host=args.host, port=args.port, log_level='warning'
+        )
+        await uvicorn.Server(config).serve()
+
+    asyncio.run(serve_both())
 
 
 if __name__ == '__main__':

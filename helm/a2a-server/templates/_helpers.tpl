@@ -173,6 +173,7 @@ line. With a2a-server.managedKeys they are exactly FIELDS: tests/helm_chart.rs c
 */}}
 {{- define "a2a-server.configKeys" -}}
 redis_url
+grpc_listen
 db_max_connections
 db_acquire_timeout_secs
 db_statement_timeout_secs

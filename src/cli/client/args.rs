@@ -1,7 +1,7 @@
 //! The command-line arguments of the client subcommands: which agent, which message, and
 //! one variant per subcommand.
 
-use crate::client::{SendOptions, TlsOptions};
+use crate::client::{SendOptions, TlsOptions, Transport};
 use crate::protocol::{TaskState, Version};
 
 /// Which agent to talk to and how.
@@ -12,6 +12,9 @@ pub struct Target {
     /// JSON-RPC endpoint to post to [default: the one the agent card announces].
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
+    /// Transport: jsonrpc, rest or grpc [default: the agent card's first interface].
+    #[arg(long, short = 't', value_enum, value_name = "TRANSPORT")]
+    pub transport: Option<Transport>,
     /// Protocol version: 1.0, 0.3 or 0.1.
     #[arg(long, short = 'p', value_name = "VERSION", default_value = "1.0", value_parser = parse_version)]
     pub protocol: Version,

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use futures::{Stream, StreamExt};
 use serde_json::Value;
 
-use crate::client::{self, A2aClient, ClientError, ListOptions, StreamEvent};
+use crate::client::{self, A2aClient, ClientError, ListOptions, StreamEvent, Transport};
 use crate::protocol::{SendResult, Version};
 pub use args::{ClientCommand, Credentials, MessageArgs, Target};
 pub use output::{event_line, parts_text, task_lines};
@@ -167,29 +167,66 @@ fn report(e: ClientError) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The client for a target: `--endpoint`, else the card's JSON-RPC endpoint, else (with a
-/// warning) the base URL itself.
+/// The client for a target: over `--transport`, else the card's first interface; to
+/// `--endpoint`, else the card's URL for that transport, else (with a warning) the base
+/// URL itself (REST: its `/rest` below it).
 async fn connect(target: &Target) -> anyhow::Result<A2aClient> {
     let http = http_client(target)?;
-    if let Some(e) = &target.endpoint {
-        return Ok(A2aClient::with_http(http, e.clone(), target.protocol));
-    }
-    let endpoint = match client::fetch_card_with(&http, &target.url).await {
-        Ok(card) => {
-            client::jsonrpc_endpoint(&card, target.protocol, &target.url).unwrap_or_else(|| {
-                eprintln!(
-                    "warning: the agent card names no JSON-RPC endpoint; posting to {}",
-                    target.url
-                );
-                target.url.clone()
-            })
-        }
-        Err(e) => {
-            eprintln!("warning: no agent card ({e}); posting to {}", target.url);
-            target.url.clone()
-        }
+    let card = match &target.endpoint {
+        Some(_) if target.transport.is_some() => None,
+        _ => match client::fetch_card_with(&http, &target.url).await {
+            Ok(card) => Some(card),
+            Err(e) => {
+                eprintln!("warning: no agent card ({e})");
+                None
+            }
+        },
     };
-    Ok(A2aClient::with_http(http, endpoint, target.protocol))
+    let transport = target
+        .transport
+        .or_else(|| card.as_ref().map(client::preferred_transport))
+        .unwrap_or_default();
+    // REST and gRPC speak 1.0 only here: another version goes over JSON-RPC, unless
+    // asked for.
+    let transport = match (transport, target.protocol, target.transport) {
+        (Transport::Rest | Transport::Grpc, v, None) if v != Version::V1 => Transport::JsonRpc,
+        (t, _, _) => t,
+    };
+    if transport != Transport::JsonRpc && target.protocol != Version::V1 {
+        anyhow::bail!(
+            "the {} transport speaks A2A 1.0 only (use --protocol 1.0)",
+            transport.binding()
+        );
+    }
+    let endpoint = match (&target.endpoint, &card) {
+        (Some(e), _) => e.clone(),
+        (None, Some(card)) => {
+            client::interface_endpoint(card, target.protocol, transport, &target.url)
+                .unwrap_or_else(|| {
+                    let fallback = fallback_endpoint(&target.url, transport);
+                    eprintln!(
+                        "warning: the agent card names no {} endpoint; using {fallback}",
+                        transport.binding()
+                    );
+                    fallback
+                })
+        }
+        (None, None) => fallback_endpoint(&target.url, transport),
+    };
+    Ok(A2aClient::with_http(http, endpoint, target.protocol)
+        .with_transport(transport)
+        .with_metadata(target.credentials.headers()?))
+}
+
+fn fallback_endpoint(base: &str, transport: Transport) -> String {
+    match transport {
+        Transport::Rest => format!(
+            "{}{}",
+            base.trim_end_matches('/'),
+            crate::protocol::card::REST_PATH
+        ),
+        _ => base.to_string(),
+    }
 }
 
 /// The HTTP client of a target: its TLS settings and its credentials on every request.

@@ -236,12 +236,23 @@ pub(crate) fn card_shared_members(card: &AgentCard) -> Map<String, Value> {
 pub fn card_v03_members(card: &AgentCard) -> Map<String, Value> {
     let mut obj = Map::new();
     obj.insert("protocolVersion".into(), json!("0.3.0"));
-    obj.insert("url".into(), json!(card.url));
-    obj.insert("preferredTransport".into(), json!("JSONRPC"));
-    obj.insert(
-        "additionalInterfaces".into(),
-        json!([{"url": card.url, "transport": "JSONRPC"}]),
-    );
+    // The interfaces that serve 0.3, in the card's order: the first is `url`.
+    let v03: Vec<(&str, &str)> = card
+        .interfaces
+        .iter()
+        .filter_map(|i| Some((i.v03_url.as_deref()?, i.binding.as_str())))
+        .collect();
+    let (url, transport) = v03.first().copied().unwrap_or((&card.url, "JSONRPC"));
+    obj.insert("url".into(), json!(url));
+    obj.insert("preferredTransport".into(), json!(transport));
+    let additional: Vec<Value> = if v03.is_empty() {
+        vec![json!({"url": url, "transport": transport})]
+    } else {
+        v03.iter()
+            .map(|(url, transport)| json!({"url": url, "transport": transport}))
+            .collect()
+    };
+    obj.insert("additionalInterfaces".into(), Value::Array(additional));
     if !card.security.is_empty() {
         let security: Vec<Value> = security_requirements(&card.security)
             .into_iter()

@@ -7,6 +7,7 @@
 mod decode;
 mod encode;
 mod lenient;
+pub mod proto_json;
 
 use std::sync::Arc;
 
