@@ -31,6 +31,26 @@ pub struct Target {
 }
 
 impl Target {
+    /// The headers every call carries, whatever the transport: the version, the
+    /// credentials and the send's `Idempotency-Key`.
+    fn call_headers(
+        &self,
+        h: &mut http::HeaderMap,
+        idempotency_key: Option<&str>,
+    ) -> Result<(), Failure> {
+        if let Some(v) = &self.version_header {
+            h.insert("a2a-version", v.clone());
+        }
+        for (name, value) in &self.credentials {
+            h.insert(name, value.clone());
+        }
+        if let Some(k) = idempotency_key {
+            let k = HeaderValue::from_str(k).map_err(|e| Failure::Invalid(e.to_string()))?;
+            h.insert("idempotency-key", k);
+        }
+        Ok(())
+    }
+
     /// Resolves a `http://host:port/path` endpoint. TLS is not supported: a load generator
     /// measures the server, and TLS would mostly measure the handshake and the cipher.
     pub async fn resolve(endpoint: &str, v1: bool) -> anyhow::Result<Target> {
@@ -145,16 +165,7 @@ impl Conn {
         let h = req.headers_mut();
         h.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
         h.insert("te", HeaderValue::from_static("trailers"));
-        if let Some(v) = &self.target.version_header {
-            h.insert("a2a-version", v.clone());
-        }
-        for (name, value) in &self.target.credentials {
-            h.insert(name, value.clone());
-        }
-        if let Some(k) = idempotency_key {
-            let k = HeaderValue::from_str(k).map_err(|e| Failure::Invalid(e.to_string()))?;
-            h.insert("idempotency-key", k);
-        }
+        self.target.call_headers(h, idempotency_key)?;
         match sender.send_request(req).await {
             Ok(r) => Ok(r),
             Err(e) => {
@@ -187,16 +198,7 @@ impl Conn {
         h.insert(HOST, self.target.host.clone());
         h.insert(CONTENT_TYPE, JSON);
         h.insert(ACCEPT, accept.clone());
-        if let Some(v) = &self.target.version_header {
-            h.insert("a2a-version", v.clone());
-        }
-        for (name, value) in &self.target.credentials {
-            h.insert(name, value.clone());
-        }
-        if let Some(k) = idempotency_key {
-            let k = HeaderValue::from_str(k).map_err(|e| Failure::Invalid(e.to_string()))?;
-            h.insert("idempotency-key", k);
-        }
+        self.target.call_headers(h, idempotency_key)?;
         match sender.send_request(req).await {
             Ok(r) => Ok(r),
             Err(e) => {
